@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Build a Python base image from Debian packages alone (no Docker Hub): a minimal Debian root
+# file system made by debootstrap, imported into the engine, with Debian's python3 on top.
+# The result plays the part of python:3.X-slim-<codename> for the hangar Dockerfile.
+#
+# Usage: scripts/build-base-image.sh --python 3.11 --codename bookworm --tag REF [--push]
+#                                    [--mirror URL]
+set -Eeuo pipefail
+
+readonly HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+
+log() { printf '\033[1m[base]\033[0m %s\n' "$*" >&2; }
+die() { printf '[base] ERROR: %s\n' "$*" >&2; exit 1; }
+
+main() {
+	local python="" codename="" tag="" push=0 mirror="http://deb.debian.org/debian"
+	while (($#)); do
+		case "$1" in
+		--python) python="$2"; shift 2 ;;
+		--codename) codename="$2"; shift 2 ;;
+		--tag) tag="$2"; shift 2 ;;
+		--mirror) mirror="$2"; shift 2 ;;
+		--push) push=1; shift ;;
+		*) die "unknown option $1" ;;
+		esac
+	done
+	[[ -n "${python}" && -n "${codename}" && -n "${tag}" ]] || die "--python, --codename and --tag are required"
+	command -v debootstrap >/dev/null || die "debootstrap is not installed (apt-get install debootstrap)"
+
+	local work rootfs
+	work="$(mktemp -d)"
+	# shellcheck disable=SC2064 # expand now: the path is fixed
+	trap "rm -rf '${work}'" EXIT
+	rootfs="${work}/rootfs"
+
+	log "debootstrap ${codename} (minbase) from ${mirror}"
+	debootstrap --variant=minbase "${codename}" "${rootfs}" "${mirror}" >"${work}/debootstrap.log" 2>&1 ||
+		{ tail -n 20 "${work}/debootstrap.log" >&2; die "debootstrap ${codename} failed"; }
+
+	# trim what a container never needs; keep the dpkg database so apt works
+	rm -rf "${rootfs}"/var/lib/apt/lists/* "${rootfs}"/var/cache/apt/*.bin \
+		"${rootfs}"/var/cache/apt/archives/*.deb "${rootfs}"/usr/share/doc/* \
+		"${rootfs}"/usr/share/man/* "${rootfs}"/usr/share/info/* "${rootfs}"/var/log/*.log \
+		"${rootfs}"/tmp/* "${rootfs}"/usr/share/locale/*
+	printf 'deb %s %s main\n' "${mirror}" "${codename}" >"${rootfs}/etc/apt/sources.list"
+
+	local rootfs_tag="hangar-rootfs:${codename}"
+	log "importing the root file system as ${rootfs_tag}"
+	tar --numeric-owner -C "${rootfs}" -c . | docker import - "${rootfs_tag}" >/dev/null
+
+	log "adding python${python} -> ${tag}"
+	docker buildx build --network host --load --quiet \
+		--build-arg "ROOTFS=${rootfs_tag}" --build-arg "PYTHON_MAJOR_MINOR_VERSION=${python}" \
+		-t "${tag}" -f "${HERE}/base-image/Dockerfile" "${HERE}/base-image" >/dev/null
+	docker image rm "${rootfs_tag}" >/dev/null 2>&1 || true
+	if ((push)); then
+		log "pushing ${tag}"
+		docker push -q "${tag}" >/dev/null
+	fi
+}
+
+main "$@"

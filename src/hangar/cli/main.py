@@ -1,0 +1,75 @@
+"""The `hangar` command: one click group per noun, errors turned into one line and an exit code."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import rich_click as click
+
+from hangar import __version__
+from hangar.errors import ExitCode, HangarError
+
+click.rich_click.USE_MARKDOWN = True
+click.rich_click.SHOW_ARGUMENTS = True
+click.rich_click.GROUP_ARGUMENTS_OPTIONS = True
+click.rich_click.COMMAND_GROUPS = {
+    "hangar": [
+        {"name": "Images", "commands": ["image", "cache", "base"]},
+        {"name": "Dependencies", "commands": ["constraints"]},
+        {"name": "Environment", "commands": ["env", "config"]},
+    ]
+}
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="hangar")
+@click.option("-v", "--verbose", is_flag=True, help="Print every command hangar runs.")
+@click.option(
+    "--log-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write a debug log of this run to FILE.",
+)
+def cli(verbose: bool, log_file: Path | None) -> None:
+    """Build, verify, tag, cache and release production images of Apache Airflow."""
+    handlers: list[logging.Handler] = []
+    if verbose:
+        handlers.append(logging.StreamHandler(sys.stderr))
+    if log_file is not None:
+        handlers.append(logging.FileHandler(log_file))
+    if handlers:
+        logging.basicConfig(
+            level=logging.DEBUG,
+            handlers=handlers,
+            format="%(asctime)s %(name)s %(message)s",
+        )
+
+
+def _register() -> None:
+    from hangar.cli import constraints
+
+    cli.add_command(constraints.group)
+
+
+_register()
+
+
+def main() -> None:
+    try:
+        cli.main(standalone_mode=False)
+    except HangarError as exc:
+        click.echo(f"hangar: error: {exc.line()}", err=True)
+        sys.exit(int(exc.exit_code))
+    except click.exceptions.Abort:
+        click.echo("hangar: aborted", err=True)
+        sys.exit(int(ExitCode.ABORTED))
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("hangar: interrupted", err=True)
+        sys.exit(int(ExitCode.INTERRUPTED))
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
