@@ -7,7 +7,8 @@
 #                                    [--mirror URL]
 set -Eeuo pipefail
 
-readonly HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+readonly HERE
 
 log() { printf '\033[1m[base]\033[0m %s\n' "$*" >&2; }
 die() { printf '[base] ERROR: %s\n' "$*" >&2; exit 1; }

@@ -14,13 +14,14 @@
 #              HANGAR_DEBIAN_MIRROR (default http://deb.debian.org/debian)
 set -Eeuo pipefail
 
-readonly REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+readonly REPO_ROOT
 readonly STATE_DIR="${HANGAR_STATE_DIR:-/var/lib/hangar}"
 readonly LOG_DIR="${STATE_DIR}/log"
 readonly REGISTRY="${HANGAR_REGISTRY:-127.0.0.1:5000}"
 readonly DEBIAN_MIRROR="${HANGAR_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
-# python version -> Debian codename that ships it
-readonly -A BASES=([3.11]=bookworm [3.13]=trixie)
+# python version:Debian codename that ships it
+readonly BASES="3.11:bookworm 3.13:trixie"
 
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
 die() { printf '[setup] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -94,8 +95,7 @@ start_docker() {
 	# the session may have left a stale pid file behind
 	[[ -f /var/run/docker.pid ]] && ! kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null && rm -f /var/run/docker.pid
 	nohup setsid dockerd >>"${LOG_DIR}/dockerd.log" 2>&1 </dev/null &
-	local i
-	for i in $(seq 1 60); do
+	for _ in $(seq 1 60); do
 		docker_ok && return 0
 		sleep 1
 	done
@@ -122,8 +122,7 @@ start_registry() {
 	EOF
 	log "starting the registry on ${REGISTRY} (log: ${LOG_DIR}/registry.log)"
 	nohup setsid docker-registry serve "${STATE_DIR}/registry.yml" >>"${LOG_DIR}/registry.log" 2>&1 </dev/null &
-	local i
-	for i in $(seq 1 30); do
+	for _ in $(seq 1 30); do
 		registry_ok && return 0
 		sleep 0.5
 	done
@@ -165,8 +164,7 @@ start_postgres() {
 		[[ -n "${cluster}" ]] || die "no PostgreSQL cluster found (pg_lsclusters is empty)"
 		# shellcheck disable=SC2086 # "version name" on purpose
 		pg_ctlcluster ${cluster} start
-		local i
-		for i in $(seq 1 30); do
+		for _ in $(seq 1 30); do
 			pg_isready -q -h 127.0.0.1 -p 5432 && break
 			sleep 0.5
 		done
@@ -184,8 +182,7 @@ start_redis() {
 	log "starting Redis on 127.0.0.1:6379"
 	redis-server --bind 127.0.0.1 --port 6379 --daemonize yes --save '' --appendonly no \
 		--logfile "${LOG_DIR}/redis.log" --dir "${STATE_DIR}"
-	local i
-	for i in $(seq 1 20); do
+	for _ in $(seq 1 20); do
 		redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && return 0
 		sleep 0.25
 	done
@@ -230,9 +227,9 @@ main() {
 	start_docker
 	start_registry
 	if ((bases)); then
-		local py
-		for py in "${!BASES[@]}"; do
-			build_base "${py}" "${BASES[${py}]}"
+		local base
+		for base in ${BASES}; do
+			build_base "${base%%:*}" "${base#*:}"
 		done
 	fi
 	if ((services)); then

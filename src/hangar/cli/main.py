@@ -58,7 +58,9 @@ _register()
 
 def main() -> None:
     try:
-        cli.main(standalone_mode=False)
+        code = cli.main(standalone_mode=False)
+        if isinstance(code, int):  # --help and --version return their exit code
+            sys.exit(code)
     except HangarError as exc:
         click.echo(f"hangar: error: {exc.line()}", err=True)
         sys.exit(int(exc.exit_code))

@@ -1,0 +1,203 @@
+# Production image of Apache Airflow, built by hangar.
+#
+#   docker buildx build .                                  # the default image
+#   docker buildx build --build-arg AIRFLOW_EXTRAS=celery,postgres .
+#
+# Every input is a build arg (the README lists them with their defaults). Anything secret goes in
+# as a BuildKit secret, never a build arg:
+#   --secret id=ca-bundle,src=ca.pem            CA bundle for a TLS-intercepting proxy
+#   --secret id=index-url,env=PIP_INDEX_URL     the Python package index (may hold credentials)
+#   --secret id=extra-index-urls,src=file       more indexes, one per line
+#   --secret id=apt-sources,src=x.sources       Debian sources (deb822) for the apt steps
+# No "# syntax=" line: the engine's built-in Dockerfile frontend is used, so a build needs no
+# registry other than the one holding the base image.
+
+ARG AIRFLOW_VERSION="3.3.2"
+ARG PYTHON_MAJOR_MINOR_VERSION="3.13"
+ARG PYTHON_BASE_IMAGE="python:${PYTHON_MAJOR_MINOR_VERSION}-slim-trixie"
+ARG AIRFLOW_EXTRAS="aiobotocore,amazon,async,celery,cncf-kubernetes,common-io,common-messaging,docker,elasticsearch,fab,ftp,git,google,google-auth,graphviz,grpc,hashicorp,http,ldap,microsoft-azure,mysql,odbc,openlineage,opensearch,pandas,postgres,redis,sendgrid,sftp,slack,snowflake,ssh,statsd,uv"
+ARG ADDITIONAL_AIRFLOW_EXTRAS=""
+ARG ADDITIONAL_PYTHON_DEPS=""
+ARG AIRFLOW_HOME="/opt/airflow"
+ARG AIRFLOW_UID="50000"
+ARG AIRFLOW_USER_HOME_DIR="/home/airflow"
+ARG AIRFLOW_USE_UV="true"
+ARG AIRFLOW_UV_VERSION="0.13.9"
+ARG AIRFLOW_PIP_VERSION="26.3"
+ARG DEBIAN_MIRROR=""
+
+##############################################################################################
+# build: compilers and headers; installs Airflow into a virtualenv at ~airflow/.local
+##############################################################################################
+FROM ${PYTHON_BASE_IMAGE} AS build
+SHELL ["/bin/bash", "-o", "pipefail", "-o", "errexit", "-o", "nounset", "-c"]
+
+ARG PYTHON_MAJOR_MINOR_VERSION
+ARG DEBIAN_MIRROR
+ARG DEV_APT_DEPS="\
+build-essential \
+curl \
+default-libmysqlclient-dev \
+git \
+libffi-dev \
+libkrb5-dev \
+libldap2-dev \
+libpq-dev \
+libsasl2-dev \
+libssl-dev \
+pkg-config \
+unixodbc-dev"
+ARG ADDITIONAL_DEV_APT_DEPS=""
+ARG DEV_APT_COMMAND=""
+ARG ADDITIONAL_DEV_APT_COMMAND=""
+ARG ADDITIONAL_DEV_APT_ENV=""
+
+COPY --chmod=0755 scripts/docker/apt-install.sh scripts/docker/with-sources.sh /scripts/docker/
+
+# Debian's own Python (a debian base) keeps its headers in a separate package
+RUN --mount=type=secret,id=ca-bundle --mount=type=secret,id=apt-sources \
+    set -eux; \
+    python_dev=""; \
+    if [[ "$(command -v "python${PYTHON_MAJOR_MINOR_VERSION}" || true)" == /usr/bin/* ]]; then \
+        python_dev="python${PYTHON_MAJOR_MINOR_VERSION}-dev python3-venv"; \
+    fi; \
+    APT_COMMANDS="${DEV_APT_COMMAND}"$'\n'"${ADDITIONAL_DEV_APT_COMMAND}" APT_ENV="${ADDITIONAL_DEV_APT_ENV}" \
+        /scripts/docker/apt-install.sh ${DEV_APT_DEPS} ${ADDITIONAL_DEV_APT_DEPS} ${python_dev}
+
+ARG AIRFLOW_VERSION
+ARG AIRFLOW_EXTRAS
+ARG ADDITIONAL_AIRFLOW_EXTRAS
+ARG ADDITIONAL_PYTHON_DEPS
+ARG AIRFLOW_USER_HOME_DIR
+ARG AIRFLOW_USE_UV
+ARG AIRFLOW_UV_VERSION
+ARG AIRFLOW_PIP_VERSION
+# apache-airflow (from the index), or the path of a wheel or source folder in docker-context-files
+ARG AIRFLOW_INSTALLATION_METHOD="apache-airflow"
+# e.g. ">=3.3,<3.4"; empty means ==AIRFLOW_VERSION
+ARG AIRFLOW_VERSION_SPECIFICATION=""
+ARG AIRFLOW_CONSTRAINTS_MODE="constraints"
+# a URL, a path in docker-context-files, or "none"; empty: docker-context-files/<mode>-<py>.txt,
+# else the Airflow project's constraints for AIRFLOW_VERSION (AIRFLOW_CONSTRAINTS_REFERENCE)
+ARG AIRFLOW_CONSTRAINTS_LOCATION=""
+ARG AIRFLOW_CONSTRAINTS_REFERENCE=""
+ARG CONSTRAINTS_GITHUB_REPOSITORY="apache/airflow"
+ARG DOCKER_CONTEXT_FILES="docker-context-files"
+ARG INSTALL_DISTRIBUTIONS_FROM_CONTEXT="false"
+ARG ADDITIONAL_PIP_INSTALL_FLAGS=""
+ARG INCLUDE_PRE_RELEASE="false"
+ARG COMPILE_BYTECODE="true"
+ARG REMOVE_PACKAGE_TESTS="true"
+ARG TARGETARCH
+
+COPY --chmod=0755 scripts/docker/install-airflow.sh /scripts/docker/
+RUN --mount=type=secret,id=ca-bundle --mount=type=secret,id=index-url \
+    --mount=type=secret,id=extra-index-urls \
+    --mount=type=bind,source=${DOCKER_CONTEXT_FILES},target=/docker-context-files \
+    --mount=type=cache,id=hangar-pkgs-${TARGETARCH},target=/root/.cache/hangar,sharing=locked \
+    UV_CACHE_DIR=/root/.cache/hangar/uv PIP_CACHE_DIR=/root/.cache/hangar/pip \
+    /scripts/docker/with-sources.sh /scripts/docker/install-airflow.sh
+
+##############################################################################################
+# main: the runtime image, with runtime packages only
+##############################################################################################
+FROM ${PYTHON_BASE_IMAGE} AS main
+SHELL ["/bin/bash", "-o", "pipefail", "-o", "errexit", "-o", "nounset", "-c"]
+
+ARG AIRFLOW_VERSION
+ARG PYTHON_MAJOR_MINOR_VERSION
+ARG AIRFLOW_HOME
+ARG AIRFLOW_UID
+ARG AIRFLOW_USER_HOME_DIR
+ARG AIRFLOW_USE_UV
+ARG AIRFLOW_UV_VERSION
+ARG AIRFLOW_PIP_VERSION
+ARG DEBIAN_MIRROR
+ARG RUNTIME_APT_DEPS="\
+ca-certificates \
+curl \
+dumb-init \
+git \
+less \
+netcat-openbsd \
+openssh-client \
+procps \
+tzdata"
+ARG ADDITIONAL_RUNTIME_APT_DEPS=""
+ARG RUNTIME_APT_COMMAND=""
+ARG ADDITIONAL_RUNTIME_APT_COMMAND=""
+ARG ADDITIONAL_RUNTIME_APT_ENV=""
+
+COPY --chmod=0755 scripts/docker/apt-install.sh /scripts/docker/
+COPY --from=build /opt/airflow-build/runtime-libraries.txt /scripts/docker/
+RUN --mount=type=secret,id=ca-bundle --mount=type=secret,id=apt-sources \
+    set -eux; \
+    APT_COMMANDS="${RUNTIME_APT_COMMAND}"$'\n'"${ADDITIONAL_RUNTIME_APT_COMMAND}" APT_ENV="${ADDITIONAL_RUNTIME_APT_ENV}" \
+        /scripts/docker/apt-install.sh ${RUNTIME_APT_DEPS} ${ADDITIONAL_RUNTIME_APT_DEPS} \
+            $(cat /scripts/docker/runtime-libraries.txt); \
+    useradd --uid "${AIRFLOW_UID}" --gid 0 --home-dir "${AIRFLOW_USER_HOME_DIR}" --create-home \
+        --shell /bin/bash --comment "Airflow" airflow; \
+    mkdir -p "${AIRFLOW_HOME}/dags" "${AIRFLOW_HOME}/logs" "${AIRFLOW_HOME}/plugins"; \
+    chown -R "airflow:0" "${AIRFLOW_USER_HOME_DIR}" "${AIRFLOW_HOME}"; \
+    chmod -R g=u "${AIRFLOW_USER_HOME_DIR}" "${AIRFLOW_HOME}"; \
+    # OpenShift-style arbitrary UIDs: the entrypoint adds a passwd entry for them
+    chmod g=u /etc/passwd; \
+    rm -rf /scripts
+
+ENV AIRFLOW_HOME=${AIRFLOW_HOME} \
+    AIRFLOW_UID=${AIRFLOW_UID} \
+    AIRFLOW_USER_HOME_DIR=${AIRFLOW_USER_HOME_DIR} \
+    AIRFLOW_VERSION=${AIRFLOW_VERSION} \
+    AIRFLOW_PYTHON_VERSION=${PYTHON_MAJOR_MINOR_VERSION} \
+    AIRFLOW_USE_UV=${AIRFLOW_USE_UV} \
+    AIRFLOW_UV_VERSION=${AIRFLOW_UV_VERSION} \
+    AIRFLOW_PIP_VERSION=${AIRFLOW_PIP_VERSION} \
+    AIRFLOW__CORE__LOAD_EXAMPLES="false" \
+    VIRTUAL_ENV=${AIRFLOW_USER_HOME_DIR}/.local \
+    PATH=${AIRFLOW_USER_HOME_DIR}/.local/bin:/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin \
+    PIP_NO_CACHE_DIR="true" \
+    PIP_DISABLE_PIP_VERSION_CHECK="true" \
+    DUMB_INIT_SETSID="1" \
+    LANG=C.UTF-8 \
+    LC_ALL=C.UTF-8 \
+    GUNICORN_CMD_ARGS="--worker-tmp-dir /dev/shm"
+
+COPY --from=build --chown=${AIRFLOW_UID}:0 ${AIRFLOW_USER_HOME_DIR}/.local ${AIRFLOW_USER_HOME_DIR}/.local
+COPY --from=build --chown=${AIRFLOW_UID}:0 ${AIRFLOW_USER_HOME_DIR}/constraints.txt ${AIRFLOW_USER_HOME_DIR}/constraints.txt
+
+ARG EMBEDDED_DAGS="empty"
+COPY --chown=${AIRFLOW_UID}:0 ${EMBEDDED_DAGS} ${AIRFLOW_HOME}/dags/
+COPY --chmod=0755 scripts/docker/entrypoint.sh /entrypoint
+COPY --chmod=0755 scripts/docker/clean-logs.sh /clean-logs
+
+WORKDIR ${AIRFLOW_HOME}
+EXPOSE 8080
+USER ${AIRFLOW_UID}
+
+# last, so that changing them invalidates no cached layer
+ARG BUILD_ID=""
+ARG COMMIT_SHA=""
+ARG AIRFLOW_IMAGE_DATE_CREATED=""
+ARG AIRFLOW_IMAGE_REPOSITORY="https://github.com/apache/airflow"
+LABEL org.apache.airflow.distro="debian" \
+      org.apache.airflow.module="airflow" \
+      org.apache.airflow.component="airflow" \
+      org.apache.airflow.image="airflow" \
+      org.apache.airflow.version="${AIRFLOW_VERSION}" \
+      org.apache.airflow.python.version="${PYTHON_MAJOR_MINOR_VERSION}" \
+      org.apache.airflow.uid="${AIRFLOW_UID}" \
+      org.apache.airflow.main-image.build-id="${BUILD_ID}" \
+      org.apache.airflow.main-image.commit-sha="${COMMIT_SHA}" \
+      org.opencontainers.image.title="Production Airflow Image" \
+      org.opencontainers.image.description="Production-ready Apache Airflow image, built by hangar" \
+      org.opencontainers.image.version="${AIRFLOW_VERSION}" \
+      org.opencontainers.image.revision="${COMMIT_SHA}" \
+      org.opencontainers.image.created="${AIRFLOW_IMAGE_DATE_CREATED}" \
+      org.opencontainers.image.source="${AIRFLOW_IMAGE_REPOSITORY}" \
+      org.opencontainers.image.url="https://airflow.apache.org" \
+      org.opencontainers.image.documentation="https://airflow.apache.org/docs/docker-stack/index.html" \
+      org.opencontainers.image.vendor="Apache Software Foundation" \
+      org.opencontainers.image.licenses="Apache-2.0"
+
+ENTRYPOINT ["/usr/bin/dumb-init", "--", "/entrypoint"]
+CMD []

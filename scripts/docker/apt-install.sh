@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# apt-install.sh PACKAGE...: install Debian packages in one go and leave no apt lists behind.
+# Environment (all optional, set from build args):
+#   APT_COMMANDS   bash commands run first, one per argument of the build (e.g. add a vendor repo)
+#   APT_ENV        space-separated NAME=VALUE pairs exported while installing (e.g. ACCEPT_EULA=Y)
+#   DEBIAN_MIRROR  a Debian mirror URL used instead of the image's own sources
+# The apt-sources and ca-bundle BuildKit secrets (see with-sources.sh) are honoured too.
+set -Eeuo pipefail
+
+main() {
+	local -a apt_opts=(-o APT::Install-Recommends=false -o Dpkg::Use-Pty=0 -qq)
+	local parts codename pair cmd
+	parts="$(mktemp -d)"
+	# shellcheck disable=SC2064 # expand now: the path is fixed
+	trap "rm -rf '${parts}'" EXIT
+	export DEBIAN_FRONTEND=noninteractive
+
+	for pair in ${APT_ENV:-}; do
+		[[ "${pair}" == *=* ]] || { echo "APT_ENV: '${pair}' is not NAME=VALUE" >&2; exit 1; }
+		export "${pair?}"
+	done
+	if [[ -s /run/secrets/ca-bundle ]]; then
+		apt_opts+=(-o "Acquire::https::CAInfo=/run/secrets/ca-bundle")
+	fi
+	if [[ -s /run/secrets/apt-sources ]]; then
+		ln -s /run/secrets/apt-sources "${parts}/secret.sources"
+		apt_opts+=(-o "Dir::Etc::SourceList=/dev/null" -o "Dir::Etc::SourceParts=${parts}")
+	elif [[ -n "${DEBIAN_MIRROR:-}" ]]; then
+		codename="$(. /etc/os-release && echo "${VERSION_CODENAME}")"
+		printf 'Types: deb\nURIs: %s\nSuites: %s %s-updates\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+			"${DEBIAN_MIRROR}" "${codename}" "${codename}" >"${parts}/mirror.sources"
+		apt_opts+=(-o "Dir::Etc::SourceList=/dev/null" -o "Dir::Etc::SourceParts=${parts}")
+	fi
+	if [[ -n "${APT_COMMANDS:-}" ]]; then
+		while IFS= read -r cmd; do
+			[[ -n "${cmd}" ]] && bash -o pipefail -o errexit -o nounset -c "${cmd}"
+		done <<<"${APT_COMMANDS}"
+	fi
+	if (($#)); then
+		apt-get "${apt_opts[@]}" update
+		apt-get "${apt_opts[@]}" install -y "$@" >/dev/null
+	fi
+	apt-get clean
+	rm -rf /var/lib/apt/lists/* /var/log/apt/* /var/log/dpkg.log /var/cache/debconf/*-old
+}
+
+main "$@"

@@ -1,0 +1,230 @@
+#!/usr/bin/env bash
+# install-airflow.sh: create the virtualenv at ~airflow/.local and install Airflow, its extras,
+# the additional Python dependencies and whatever the docker-context-files folder holds, against
+# the constraints file. Runs in the build stage as root; every input is a build arg (see the
+# Dockerfile). Run it through with-sources.sh so corporate indexes and CA bundles are used.
+set -Eeuo pipefail
+
+readonly CONTEXT=/docker-context-files
+readonly VENV="${AIRFLOW_USER_HOME_DIR}/.local"
+readonly CONSTRAINTS="${AIRFLOW_USER_HOME_DIR}/constraints.txt"
+readonly WORK=/tmp/hangar-install
+
+die() { printf '\nERROR: %s\n\n' "$*" >&2; exit 1; }
+info() { printf '\n*** %s\n' "$*" >&2; }
+truthy() { [[ "${1,,}" == "true" ]]; }
+
+find_python() {
+	local want="${PYTHON_MAJOR_MINOR_VERSION}" found
+	if ! PYTHON="$(command -v "python${want}")"; then
+		found="$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null || echo none)"
+		die "Python ${want} is not in the base image (it has Python ${found}): set PYTHON_BASE_IMAGE to a python:${want}-slim-* image, or PYTHON_MAJOR_MINOR_VERSION=${found}"
+	fi
+	readonly PYTHON
+}
+
+normalize() {
+	# normalize NAME: PEP 503 project name
+	local name="${1,,}"
+	printf '%s\n' "${name//[._]/-}" | sed 's/--*/-/g'
+}
+
+requirement_names() {
+	# requirement_names REQUIREMENT...: the normalized project names the requirements ask for
+	local req
+	for req in "$@"; do
+		[[ "${req}" =~ ^([A-Za-z0-9][A-Za-z0-9._-]*) ]] && normalize "${BASH_REMATCH[1]}"
+	done
+}
+
+context_distributions() {
+	compgen -G "${CONTEXT}/*.whl" || true
+	compgen -G "${CONTEXT}/*.tar.gz" || true
+}
+
+distribution_name() {
+	# distribution_name FILE: project name of a wheel or sdist file
+	local base="${1##*/}"
+	if [[ "${base}" == *.whl ]]; then
+		normalize "${base%%-*}"
+	else
+		base="${base%.tar.gz}"
+		normalize "${base%-*}"
+	fi
+}
+
+fetch_constraints() {
+	local py="$1" location="${AIRFLOW_CONSTRAINTS_LOCATION}" ref url
+	local in_context="${CONTEXT}/${AIRFLOW_CONSTRAINTS_MODE}-${py}.txt"
+	: >"${CONSTRAINTS}"
+	if [[ "${location}" == "none" ]]; then
+		info "Installing without constraints (AIRFLOW_CONSTRAINTS_LOCATION=none)"
+	elif [[ "${location}" =~ ^https?:// ]]; then
+		info "Downloading constraints from ${location}"
+		curl -fsSL --retry 2 --connect-timeout 10 "${location}" -o "${CONSTRAINTS}" ||
+			die "could not download the constraints from AIRFLOW_CONSTRAINTS_LOCATION=${location}: check the URL, or put the file in docker-context-files"
+	elif [[ -n "${location}" ]]; then
+		[[ "${location}" == /* ]] || location="${CONTEXT}/${location#docker-context-files/}"
+		[[ -f "${location}" ]] ||
+			die "constraints file ${AIRFLOW_CONSTRAINTS_LOCATION} not found: put it in the docker-context-files folder and give its path relative to that folder"
+		info "Using constraints from ${location}"
+		cp "${location}" "${CONSTRAINTS}"
+	elif [[ -f "${in_context}" ]]; then
+		info "Using constraints from docker-context-files/${in_context##*/}"
+		cp "${in_context}" "${CONSTRAINTS}"
+	elif [[ "${AIRFLOW_INSTALLATION_METHOD}" == "apache-airflow" ]] && ! truthy "${INSTALL_DISTRIBUTIONS_FROM_CONTEXT}"; then
+		ref="${AIRFLOW_CONSTRAINTS_REFERENCE:-constraints-${AIRFLOW_VERSION}}"
+		url="https://raw.githubusercontent.com/${CONSTRAINTS_GITHUB_REPOSITORY}/${ref}/${AIRFLOW_CONSTRAINTS_MODE}-${py}.txt"
+		info "Downloading constraints from ${url}"
+		if ! curl -fsSL --connect-timeout 5 --max-time 60 "${url}" -o "${CONSTRAINTS}"; then
+			: >"${CONSTRAINTS}"
+			printf '\nWARNING: could not download %s; installing without constraints.\n' "${url}" >&2
+			printf 'WARNING: for a reproducible build pass AIRFLOW_CONSTRAINTS_LOCATION or put %s in docker-context-files.\n\n' \
+				"${in_context##*/}" >&2
+		fi
+	fi
+}
+
+effective_constraints() {
+	# the constraints minus every project the user names explicitly: their pins win
+	local -a names=("$@")
+	local line name skip n
+	: >"${WORK}/constraints.txt"
+	while IFS= read -r line || [[ -n "${line}" ]]; do
+		skip=0
+		if [[ "${line}" =~ ^([A-Za-z0-9][A-Za-z0-9._-]*) ]]; then
+			name="$(normalize "${BASH_REMATCH[1]}")"
+			for n in "${names[@]}"; do
+				[[ "${n}" == "${name}" ]] && skip=1 && break
+			done
+		fi
+		((skip)) || printf '%s\n' "${line}" >>"${WORK}/constraints.txt"
+	done <"${CONSTRAINTS}"
+}
+
+airflow_requirement() {
+	local extras="${AIRFLOW_EXTRAS}${ADDITIONAL_AIRFLOW_EXTRAS:+,${ADDITIONAL_AIRFLOW_EXTRAS}}"
+	extras="${extras#,}"
+	local name="apache-airflow${extras:+[${extras}]}"
+	case "${AIRFLOW_INSTALLATION_METHOD}" in
+	apache-airflow) printf '%s%s\n' "${name}" "${AIRFLOW_VERSION_SPECIFICATION:-==${AIRFLOW_VERSION}}" ;;
+	/* | docker-context-files/*)
+		local path="${AIRFLOW_INSTALLATION_METHOD}"
+		[[ "${path}" == /* ]] || path="${CONTEXT}/${path#docker-context-files/}"
+		[[ -e "${path}" ]] || die "AIRFLOW_INSTALLATION_METHOD=${AIRFLOW_INSTALLATION_METHOD}: no such file or folder in docker-context-files"
+		printf '%s @ file://%s\n' "${name}" "${path}"
+		;;
+	*) die "AIRFLOW_INSTALLATION_METHOD=${AIRFLOW_INSTALLATION_METHOD} is not supported: use apache-airflow (from the index) or the path of a wheel or source folder in docker-context-files" ;;
+	esac
+}
+
+create_venv() {
+	if truthy "${AIRFLOW_USE_UV}"; then
+		info "Installing uv ${AIRFLOW_UV_VERSION}"
+		"${PYTHON}" -m venv /opt/uv
+		/opt/uv/bin/pip install --quiet --disable-pip-version-check "uv==${AIRFLOW_UV_VERSION}"
+		/opt/uv/bin/uv venv --quiet --python "${PYTHON}" "${VENV}"
+	else
+		"${PYTHON}" -m venv "${VENV}"
+	fi
+}
+
+install() {
+	local -a reqs=("$@") flags=() cmd
+	# shellcheck disable=SC2206 # flags are words on purpose
+	flags=(${ADDITIONAL_PIP_INSTALL_FLAGS})
+	[[ -s "${WORK}/constraints.txt" ]] && flags+=(--constraint "${WORK}/constraints.txt")
+	[[ -n "$(context_distributions)" ]] && flags+=(--find-links "${CONTEXT}")
+	truthy "${INSTALL_DISTRIBUTIONS_FROM_CONTEXT}" && flags+=(--no-index --find-links "${CONTEXT}")
+	[[ -f "${CONTEXT}/requirements.txt" ]] && flags+=(--requirement "${CONTEXT}/requirements.txt")
+	if truthy "${AIRFLOW_USE_UV}"; then
+		truthy "${INCLUDE_PRE_RELEASE}" && flags+=(--prerelease allow)
+		truthy "${COMPILE_BYTECODE}" && flags+=(--compile-bytecode)
+		cmd=(/opt/uv/bin/uv pip install --python "${VENV}/bin/python" --link-mode copy "${flags[@]}")
+	else
+		truthy "${INCLUDE_PRE_RELEASE}" && flags+=(--pre)
+		truthy "${COMPILE_BYTECODE}" || flags+=(--no-compile)
+		cmd=("${VENV}/bin/pip" install --disable-pip-version-check --root-user-action ignore --progress-bar off "${flags[@]}")
+	fi
+	info "Installing: ${reqs[*]}"
+	printf '+ %s\n' "${cmd[*]} ${reqs[*]}" >&2
+	if ! "${cmd[@]}" "${reqs[@]}" 2>&1 | tee "${WORK}/install.log"; then
+		grep -E 'No solution found|conflict|ResolutionImpossible|Because ' "${WORK}/install.log" >/dev/null &&
+			die "the requirements conflict with each other or with the constraints (see the resolver's explanation above): change the conflicting pins in ADDITIONAL_PYTHON_DEPS, requirements.txt or the constraints"
+		die "installing the Python packages failed (see the output above)"
+	fi
+	local extra
+	extra="$(grep -oE "(does not have an extra named|does not provide the extra) '?[A-Za-z0-9._-]+'?" "${WORK}/install.log" | grep -oE "[A-Za-z0-9._-]+'?$" | tr -d "'" | sort -u | paste -sd, || true)"
+	[[ -z "${extra}" ]] || die "unknown Airflow extra(s): ${extra}; see https://airflow.apache.org/docs/apache-airflow/stable/extra-packages-ref.html"
+}
+
+trim_venv() {
+	local site
+	site="$("${VENV}/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')"
+	if truthy "${REMOVE_PACKAGE_TESTS}"; then
+		# test suites of dependencies: never imported by Airflow, ~4% of the image
+		find "${site}" -mindepth 2 -type d \( -name tests -o -name test \) -not -path '*/airflow/*' -prune -exec rm -rf {} +
+	fi
+	find "${VENV}" -name '*.pyc' -path '*/tests/*' -delete
+	rm -rf "${VENV}/share/man" "${site}"/*.dist-info/direct_url.json.bak
+}
+
+runtime_libraries() {
+	# The Debian packages that compiled modules in the venv link against; the main stage
+	# installs them so that sdists built here (mysqlclient, python-ldap, ...) work there.
+	find "${VENV}" -type f -name '*.so*' -print0 | xargs -0 -r ldd 2>/dev/null |
+		awk '$2 == "=>" && $3 ~ /^\// {print $3}' | sort -u | while read -r lib; do
+		[[ "${lib}" == "${VENV}"/* ]] && continue
+		dpkg -S "${lib}" 2>/dev/null || dpkg -S "$(readlink -f "${lib}")" 2>/dev/null ||
+			dpkg -S "/usr${lib}" 2>/dev/null || true
+	done | cut -d: -f1 | sort -u | grep -vE -- '-dev$' >/opt/airflow-build/runtime-libraries.txt || true
+	info "Runtime libraries: $(paste -sd' ' /opt/airflow-build/runtime-libraries.txt)"
+}
+
+main() {
+	mkdir -p "${WORK}" /opt/airflow-build "${AIRFLOW_USER_HOME_DIR}"
+	find_python
+	local py
+	py="$("${PYTHON}" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+	export UV_CONCURRENT_DOWNLOADS=8 UV_NO_PROGRESS=1 PIP_NO_INPUT=1
+
+	fetch_constraints "${py}"
+	create_venv
+
+	local -a reqs=("$(airflow_requirement)") user_reqs=() names=() dist
+	# shellcheck disable=SC2206 # one requirement per word, as the official image takes them
+	user_reqs=(${ADDITIONAL_PYTHON_DEPS})
+	truthy "${AIRFLOW_USE_UV}" && reqs+=("pip==${AIRFLOW_PIP_VERSION}")
+	reqs+=("${user_reqs[@]}")
+	if ! truthy "${INSTALL_DISTRIBUTIONS_FROM_CONTEXT}"; then
+		while IFS= read -r dist; do
+			[[ -n "${dist}" ]] && reqs+=("$(distribution_name "${dist}")")
+		done < <(context_distributions)
+	fi
+	local -a file_reqs=()
+	[[ -f "${CONTEXT}/requirements.txt" ]] && mapfile -t file_reqs < <(grep -vE '^\s*(#|-|$)' "${CONTEXT}/requirements.txt" || true)
+	mapfile -t names < <(requirement_names "${reqs[@]:1}" "${file_reqs[@]}")
+	effective_constraints "${names[@]}"
+
+	if ! truthy "${AIRFLOW_USE_UV}"; then
+		"${VENV}/bin/pip" install --quiet --disable-pip-version-check --root-user-action ignore "pip==${AIRFLOW_PIP_VERSION}"
+	fi
+	install "${reqs[@]}"
+	trim_venv
+
+	info "Checking the installed packages"
+	if truthy "${AIRFLOW_USE_UV}"; then
+		/opt/uv/bin/uv pip check --python "${VENV}/bin/python"
+	else
+		"${VENV}/bin/pip" check
+	fi
+	AIRFLOW_HOME="${WORK}/airflow-home" "${VENV}/bin/airflow" version >/dev/null ||
+		die "Airflow does not start: 'airflow version' failed in the build stage"
+	runtime_libraries
+	chmod -R g=u "${VENV}" "${CONSTRAINTS}"
+	rm -rf "${WORK}"
+}
+
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+	main "$@"
+fi
