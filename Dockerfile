@@ -106,6 +106,8 @@ SHELL ["/bin/bash", "-o", "pipefail", "-o", "errexit", "-o", "nounset", "-c"]
 
 ARG AIRFLOW_VERSION
 ARG PYTHON_MAJOR_MINOR_VERSION
+ARG AIRFLOW_EXTRAS
+ARG ADDITIONAL_AIRFLOW_EXTRAS
 ARG AIRFLOW_HOME
 ARG AIRFLOW_UID
 ARG AIRFLOW_USER_HOME_DIR
@@ -186,6 +188,7 @@ LABEL org.apache.airflow.distro="debian" \
       org.apache.airflow.version="${AIRFLOW_VERSION}" \
       org.apache.airflow.python.version="${PYTHON_MAJOR_MINOR_VERSION}" \
       org.apache.airflow.uid="${AIRFLOW_UID}" \
+      org.apache.airflow.extras="${AIRFLOW_EXTRAS}${ADDITIONAL_AIRFLOW_EXTRAS:+,${ADDITIONAL_AIRFLOW_EXTRAS}}" \
       org.apache.airflow.main-image.build-id="${BUILD_ID}" \
       org.apache.airflow.main-image.commit-sha="${COMMIT_SHA}" \
       org.opencontainers.image.title="Production Airflow Image" \

@@ -7,6 +7,7 @@ form with `data-upload-time` attributes, which some mirrors serve whatever is as
 from __future__ import annotations
 
 import json
+import os
 import ssl
 import urllib.error
 import urllib.request
@@ -136,6 +137,4 @@ class SimpleIndex:
 
 
 def _cafile() -> str | None:
-    import os
-
     return os.environ.get("SSL_CERT_FILE") or None

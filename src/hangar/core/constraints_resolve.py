@@ -66,7 +66,7 @@ class ResolveRequest:
     python: str
     mode: Mode
     extras: tuple[str, ...]
-    exclude_newer: datetime
+    exclude_newer: datetime | None  # None only for checks: the file pins everything
     index_url: str = DEFAULT_INDEX_URL
     platform: str = DEFAULT_PLATFORM
     providers_dir: str | None = None  # as given on the command line (for the header)
@@ -96,7 +96,7 @@ class ResolveRequest:
             "python": self.python,
             "mode": self.mode.value,
             "extras": sorted(self.extras),
-            "exclude_newer": format_time(self.exclude_newer),
+            "exclude_newer": format_time(self.exclude_newer) if self.exclude_newer else None,
             "index": self.index_url,
             "platform": self.platform,
             "providers": [(p.path, p.name, p.version) for p in self.providers],
@@ -190,14 +190,14 @@ def uv_compile_args(request: ResolveRequest, *, constraints_file: str | None = N
         request.python,
         "--python-platform",
         request.platform,
-        "--exclude-newer",
-        format_time(request.exclude_newer),
         "--resolution",
         "highest",
         "--no-header",
         "--no-annotate",
         "--quiet",
     ]
+    if request.exclude_newer is not None:
+        args += ["--exclude-newer", format_time(request.exclude_newer)]
     for link in request.find_links():
         args += ["--find-links", link]
     if constraints_file is not None:
@@ -262,7 +262,8 @@ def regenerate_command(request: ResolveRequest) -> str:
         args += ["--extras", ",".join(request.extras)]
     if request.mode is Mode.SOURCE_PROVIDERS and request.providers_dir is not None:
         args += ["--providers-dir", request.providers_dir]
-    args += ["--exclude-newer", format_time(request.exclude_newer)]
+    if request.exclude_newer is not None:
+        args += ["--exclude-newer", format_time(request.exclude_newer)]
     if request.index_url != DEFAULT_INDEX_URL:
         args += ["--index-url", request.index_url]
     if request.platform != DEFAULT_PLATFORM:
@@ -275,6 +276,7 @@ def header(request: ResolveRequest, *, tool_versions: str) -> tuple[str, ...]:
     command that regenerates it. Deterministic: no clock, only the inputs."""
     extras = ",".join(request.extras) if request.mode is not Mode.NO_PROVIDERS else ""
     install = f"apache-airflow[{extras}]" if extras else "apache-airflow"
+    cutoff = format_time(request.exclude_newer) if request.exclude_newer else "resolution time"
     lines = [
         "#",
         f"# Constraints for Apache Airflow {request.airflow_version} on Python {request.python}"
@@ -292,7 +294,7 @@ def header(request: ResolveRequest, *, tool_versions: str) -> tuple[str, ...]:
         "# then add your own packages in a separate step, without the constraint.",
         "#",
         f"# Resolved with {tool_versions} from {request.index_url},",
-        f"# as the index stood at {format_time(request.exclude_newer)} (the --exclude-newer cut-off).",
+        f"# as the index stood at {cutoff} (the --exclude-newer cut-off).",
         "# Regenerate with:",
         f"#   {regenerate_command(request)}",
         "#",

@@ -1,0 +1,60 @@
+"""The Docker engine, through the real `docker` CLI (buildx included), behind a small interface."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import IO, Any, Protocol
+
+from hangar.adapters.process import Command, ProcessResult, Runner, cmd, last_line
+from hangar.errors import EngineUnavailable, NotFound
+
+ENGINE_HINT = "run scripts/setup-env.sh (or start dockerd) and check `hangar env status`"
+
+
+class Engine(Protocol):
+    def ensure_available(self) -> None: ...
+    def inspect_image(self, ref: str) -> dict[str, Any]: ...
+    def run_container(
+        self, ref: str, command: Sequence[str], *, docker_args: Sequence[str] = ()
+    ) -> ProcessResult: ...
+    def build(self, args: Sequence[str], *, log: IO[str] | None = None) -> ProcessResult: ...
+
+
+@dataclass(frozen=True)
+class DockerEngine:
+    runner: Runner
+    docker: str = "docker"
+
+    def ensure_available(self) -> None:
+        """Fail fast, with what to do, when there is no engine or no buildx."""
+        info = self.runner.run(cmd(self.docker, "version", "-f", "{{.Server.Version}}", changes_state=False))
+        if not info.ok:
+            raise EngineUnavailable(
+                f"no Docker engine: {last_line(info.stderr) or 'docker version failed'}",
+                hint=ENGINE_HINT,
+            )
+        buildx = self.runner.run(cmd(self.docker, "buildx", "version", changes_state=False))
+        if not buildx.ok:
+            raise EngineUnavailable("docker buildx is not installed", hint=ENGINE_HINT)
+
+    def inspect_image(self, ref: str) -> dict[str, Any]:
+        result = self.runner.run(cmd(self.docker, "image", "inspect", ref, changes_state=False))
+        if not result.ok:
+            raise NotFound(
+                f"image {ref} not found in the engine",
+                hint="build it, or pull it first (docker pull)",
+            )
+        data: list[dict[str, Any]] = json.loads(result.stdout)
+        return data[0]
+
+    def run_container(
+        self, ref: str, command: Sequence[str], *, docker_args: Sequence[str] = ()
+    ) -> ProcessResult:
+        return self.runner.run(
+            cmd(self.docker, "run", "--rm", "--network", "host", *docker_args, ref, *command)
+        )
+
+    def build(self, args: Sequence[str], *, log: IO[str] | None = None) -> ProcessResult:
+        return self.runner.run(Command(args=(self.docker, *args)), stream_to=log)

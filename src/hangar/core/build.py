@@ -1,0 +1,104 @@
+"""Build parameters and the `docker buildx build` command they turn into (pure, no I/O)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# Build args whose value is a list of words; hangar takes them as repeatable options.
+LIST_ARGS = frozenset(
+    {
+        "AIRFLOW_EXTRAS",
+        "ADDITIONAL_AIRFLOW_EXTRAS",
+        "ADDITIONAL_PYTHON_DEPS",
+        "DEV_APT_DEPS",
+        "ADDITIONAL_DEV_APT_DEPS",
+        "RUNTIME_APT_DEPS",
+        "ADDITIONAL_RUNTIME_APT_DEPS",
+    }
+)
+_COMMA_SEPARATED = frozenset({"AIRFLOW_EXTRAS", "ADDITIONAL_AIRFLOW_EXTRAS"})
+
+
+@dataclass(frozen=True, kw_only=True)
+class Secret:
+    """A BuildKit secret: from a file (`src`) or from an environment variable (`env`), so its
+    value never appears on a command line."""
+
+    id: str
+    src: Path | None = None
+    env: str | None = None
+
+    def flag(self) -> str:
+        source = f"src={self.src}" if self.src is not None else f"env={self.env}"
+        return f"id={self.id},{source}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class BuildParams:
+    """Everything one image build needs. `build_args` holds the Dockerfile's build args that
+    differ from its defaults (values already joined the way the Dockerfile reads them)."""
+
+    context: Path
+    python: str
+    base_image: str
+    build_args: tuple[tuple[str, str], ...] = ()
+    secrets: tuple[Secret, ...] = ()
+    tags: tuple[str, ...] = ()
+    platform: str | None = None
+    target: str = "main"
+    dockerfile: Path | None = None
+    push: bool = False
+    load: bool = True
+    cache_from: tuple[str, ...] = ()
+    cache_to: str | None = None
+    network: str = "host"
+    progress: str = "plain"
+    no_cache: bool = False
+    metadata_file: Path | None = None
+    labels: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+
+
+def join_list_arg(name: str, values: tuple[str, ...]) -> str:
+    return (",".join if name in _COMMA_SEPARATED else " ".join)(values)
+
+
+def all_build_args(params: BuildParams) -> tuple[tuple[str, str], ...]:
+    base = (
+        ("PYTHON_MAJOR_MINOR_VERSION", params.python),
+        ("PYTHON_BASE_IMAGE", params.base_image),
+    )
+    given = tuple((k, v) for k, v in params.build_args if k not in dict(base))
+    return base + given
+
+
+def buildx_command(params: BuildParams) -> tuple[str, ...]:
+    """The arguments after `docker`, in a stable order, copy-pasteable."""
+    args: list[str] = ["buildx", "build", "--network", params.network, "--progress", params.progress]
+    if params.dockerfile is not None:
+        args += ["--file", str(params.dockerfile)]
+    args += ["--target", params.target]
+    if params.platform:
+        args += ["--platform", params.platform]
+    for name, value in all_build_args(params):
+        args += ["--build-arg", f"{name}={value}"]
+    for secret in params.secrets:
+        args += ["--secret", secret.flag()]
+    for key, value in params.labels:
+        args += ["--label", f"{key}={value}"]
+    for ref in params.cache_from:
+        args += ["--cache-from", f"type=registry,ref={ref}"]
+    if params.cache_to:
+        args += ["--cache-to", f"type=registry,ref={params.cache_to},mode=max"]
+    if params.no_cache:
+        args.append("--no-cache")
+    for tag in params.tags:
+        args += ["--tag", tag]
+    if params.push:
+        args.append("--push")
+    elif params.load:
+        args.append("--load")
+    if params.metadata_file is not None:
+        args += ["--metadata-file", str(params.metadata_file)]
+    args.append(str(params.context))
+    return tuple(args)

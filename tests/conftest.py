@@ -1,0 +1,171 @@
+"""Shared fixtures: the real engine, build contexts made from the repository's files, and the
+small test images (a few extras) that the image tests run."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import subprocess
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from hangar.adapters.docker import DockerEngine
+from hangar.adapters.process import SubprocessRunner
+from hangar.core.build import BuildParams, Secret, buildx_command
+
+REPO = Path(__file__).resolve().parent.parent
+REGISTRY = os.environ.get("HANGAR_REGISTRY", "127.0.0.1:5000")
+CA_BUNDLE = Path(os.environ.get("HANGAR_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt"))
+# Python version -> base image the set-up script builds from Debian packages
+BASES = {
+    "3.11": f"{REGISTRY}/python:3.11-slim-bookworm",
+    "3.13": f"{REGISTRY}/python:3.13-slim-trixie",
+}
+TEST_EXTRAS = "celery,postgres"
+CONTEXT_FILES = ("Dockerfile", ".dockerignore", "scripts/docker", "empty", "docker-context-files")
+
+
+@dataclass(frozen=True)
+class Built:
+    ref: str
+    returncode: int
+    output: str
+
+
+def make_context(
+    root: Path,
+    *,
+    dags: Path | None = None,
+    files: Mapping[str, bytes | Path] | None = None,
+) -> Path:
+    """A build context holding exactly what a fresh clone gives the Dockerfile, plus `files`
+    placed in docker-context-files and `dags` copied to dags/."""
+    root.mkdir(parents=True, exist_ok=True)
+    for name in CONTEXT_FILES:
+        src = REPO / name
+        if src.is_dir():
+            shutil.copytree(src, root / name, dirs_exist_ok=True)
+        else:
+            shutil.copy2(src, root / name)
+    (root / "dags").mkdir(exist_ok=True)
+    if dags is not None:
+        shutil.copytree(dags, root / "dags", dirs_exist_ok=True)
+    for name, content in (files or {}).items():
+        target = root / "docker-context-files" / name
+        if isinstance(content, Path):
+            shutil.copy2(content, target)
+        else:
+            target.write_bytes(content)
+    return root
+
+
+def build(
+    context: Path,
+    *,
+    tag: str,
+    python: str = "3.11",
+    build_args: Mapping[str, str] | None = None,
+    secrets: tuple[Secret, ...] | None = None,
+    base_image: str | None = None,
+    env: Mapping[str, str] | None = None,
+    extra: tuple[str, ...] = (),
+) -> Built:
+    """Build an image with the real engine and return its reference, exit code and output."""
+    args = {
+        "AIRFLOW_EXTRAS": TEST_EXTRAS,
+        "COMMIT_SHA": "0123456789abcdef0123456789abcdef01234567",
+        "AIRFLOW_IMAGE_DATE_CREATED": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        **(build_args or {}),
+    }
+    params = BuildParams(
+        context=context,
+        python=python,
+        base_image=base_image or BASES[python],
+        build_args=tuple(args.items()),
+        secrets=secrets if secrets is not None else (Secret(id="ca-bundle", src=CA_BUNDLE),),
+        tags=(tag,),
+    )
+    done = subprocess.run(
+        ["docker", *buildx_command(params)[:-1], *extra, str(context)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
+    return Built(ref=tag, returncode=done.returncode, output=done.stdout + done.stderr)
+
+
+def run(
+    image: str,
+    *command: str,
+    docker_args: tuple[str, ...] = (),
+    timeout: float = 300,
+) -> subprocess.CompletedProcess[str]:
+    """`docker run --rm --network host` an image; host networking only on these machines."""
+    return subprocess.run(
+        ["docker", "run", "--rm", "--network", "host", *docker_args, image, *command],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="session")
+def engine() -> DockerEngine:
+    docker = DockerEngine(runner=SubprocessRunner())
+    docker.ensure_available()
+    return docker
+
+
+@pytest.fixture(scope="session")
+def make_image(
+    engine: DockerEngine, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Callable[..., Built]]:
+    """Build a throwaway image from a fresh context; removed at the end of the session."""
+    refs: list[str] = []
+
+    def _make(
+        *,
+        dags: Path | None = None,
+        files: Mapping[str, bytes | Path] | None = None,
+        context: Path | None = None,
+        **kwargs: object,
+    ) -> Built:
+        ctx = context or make_context(tmp_path_factory.mktemp("ctx"), dags=dags, files=files)
+        tag = f"hangar-test:{uuid.uuid4().hex[:12]}"
+        refs.append(tag)
+        return build(ctx, tag=tag, **kwargs)  # type: ignore[arg-type]
+
+    yield _make
+    for ref in refs:
+        subprocess.run(["docker", "image", "rm", "-f", ref], capture_output=True, check=False)
+
+
+_built: dict[str, Built] = {}
+
+
+def _test_image(make_image: Callable[..., Built], python: str) -> str:
+    if python not in _built:
+        built = make_image(python=python, dags=REPO / "tests" / "image" / "dags",
+                           build_args={"EMBEDDED_DAGS": "dags"})
+        assert built.returncode == 0, built.output[-3000:]
+        _built[python] = built
+    return _built[python].ref
+
+
+@pytest.fixture(scope="session")
+def prod_image(make_image: Callable[..., Built]) -> str:
+    """The small test image (Python 3.11, a few extras, the example DAG embedded)."""
+    return _test_image(make_image, "3.11")
+
+
+@pytest.fixture(scope="session", params=sorted(BASES))
+def prod_image_each_python(request: pytest.FixtureRequest, make_image: Callable[..., Built]) -> str:
+    """The small test image, once per Python version this machine has a base image for."""
+    return _test_image(make_image, request.param)

@@ -1,0 +1,31 @@
+"""ACCEPTANCE 1-14 and 20, checked by running the built image for each Python version: the same
+check definitions `hangar image verify` runs."""
+
+from __future__ import annotations
+
+import pytest
+
+from hangar.adapters.docker import DockerEngine
+from hangar.core.checks import image_checks
+from hangar.core.verify import image_facts, run_check
+
+pytestmark = [pytest.mark.integration, pytest.mark.image]
+
+CHECKS = {c.name: c for c in image_checks()}
+
+
+@pytest.mark.parametrize("name", sorted(CHECKS))
+def test_image_passes_check(name: str, prod_image_each_python: str, engine: DockerEngine) -> None:
+    facts = image_facts(engine, prod_image_each_python)
+    check = image_checks(extras=facts.labels.get("org.apache.airflow.extras", ""))
+    result = run_check(engine, prod_image_each_python, {c.name: c for c in check}[name], facts)
+    assert result.passed, f"{name}: {result.detail}"
+
+
+def test_image_labels_name_the_python_version_and_extras(
+    prod_image_each_python: str, engine: DockerEngine
+) -> None:
+    labels = image_facts(engine, prod_image_each_python).labels
+    assert labels["org.apache.airflow.python.version"] in {"3.11", "3.13"}
+    assert labels["org.apache.airflow.extras"] == "celery,postgres"
+    assert labels["org.apache.airflow.version"] == "3.3.2"
