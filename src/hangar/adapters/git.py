@@ -105,7 +105,7 @@ class GitCli:
         return self._read("show", f"{treeish}:{path}")[1]
 
     def ident(self) -> str:
-        code, out, err = self._read("var", "GIT_COMMITTER_IDENT", ok_codes=(0, 128))
+        code, out, _ = self._read("var", "GIT_COMMITTER_IDENT", ok_codes=(0, 128))
         if code != 0:
             raise GitError(
                 "git does not know who you are", hint="set user.name and user.email in git config"
@@ -130,8 +130,16 @@ class GitCli:
         lease_args = [f"--force-with-lease={ref}:{oid}" for ref, oid in sorted(leases.items())]
         result = self.runner.run(
             cmd(
-                self.git_bin, "-C", self.repo, "push", "--atomic", "--porcelain", *lease_args,
-                remote, *refspecs, env=_NO_PAGER,
+                self.git_bin,
+                "-C",
+                self.repo,
+                "push",
+                "--atomic",
+                "--porcelain",
+                *lease_args,
+                remote,
+                *refspecs,
+                env=_NO_PAGER,
             )
         )
         if not result.ok:

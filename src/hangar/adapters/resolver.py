@@ -75,7 +75,9 @@ class UvResolver:
         if result.ok:
             return result.stdout
         explanation = conflict_explanation(result.stderr)
-        what = f"Airflow {request.airflow_version} ({request.mode.value}) on Python {request.python}"
+        what = (
+            f"Airflow {request.airflow_version} ({request.mode.value}) on Python {request.python}"
+        )
         if "No solution found" in result.stderr or "unsatisfiable" in result.stderr:
             raise ResolutionConflict(
                 f"{what} cannot be resolved: {explanation}",

@@ -16,7 +16,9 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 # Airflow's own distributions: the thing being installed, so never constrained (as Airflow does).
-AIRFLOW_DISTRIBUTIONS = frozenset({"apache-airflow", "apache-airflow-core", "apache-airflow-task-sdk"})
+AIRFLOW_DISTRIBUTIONS = frozenset(
+    {"apache-airflow", "apache-airflow-core", "apache-airflow-task-sdk"}
+)
 
 _PIN = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==(?P<version>[^\s;#]+)$")
 _NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")

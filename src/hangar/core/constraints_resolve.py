@@ -73,7 +73,11 @@ class ResolveRequest:
     providers: tuple[LocalProvider, ...] = ()
 
     def requirements(self) -> tuple[str, ...]:
-        extras = "" if self.mode is Mode.NO_PROVIDERS or not self.extras else f"[{','.join(self.extras)}]"
+        extras = (
+            ""
+            if self.mode is Mode.NO_PROVIDERS or not self.extras
+            else f"[{','.join(self.extras)}]"
+        )
         reqs = [f"apache-airflow{extras}=={self.airflow_version}"]
         if self.mode is Mode.SOURCE_PROVIDERS:
             for provider in self.providers:
@@ -159,7 +163,9 @@ def parse_time(text: str) -> datetime:
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise ValueError(f"{text!r} is not a date or time (use e.g. 2025-04-22T10:00:00Z)") from None
+        raise ValueError(
+            f"{text!r} is not a date or time (use e.g. 2025-04-22T10:00:00Z)"
+        ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
@@ -172,7 +178,9 @@ def default_exclude_newer(release_upload: datetime) -> datetime:
     return rounded + RELEASE_WINDOW
 
 
-def uv_compile_args(request: ResolveRequest, *, constraints_file: str | None = None) -> tuple[str, ...]:
+def uv_compile_args(
+    request: ResolveRequest, *, constraints_file: str | None = None
+) -> tuple[str, ...]:
     """Arguments after `uv` for `uv pip compile`, requirements read from stdin.
 
     The index is only the one given (`--no-config` ignores uv.toml/pip.conf-like settings and
@@ -227,7 +235,7 @@ def conflict_explanation(stderr: str) -> str:
     """uv's explanation of why the requirements cannot be resolved, on one line."""
     lines: list[str] = []
     for raw in stderr.splitlines():
-        line = raw.strip().lstrip("×╰─▶│ ").strip()
+        line = raw.strip().lstrip("\u00d7\u2570\u2500\u25b6\u2502 ").strip()
         if not line or line.startswith(_UV_NOISE):
             continue
         if line.startswith(("error:", "cause:")):
@@ -281,8 +289,7 @@ def header(request: ResolveRequest, *, tool_versions: str) -> tuple[str, ...]:
         "#",
         f"# Constraints for Apache Airflow {request.airflow_version} on Python {request.python}"
         f" ({request.platform}), mode {request.mode.value}:",
-        f"# {request.mode.description}"
-        + (f" (extras: {extras})." if extras else "."),
+        f"# {request.mode.description}" + (f" (extras: {extras})." if extras else "."),
     ]
     if request.mode is Mode.SOURCE_PROVIDERS:
         lines.append(f"# Providers from: {request.providers_dir}")

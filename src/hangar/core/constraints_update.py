@@ -54,7 +54,9 @@ def comment_line(comment: str) -> str:
     return text if text.startswith("#") else f"# {text}"
 
 
-def edit_text(text: str, *, pins: Sequence[Pin], comment: str | None) -> tuple[str, tuple[tuple[str, str, str], ...]]:
+def edit_text(
+    text: str, *, pins: Sequence[Pin], comment: str | None
+) -> tuple[str, tuple[tuple[str, str, str], ...]]:
     """Set each pin's version where the file pins that distribution (matched by canonical
     name, keeping the spelling of the file) and insert the comment line before the first pin
     unless it is already there. Line endings and everything else are kept as they were."""
