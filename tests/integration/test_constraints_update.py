@@ -97,7 +97,13 @@ def repos(tmp_path: Path) -> tuple[Path, Path]:
 
 def update(work: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     return hangar(
-        "constraints", "update", "--repo", str(work), "--commit-message", "Bump pymssql", *extra,
+        "constraints",
+        "update",
+        "--repo",
+        str(work),
+        "--commit-message",
+        "Bump pymssql",
+        *extra,
         cwd=work.parent,
     )
 
@@ -113,12 +119,19 @@ def test_update_moves_tags_pushes_and_keeps_the_old_commit(repos: tuple[Path, Pa
     before = snapshot(work)
 
     done = update(
-        work, "--airflow-version", "2.10.5,3.0.0", "--updated-constraint", "pymssql==2.2.8",
-        "--comment", "pymssql 2.2.7 does not build with Cython 3", "--yes",
+        work,
+        "--airflow-version",
+        "2.10.5,3.0.0",
+        "--updated-constraint",
+        "pymssql==2.2.8",
+        "--comment",
+        "pymssql 2.2.7 does not build with Cython 3",
+        "--yes",
     )
 
     assert done.returncode == 0, done.stderr
-    assert "-pymssql==2.2.7" in done.stdout and "+pymssql==2.2.8" in done.stdout
+    assert "-pymssql==2.2.7" in done.stdout
+    assert "+pymssql==2.2.8" in done.stdout
     for version in ("2.10.5", "3.0.0"):
         for name in ("constraints-3.11.txt", "constraints-3.13.txt"):
             text = file_at(remote, f"constraints-{version}", name)
@@ -135,36 +148,46 @@ def test_update_moves_tags_pushes_and_keeps_the_old_commit(repos: tuple[Path, Pa
     backups = git(work, "for-each-ref", "--format=%(refname)", "refs/hangar-backup/")
     assert "refs/hangar-backup/constraints-2.10.5/" in backups
     # local tags follow the remote; the untouched version's tag is the same everywhere
-    assert git(work, "rev-parse", "constraints-3.0.0").strip() == git(
-        remote, "rev-parse", "constraints-3.0.0"
-    ).strip()
+    assert (
+        git(work, "rev-parse", "constraints-3.0.0").strip()
+        == git(remote, "rev-parse", "constraints-3.0.0").strip()
+    )
     assert git(remote, "rev-parse", "refs/tags/constraints-3.0.1") == other_tag_before
     after = snapshot(work)
     assert (after["head"], after["status"], after["tree"]) == (
-        before["head"], before["status"], before["tree"],
+        before["head"],
+        before["status"],
+        before["tree"],
     )
 
 
 def test_second_update_fast_forwards_the_fix_branch(repos: tuple[Path, Path]) -> None:
     remote, work = repos
-    first = update(work, "--airflow-version", "3.0.0", "--updated-constraint", "pymssql==2.2.8",
-                   "--yes")
-    second = update(work, "--airflow-version", "3.0.0", "--updated-constraint", "cython==3.0.1",
-                    "--yes")
-    assert first.returncode == 0 and second.returncode == 0, second.stderr
+    first = update(
+        work, "--airflow-version", "3.0.0", "--updated-constraint", "pymssql==2.2.8", "--yes"
+    )
+    second = update(
+        work, "--airflow-version", "3.0.0", "--updated-constraint", "cython==3.0.1", "--yes"
+    )
+    assert first.returncode == 0, first.stderr
+    assert second.returncode == 0, second.stderr
     text = file_at(remote, "constraints-3.0.0", "constraints-3.13.txt")
-    assert "pymssql==2.2.8" in text and "cython==3.0.1" in text
+    assert "pymssql==2.2.8" in text
+    assert "cython==3.0.1" in text
     assert git(remote, "rev-list", "--count", "constraints-3.0.0-fix").strip() == "5"  # 3 + 2 fixes
 
 
 def test_dry_run_shows_the_diff_and_changes_nothing(repos: tuple[Path, Path]) -> None:
     remote, work = repos
     before = (snapshot(work), snapshot(remote))
-    done = update(work, "--airflow-version", "3.0.0", "--updated-constraint", "requests==2.32.4",
-                  "--dry-run")
+    done = update(
+        work, "--airflow-version", "3.0.0", "--updated-constraint", "requests==2.32.4", "--dry-run"
+    )
     assert done.returncode == 0, done.stderr
-    assert "-requests==2.32.0" in done.stdout and "+requests==2.32.4" in done.stdout
-    assert "git -C" in done.stderr and "push --atomic" in done.stderr
+    assert "-requests==2.32.0" in done.stdout
+    assert "+requests==2.32.4" in done.stdout
+    assert "git -C" in done.stderr
+    assert "push --atomic" in done.stderr
     assert (snapshot(work), snapshot(remote)) == before
 
 
@@ -187,25 +210,72 @@ def _diverge_fix_branch(remote: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "prepare", "code", "message"),
     [
-        (["--airflow-version", "3.x", "--updated-constraint", "pymssql==2.2.8"], None, 5,
-         "not a valid Airflow version"),
-        (["--airflow-version", "3.0.0,9.9.9", "--updated-constraint", "pymssql==2.2.8"], None, 7,
-         "tag constraints-9.9.9 is not on remote"),
-        (["--airflow-version", "3.0.0", "--updated-constraint", "pymsql==2.2.8"], None, 5,
-         "pymsql is not pinned in any constraints file"),
-        (["--airflow-version", "3.0.0", "--updated-constraint", "pymssql=2.2.8"], None, 5,
-         "not of the form name==version"),
-        (["--airflow-version", "3.0.0", "--updated-constraint", "pymssql==2.2.8"], "dirty", 7,
-         "uncommitted changes"),
-        (["--airflow-version", "2.10.5,3.0.0", "--updated-constraint", "pymssql==2.2.8"],
-         "reject", 7, "push to 'origin' rejected"),
-        (["--airflow-version", "3.0.0", "--updated-constraint", "pymssql==2.2.8"], "diverged", 7,
-         "moving it would lose commits"),
-        (["--airflow-version", "3.0.0", "--updated-constraint", "pymssql==2.2.8",
-          "--remote", "upstream"], None, 7, "no remote named 'upstream'"),
+        (
+            ["--airflow-version", "3.x", "--updated-constraint", "pymssql==2.2.8"],
+            None,
+            5,
+            "not a valid Airflow version",
+        ),
+        (
+            ["--airflow-version", "3.0.0,9.9.9", "--updated-constraint", "pymssql==2.2.8"],
+            None,
+            7,
+            "tag constraints-9.9.9 is not on remote",
+        ),
+        (
+            ["--airflow-version", "3.0.0", "--updated-constraint", "pymsql==2.2.8"],
+            None,
+            5,
+            "pymsql is not pinned in any constraints file",
+        ),
+        (
+            ["--airflow-version", "3.0.0", "--updated-constraint", "pymssql=2.2.8"],
+            None,
+            5,
+            "not of the form name==version",
+        ),
+        (
+            ["--airflow-version", "3.0.0", "--updated-constraint", "pymssql==2.2.8"],
+            "dirty",
+            7,
+            "uncommitted changes",
+        ),
+        (
+            ["--airflow-version", "2.10.5,3.0.0", "--updated-constraint", "pymssql==2.2.8"],
+            "reject",
+            7,
+            "push to 'origin' rejected",
+        ),
+        (
+            ["--airflow-version", "3.0.0", "--updated-constraint", "pymssql==2.2.8"],
+            "diverged",
+            7,
+            "moving it would lose commits",
+        ),
+        (
+            [
+                "--airflow-version",
+                "3.0.0",
+                "--updated-constraint",
+                "pymssql==2.2.8",
+                "--remote",
+                "upstream",
+            ],
+            None,
+            7,
+            "no remote named 'upstream'",
+        ),
     ],
-    ids=["bad-version", "missing-tag", "unknown-package", "bad-pin", "dirty-tree",
-         "push-rejected", "fix-branch-diverged", "no-such-remote"],
+    ids=[
+        "bad-version",
+        "missing-tag",
+        "unknown-package",
+        "bad-pin",
+        "dirty-tree",
+        "push-rejected",
+        "fix-branch-diverged",
+        "no-such-remote",
+    ],
 )
 def test_failure_leaves_both_repositories_unchanged(
     repos: tuple[Path, Path], args: list[str], prepare: str | None, code: int, message: str
@@ -224,7 +294,8 @@ def test_failure_leaves_both_repositories_unchanged(
 
     assert done.returncode == code, done.stderr
     assert message in done.stderr
-    assert done.stderr.count("hangar: error:") == 1 and "Traceback" not in done.stderr
+    assert done.stderr.count("hangar: error:") == 1
+    assert "Traceback" not in done.stderr
     assert (snapshot(work), snapshot(remote)) == before
 
 
@@ -232,9 +303,18 @@ def test_answering_no_at_the_prompt_changes_nothing(repos: tuple[Path, Path]) ->
     remote, work = repos
     before = (snapshot(work), snapshot(remote))
     done = hangar(
-        "constraints", "update", "--repo", str(work), "--commit-message", "x",
-        "--airflow-version", "3.0.0", "--updated-constraint", "pymssql==2.2.9",
-        cwd=work.parent, stdin="n\n",
+        "constraints",
+        "update",
+        "--repo",
+        str(work),
+        "--commit-message",
+        "x",
+        "--airflow-version",
+        "3.0.0",
+        "--updated-constraint",
+        "pymssql==2.2.9",
+        cwd=work.parent,
+        stdin="n\n",
     )
     assert done.returncode == 9, done.stderr
     assert (snapshot(work), snapshot(remote)) == before

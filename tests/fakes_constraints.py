@@ -1,0 +1,44 @@
+"""Fakes for the constraints adapters: a resolver and an index that answer from memory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from hangar.core.constraints import Pin
+from hangar.core.constraints_resolve import ResolveRequest
+from hangar.errors import NotFound, ResolutionConflict
+
+
+@dataclass
+class FakeResolver:
+    """Resolves every request to `pins` (or raises `conflict`), recording what it was asked."""
+
+    pins: tuple[Pin, ...] = ()
+    conflict: str | None = None
+    tool: str = "uv 0.0.0"
+    requests: list[ResolveRequest] = field(default_factory=list)
+
+    def resolve(self, request: ResolveRequest) -> tuple[Pin, ...]:
+        self.requests.append(request)
+        if self.conflict is not None:
+            raise ResolutionConflict(self.conflict)
+        return self.pins
+
+    def check(self, request: ResolveRequest, constraints_file: str) -> None:
+        self.resolve(request)
+
+    def version(self) -> str:
+        return self.tool
+
+
+@dataclass
+class FakeIndex:
+    """Upload times per (project, version); a missing release raises NotFound."""
+
+    times: dict[tuple[str, str], datetime | None] = field(default_factory=dict)
+
+    def release_upload_time(self, project: str, version: str) -> datetime | None:
+        if (project, version) not in self.times:
+            raise NotFound(f"{project} {version} is not on the index")
+        return self.times[(project, version)]
