@@ -229,8 +229,8 @@ PYTHON
 }
 
 tcp_connect() {
-    # shellcheck disable=SC2016  # $0 and $1 are expanded by the inner bash, on purpose
-    timeout "$TCP_CONNECT_TIMEOUT" bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$1" "$2"
+    # shellcheck disable=SC2016  # $1 and $2 are expanded by the inner bash, on purpose
+    timeout "$TCP_CONNECT_TIMEOUT" bash -c 'exec 3<>"/dev/tcp/$1/$2"' tcp-check "$1" "$2"
 }
 
 wait_for_celery_broker() {
