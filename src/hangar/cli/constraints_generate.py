@@ -252,7 +252,7 @@ def run_generate(
 def generate(**options: Any) -> None:
     """Resolve and write `constraints-X.Y.Z/<mode>-<python>.txt` for each Python version and mode."""
     params = _params(**options)
-    console = Console(stderr=True)
+    console = Console(stderr=True, soft_wrap=True)
     resolver = UvResolver(runner=SubprocessRunner())
     cutoff = params.exclude_newer or release_cutoff(
         SimpleIndex(index_url=params.index_url), params.airflow_version

@@ -1,0 +1,193 @@
+"""Constraints generation time per Python version: hangar (uv) vs pip, side by side.
+
+    python bench/constraints.py [--airflow-version 3.3.2] [--python 3.11 --python 3.13]
+                                [--pip /path/to/pip] [--pip-timeout 900] [--skip-pip]
+
+Both resolve the full `constraints` mode (`apache-airflow[all]==V`) for linux x86_64 and the
+given Python version, against https://pypi.org/simple only (pip with --isolated and
+PIP_CONFIG_FILE=/dev/null), as the index stood at the release's cut-off. Each tool starts
+from an empty cache for its first Python version and keeps it for the next ones; hangar is
+also timed for all Python versions in one parallel run from an empty cache. pip needs 25.3+
+(`--uploaded-prior-to`); the script makes a venv with the newest pip when --pip is not given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from hangar.adapters.constraints_cache import release_cutoff
+from hangar.adapters.index import SimpleIndex
+from hangar.core.constraints_resolve import DEFAULT_INDEX_URL, format_time
+
+PIP_PLATFORMS = (
+    "manylinux_2_28_x86_64",
+    "manylinux_2_17_x86_64",
+    "manylinux2014_x86_64",
+    "manylinux1_x86_64",
+    "linux_x86_64",
+)
+HANGAR = [sys.executable, "-c", "from hangar.cli.main import main; main()"]
+
+
+def timed(args: list[str], env: dict[str, str], timeout: float) -> tuple[float, str]:
+    started = time.monotonic()
+    try:
+        done = subprocess.run(args, env=env, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return time.monotonic() - started, f"timed out after {timeout:.0f}s"
+    elapsed = time.monotonic() - started
+    if done.returncode != 0:
+        tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["?"]
+        return elapsed, f"failed: {tail[0][:90]}"
+    return elapsed, "ok"
+
+
+def hangar_run(
+    pythons: list[str], version: str, cutoff: str, cache: Path, out: Path
+) -> tuple[float, str]:
+    env = {**os.environ, "UV_CACHE_DIR": str(cache)}
+    args = [
+        *HANGAR,
+        "constraints",
+        "generate",
+        "--airflow-version",
+        version,
+        "--mode",
+        "constraints",
+        "--exclude-newer",
+        cutoff,
+        "--output-dir",
+        str(out),
+    ]
+    for python in pythons:
+        args += ["--python", python]
+    elapsed, status = timed(args, env, 1800)
+    if status == "ok":
+        files = [out / f"constraints-{version}" / f"constraints-{p}.txt" for p in pythons]
+        pins = [
+            sum(1 for ln in f.read_text().splitlines() if not ln.startswith("#")) for f in files
+        ]
+        status = f"ok, {'/'.join(map(str, pins))} pins"
+    return elapsed, status
+
+
+def pip_run(
+    pip: str, python: str, version: str, cutoff: str, cache: Path, timeout: float, work: Path
+) -> tuple[float, str]:
+    report = work / f"pip-report-{python}.json"
+    env = {**os.environ, "PIP_CONFIG_FILE": os.devnull}
+    args = [
+        pip,
+        "install",
+        "--isolated",
+        "--dry-run",
+        "--ignore-installed",
+        "--quiet",
+        "--report",
+        str(report),
+        "--cache-dir",
+        str(cache),
+        "--index-url",
+        DEFAULT_INDEX_URL,
+        "--python-version",
+        python,
+        "--only-binary=:all:",
+        "--uploaded-prior-to",
+        cutoff,
+        "--target",
+        str(work / "pip-target"),
+    ]
+    for platform in PIP_PLATFORMS:
+        args += ["--platform", platform]
+    args.append(f"apache-airflow[all]=={version}")
+    elapsed, status = timed(args, env, timeout)
+    if status == "ok":
+        status = f"ok, {len(json.loads(report.read_text())['install'])} packages"
+    return elapsed, status
+
+
+def newest_pip(work: Path) -> str:
+    venv = work / "pip-venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "-U", "pip"], check=True)
+    return str(venv / "bin" / "pip")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--airflow-version", default="3.3.2")
+    parser.add_argument("--python", action="append", dest="pythons")
+    parser.add_argument("--pip", help="a pip 25.3+ executable (default: a fresh venv's newest)")
+    parser.add_argument("--pip-timeout", type=float, default=900)
+    parser.add_argument("--skip-pip", action="store_true")
+    opts = parser.parse_args()
+    pythons = opts.pythons or ["3.10", "3.11", "3.12", "3.13"]
+    cutoff = format_time(
+        release_cutoff(SimpleIndex(index_url=DEFAULT_INDEX_URL), opts.airflow_version)
+    )
+    rows: list[tuple[str, str, str]] = []
+    with tempfile.TemporaryDirectory(prefix="hangar-bench-") as tmp:
+        work = Path(tmp)
+        print(
+            f"apache-airflow[all]=={opts.airflow_version}, cut-off {cutoff}, {os.cpu_count()} CPUs",
+            file=sys.stderr,
+        )
+        cache = work / "uv-cache"
+        hangar_times: dict[str, tuple[float, str]] = {}
+        for python in pythons:
+            hangar_times[python] = hangar_run(
+                [python], opts.airflow_version, cutoff, cache, work / f"out-{python}"
+            )
+            print(f"hangar {python}: {hangar_times[python][0]:.1f}s", file=sys.stderr)
+        together = hangar_run(
+            pythons, opts.airflow_version, cutoff, work / "uv-cache-all", work / "out-all"
+        )
+        print(f"hangar all together: {together[0]:.1f}s", file=sys.stderr)
+        pip_times: dict[str, tuple[float, str]] = {}
+        if not opts.skip_pip:
+            pip = opts.pip or newest_pip(work)
+            for python in pythons:
+                pip_times[python] = pip_run(
+                    pip,
+                    python,
+                    opts.airflow_version,
+                    cutoff,
+                    work / "pip-cache",
+                    opts.pip_timeout,
+                    work,
+                )
+                print(f"pip {python}: {pip_times[python][0]:.1f}s", file=sys.stderr)
+        for index, python in enumerate(pythons):
+            cache_state = "cold" if index == 0 else "warm"
+            h = hangar_times[python]
+            p = pip_times.get(python)
+            rows.append(
+                (
+                    f"{python} ({cache_state} cache)",
+                    f"{h[0]:7.1f}s  {h[1]}",
+                    f"{p[0]:7.1f}s  {p[1]}" if p else "skipped",
+                )
+            )
+        rows.append(
+            (
+                f"all {len(pythons)} at once (cold)",
+                f"{together[0]:7.1f}s  {together[1]}",
+                f"{sum(t for t, _ in pip_times.values()):7.1f}s  (sequential sum)"
+                if pip_times
+                else "skipped",
+            )
+        )
+    widths = [max(len(r[i]) for r in [*rows, ("Python", "hangar (uv)", "pip")]) for i in range(3)]
+    for row in [("Python", "hangar (uv)", "pip"), *rows]:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+
+
+if __name__ == "__main__":
+    main()
