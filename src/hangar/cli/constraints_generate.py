@@ -250,7 +250,7 @@ def run_generate(
 )
 @output_option
 def generate(**options: Any) -> None:
-    """Resolve and write `constraints-X.Y.Z/<mode>-<python>.txt` for each Python version and mode."""
+    """Resolve and write `constraints-X.Y.Z/<mode>-<python>.txt` per Python version and mode."""
     params = _params(**options)
     console = Console(stderr=True, soft_wrap=True)
     resolver = UvResolver(runner=SubprocessRunner())
