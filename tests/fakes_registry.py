@@ -1,0 +1,44 @@
+"""An in-memory registry behind the Registry interface, for unit tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from hangar.errors import RegistryUnavailable
+
+
+@dataclass
+class FakeRegistry:
+    """repository -> tag -> digest. `copies` records every copy; `wrong_digest_for` makes a
+    copy to that tag land on another digest (a racing push)."""
+
+    tags: dict[str, dict[str, str]] = field(default_factory=dict)
+    available: bool = True
+    copies: list[tuple[str, str]] = field(default_factory=list)
+    wrong_digest_for: frozenset[str] = frozenset()
+
+    def ensure_available(self) -> None:
+        if not self.available:
+            raise RegistryUnavailable("registry fake:5000 is not reachable", hint="start it")
+
+    def list_tags(self, repository: str) -> tuple[str, ...]:
+        self.ensure_available()
+        return tuple(self.tags.get(repository, {}))
+
+    def digest(self, repository: str, reference: str) -> str | None:
+        self.ensure_available()
+        if reference.startswith("sha256:"):
+            known = {d for tags in self.tags.values() for d in tags.values()}
+            return reference if reference in known else None
+        return self.tags.get(repository, {}).get(reference)
+
+    def copy(
+        self, *, source_repository: str, source_reference: str, repository: str, tag: str
+    ) -> str:
+        digest = self.digest(source_repository, source_reference)
+        assert digest is not None, f"no {source_repository}@{source_reference}"
+        if tag in self.wrong_digest_for:
+            digest = "sha256:" + "f" * 64
+        self.tags.setdefault(repository, {})[tag] = digest
+        self.copies.append((f"{source_repository}@{source_reference}", f"{repository}:{tag}"))
+        return digest
