@@ -87,7 +87,7 @@ ARG INSTALL_DISTRIBUTIONS_FROM_CONTEXT="false"
 ARG ADDITIONAL_PIP_INSTALL_FLAGS=""
 ARG INCLUDE_PRE_RELEASE="false"
 ARG COMPILE_BYTECODE="true"
-ARG REMOVE_PACKAGE_TESTS="true"
+ARG TRIM_VENV="true"
 ARG TARGETARCH
 
 COPY --chmod=0755 scripts/docker/install-airflow.sh /scripts/docker/
@@ -131,19 +131,28 @@ ARG ADDITIONAL_RUNTIME_APT_COMMAND=""
 ARG ADDITIONAL_RUNTIME_APT_ENV=""
 
 COPY --chmod=0755 scripts/docker/apt-install.sh /scripts/docker/
-COPY --from=build /opt/airflow-build/runtime-libraries.txt /scripts/docker/
+# runs in parallel with the build stage
 RUN --mount=type=secret,id=ca-bundle --mount=type=secret,id=apt-sources \
     set -eux; \
     APT_COMMANDS="${RUNTIME_APT_COMMAND}"$'\n'"${ADDITIONAL_RUNTIME_APT_COMMAND}" APT_ENV="${ADDITIONAL_RUNTIME_APT_ENV}" \
-        /scripts/docker/apt-install.sh ${RUNTIME_APT_DEPS} ${ADDITIONAL_RUNTIME_APT_DEPS} \
-            $(cat /scripts/docker/runtime-libraries.txt); \
+        /scripts/docker/apt-install.sh ${RUNTIME_APT_DEPS} ${ADDITIONAL_RUNTIME_APT_DEPS}; \
     useradd --uid "${AIRFLOW_UID}" --gid 0 --home-dir "${AIRFLOW_USER_HOME_DIR}" --create-home \
         --shell /bin/bash --comment "Airflow" airflow; \
     mkdir -p "${AIRFLOW_HOME}/dags" "${AIRFLOW_HOME}/logs" "${AIRFLOW_HOME}/plugins"; \
     chown -R "airflow:0" "${AIRFLOW_USER_HOME_DIR}" "${AIRFLOW_HOME}"; \
     chmod -R g=u "${AIRFLOW_USER_HOME_DIR}" "${AIRFLOW_HOME}"; \
     # OpenShift-style arbitrary UIDs: the entrypoint adds a passwd entry for them
-    chmod g=u /etc/passwd; \
+    chmod g=u /etc/passwd
+
+# the shared libraries that modules compiled in the build stage link against (found by ldd)
+COPY --from=build /opt/airflow-build/runtime-libraries.txt /scripts/docker/
+RUN --mount=type=secret,id=ca-bundle --mount=type=secret,id=apt-sources \
+    set -eux; \
+    missing=""; \
+    for pkg in $(cat /scripts/docker/runtime-libraries.txt); do \
+        dpkg -s "${pkg}" >/dev/null 2>&1 || missing="${missing} ${pkg}"; \
+    done; \
+    if [[ -n "${missing}" ]]; then /scripts/docker/apt-install.sh ${missing}; fi; \
     rm -rf /scripts
 
 ENV AIRFLOW_HOME=${AIRFLOW_HOME} \

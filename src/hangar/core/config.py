@@ -1,0 +1,159 @@
+"""hangar's settings: built-in defaults, then the project's config file (`hangar.toml`, or
+`[tool.hangar]` in pyproject.toml), then `HANGAR_*` environment variables, then command-line
+options. Each value remembers where it came from, for `hangar config show`.
+
+Pure: the caller reads the file and the environment and passes them in.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hangar.errors import BadInput
+
+SUPPORTED_PYTHONS = ("3.10", "3.11", "3.12", "3.13")
+DEFAULT_PYTHON = "3.13"
+DEFAULT_AIRFLOW_VERSION = "3.3.2"
+
+# name -> (default, help). Values are strings; lists are comma-separated.
+SETTINGS: dict[str, tuple[str, str]] = {
+    "registry": ("127.0.0.1:5000", "registry that images and the build cache are pushed to"),
+    "image_name": ("airflow", "repository name of the images inside the registry"),
+    "base_image": (
+        "python:{python}-slim-{debian}",
+        "base image pattern; {python} and {debian} are filled in per Python version",
+    ),
+    "debian": (
+        "3.10=bookworm,3.11=bookworm,3.12=bookworm,3.13=trixie",
+        "Debian release of the base image, per Python version",
+    ),
+    "pythons": (",".join(SUPPORTED_PYTHONS), "Python versions hangar builds for (--python all)"),
+    "default_python": (DEFAULT_PYTHON, "Python version of the un-suffixed release tags"),
+    "airflow_version": (DEFAULT_AIRFLOW_VERSION, "Airflow version built by default"),
+    "ca_bundle": ("", "CA bundle given to builds as a BuildKit secret (TLS-intercepting proxies)"),
+    "index_url": ("", "Python package index for builds and constraints (may hold credentials)"),
+    "extra_index_urls": ("", "more Python package indexes, comma-separated"),
+    "network": ("host", "network mode of build steps (host, default or none)"),
+    "platform": ("", "target platform(s); empty means the engine's own"),
+    "log_dir": (".hangar/logs", "folder for the per-job build logs"),
+    "cache_dir": (".hangar/cache", "folder for cached constraints and build metadata"),
+}
+SECRET_SETTINGS = frozenset({"index_url", "extra_index_urls"})
+CONFIG_FILES = ("hangar.toml", "pyproject.toml")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Setting:
+    name: str
+    value: str
+    source: str  # "default", a file name, "env HANGAR_X" or "option --x"
+
+    def shown(self) -> str:
+        """The value as safe to print: secrets are masked."""
+        if self.name in SECRET_SETTINGS and self.value:
+            return "****"
+        return self.value
+
+
+@dataclass(frozen=True, kw_only=True)
+class Config:
+    settings: Mapping[str, Setting] = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> str:
+        return self.settings[name].value
+
+    def list(self, name: str) -> tuple[str, ...]:
+        return tuple(v.strip() for v in self[name].split(",") if v.strip())
+
+    def debian_for(self, python: str) -> str:
+        table = dict(item.split("=", 1) for item in self.list("debian"))
+        return table.get(python, "bookworm")
+
+    def base_image_for(self, python: str) -> str:
+        return self["base_image"].format(python=python, debian=self.debian_for(python))
+
+    def image_repository(self) -> str:
+        registry = self["registry"].rstrip("/")
+        return f"{registry}/{self['image_name']}" if registry else self["image_name"]
+
+
+def find_config_file(start: Path) -> Path | None:
+    """The nearest hangar.toml, or pyproject.toml with a [tool.hangar] table, from `start` up."""
+    for folder in (start, *start.parents):
+        for name in CONFIG_FILES:
+            candidate = folder / name
+            if candidate.is_file() and (
+                name != "pyproject.toml" or "[tool.hangar]" in candidate.read_text()
+            ):
+                return candidate
+    return None
+
+
+def file_settings(path: Path, text: str) -> dict[str, str]:
+    try:
+        data: dict[str, Any] = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise BadInput(f"{path}: not valid TOML ({exc})", hint="fix the file") from exc
+    table = data.get("tool", {}).get("hangar", {}) if path.name == "pyproject.toml" else data
+    unknown = sorted(set(table) - set(SETTINGS))
+    if unknown:
+        raise BadInput(
+            f"{path}: unknown setting(s) {', '.join(unknown)}",
+            hint=f"known settings: {', '.join(SETTINGS)}",
+        )
+    return {k: ",".join(map(str, v)) if isinstance(v, list) else str(v) for k, v in table.items()}
+
+
+def resolve(
+    *,
+    file: tuple[Path, str] | None,
+    environ: Mapping[str, str],
+    options: Mapping[str, str | None],
+) -> Config:
+    """Merge defaults < config file < HANGAR_* environment < options (None = not given)."""
+    from_file = file_settings(*file) if file else {}
+    settings: dict[str, Setting] = {}
+    for name, (default, _help) in SETTINGS.items():
+        setting = Setting(name=name, value=default, source="default")
+        if name in from_file:
+            setting = Setting(
+                name=name, value=from_file[name], source=str(file[0].name if file else "")
+            )
+        env_name = f"HANGAR_{name.upper()}"
+        if env_name in environ:
+            setting = Setting(name=name, value=environ[env_name], source=f"env {env_name}")
+        option = options.get(name)
+        if option is not None:
+            setting = Setting(name=name, value=option, source=f"option --{name.replace('_', '-')}")
+        settings[name] = setting
+    return Config(settings=settings)
+
+
+def load(start: Path, environ: Mapping[str, str], options: Mapping[str, str | None]) -> Config:
+    """Read the config file near `start` (the one I/O here) and resolve."""
+    path = find_config_file(start)
+    return resolve(
+        file=(path, path.read_text()) if path else None, environ=environ, options=options
+    )
+
+
+_USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:/@\s]+):[^@/\s]+@", re.I)
+
+
+def mask_credentials(text: str) -> str:
+    """Hide the password of any `scheme://user:password@host` inside `text`."""
+    return _USERINFO.sub(r"\g<scheme>\g<user>:****@", text)
+
+
+def shown_settings(config: Config) -> tuple[tuple[str, str, str, str], ...]:
+    """(name, value safe to print, source, help) for every setting, in definition order."""
+    return tuple(
+        (name, mask_credentials(config.settings[name].shown()), config.settings[name].source, help_)
+        for name, (_default, help_) in SETTINGS.items()
+        if name in config.settings
+    )

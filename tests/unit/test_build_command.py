@@ -1,0 +1,63 @@
+"""Build parameters turn into the exact, copy-pasteable `docker buildx build` command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hangar.core.build import BuildParams, Secret, buildx_command, join_list_arg
+
+
+def params(**kwargs: object) -> BuildParams:
+    base: dict[str, object] = {
+        "context": Path("."),
+        "python": "3.11",
+        "base_image": "127.0.0.1:5000/python:3.11-slim-bookworm",
+    }
+    return BuildParams(**{**base, **kwargs})  # type: ignore[arg-type]
+
+
+def test_python_version_and_base_image_become_build_args() -> None:
+    args = buildx_command(params())
+    assert "PYTHON_MAJOR_MINOR_VERSION=3.11" in args
+    assert "PYTHON_BASE_IMAGE=127.0.0.1:5000/python:3.11-slim-bookworm" in args
+    assert args[:2] == ("buildx", "build")
+    assert args[-1] == "."
+
+
+def test_build_uses_host_network_and_main_target_by_default() -> None:
+    args = buildx_command(params())
+    assert args[args.index("--network") + 1] == "host"
+    assert args[args.index("--target") + 1] == "main"
+
+
+def test_secrets_are_passed_by_file_or_variable_name_never_by_value() -> None:
+    args = buildx_command(
+        params(
+            secrets=(
+                Secret(id="ca-bundle", src=Path("/certs/ca.pem")),
+                Secret(id="index-url", env="HANGAR_INDEX_URL"),
+            )
+        )
+    )
+    assert "id=ca-bundle,src=/certs/ca.pem" in args
+    assert "id=index-url,env=HANGAR_INDEX_URL" in args
+
+
+def test_registry_cache_is_exported_with_mode_max() -> None:
+    args = buildx_command(
+        params(cache_from=("reg/airflow:cache-linux-amd64",), cache_to="reg/airflow:cache-linux-amd64")
+    )
+    assert "type=registry,ref=reg/airflow:cache-linux-amd64" in args
+    assert "type=registry,ref=reg/airflow:cache-linux-amd64,mode=max" in args
+
+
+def test_push_replaces_load() -> None:
+    assert "--load" in buildx_command(params())
+    pushed = buildx_command(params(push=True, tags=("reg/airflow:3.3.2",)))
+    assert "--push" in pushed
+    assert "--load" not in pushed
+
+
+def test_extras_are_joined_with_commas_and_packages_with_spaces() -> None:
+    assert join_list_arg("AIRFLOW_EXTRAS", ("celery", "postgres")) == "celery,postgres"
+    assert join_list_arg("ADDITIONAL_PYTHON_DEPS", ("six", "attrs")) == "six attrs"
