@@ -48,9 +48,14 @@ def cli(verbose: bool, log_file: Path | None) -> None:
 
 
 def _register() -> None:
-    from hangar.cli import constraints
+    from hangar.cli import base, cache, config, constraints, env, image
 
     cli.add_command(constraints.group)
+    cli.add_command(image.group)
+    cli.add_command(cache.group)
+    cli.add_command(base.group)
+    cli.add_command(env.group)
+    cli.add_command(config.group)
 
 
 _register()

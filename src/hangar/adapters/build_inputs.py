@@ -1,0 +1,135 @@
+"""What an image build reads from the outside before it starts: whether images and the registry
+are reachable, which platforms the builder runs, the git commit, and the constraints file it
+puts into the build context. Each behind a small Protocol, with a fake in the tests.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Protocol
+
+from hangar.adapters.process import Runner, cmd
+
+
+class ImageProbe(Protocol):
+    def image_available(self, ref: str) -> str | None:
+        """Where `ref` was found ("registry" or "engine"), or None."""
+        ...
+
+    def registry_reachable(self, registry: str) -> bool: ...
+
+    def builder_platforms(self) -> tuple[str, ...]: ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class DockerImageProbe:
+    runner: Runner
+    docker: str = "docker"
+    timeout: float = 5.0
+
+    def image_available(self, ref: str) -> str | None:
+        remote = self.runner.run(
+            cmd(self.docker, "buildx", "imagetools", "inspect", ref, changes_state=False)
+        )
+        if remote.ok:
+            return "registry"
+        local = self.runner.run(cmd(self.docker, "image", "inspect", ref, changes_state=False))
+        return "engine" if local.ok else None
+
+    def registry_reachable(self, registry: str) -> bool:
+        """The OCI distribution API answers at http(s)://<registry>/v2/ (401 counts: it is up)."""
+        scheme = "http" if registry.startswith(("127.", "localhost")) else "https"
+        try:
+            with urllib.request.urlopen(f"{scheme}://{registry}/v2/", timeout=self.timeout):
+                return True
+        except urllib.error.HTTPError as exc:
+            return exc.code == 401
+        except (urllib.error.URLError, OSError):
+            return False
+
+    def builder_platforms(self) -> tuple[str, ...]:
+        result = self.runner.run(cmd(self.docker, "buildx", "inspect", changes_state=False))
+        for line in result.stdout.splitlines():
+            if line.strip().startswith("Platforms:"):
+                return tuple(
+                    p.strip().rstrip("*") for p in line.split(":", 1)[1].split(",") if p.strip()
+                )
+        return ()
+
+
+def git_head(runner: Runner, cwd: Path) -> str:
+    """`git rev-parse HEAD` of `cwd`, or "" when it is not a git work tree."""
+    result = runner.run(cmd("git", "rev-parse", "HEAD", cwd=cwd, changes_state=False))
+    return result.stdout.strip() if result.ok else ""
+
+
+@contextmanager
+def open_log(path: Path) -> Iterator[IO[str]]:
+    """A job's log file, truncated: each run of a job gets a fresh log."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as handle:
+        yield handle
+
+
+class ConstraintsSource(Protocol):
+    def provide(
+        self, *, airflow_version: str, python: str, extras: tuple[str, ...], mode: str, target: Path
+    ) -> str:
+        """Put the constraints file at `target`; return a short note of what was done."""
+        ...
+
+
+GENERATED_MARK = "# Regenerate with:"
+
+
+@dataclass(frozen=True, kw_only=True)
+class GeneratedConstraints:
+    """Constraints from `hangar constraints` (generated once per set of inputs, then reused
+    from `cache_dir`), copied into docker-context-files. A file there that hangar did not
+    generate is the user's and is left alone."""
+
+    runner: Runner
+    cache_dir: Path
+    index_url: str | None = None
+    exclude_newer: datetime | None = None
+
+    def provide(
+        self, *, airflow_version: str, python: str, extras: tuple[str, ...], mode: str, target: Path
+    ) -> str:
+        from hangar.adapters.constraints_cache import ensure_constraints
+        from hangar.adapters.index import SimpleIndex
+        from hangar.adapters.resolver import UvResolver
+        from hangar.core.constraints_resolve import DEFAULT_INDEX_URL, Mode
+
+        if target.is_file() and GENERATED_MARK not in target.read_text(encoding="utf-8")[:4000]:
+            return f"kept your {target.name} in docker-context-files"
+        index_url = self.index_url or DEFAULT_INDEX_URL
+        path = ensure_constraints(
+            airflow_version=airflow_version,
+            python=python,
+            extras=extras,
+            mode=Mode(mode),
+            cache_dir=self.cache_dir,
+            resolver=UvResolver(runner=self.runner),
+            index=SimpleIndex(index_url=index_url),
+            exclude_newer=self.exclude_newer,
+            index_url=index_url,
+        )
+        if target.is_file() and target.read_bytes() == path.read_bytes():
+            return f"{target.name} up to date"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+        return f"{target.name} generated from {path.parent.name}"
+
+
+def image_json(text: str) -> dict[str, object]:
+    data = json.loads(text)
+    return data[0] if isinstance(data, list) else data  # type: ignore[no-any-return]

@@ -1,0 +1,88 @@
+"""`hangar base build`: build the Python base images from Debian packages (no Docker Hub),
+by running scripts/build-base-image.sh for each Python version."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import rich_click as click
+from rich.table import Table
+
+from hangar.adapters.build_inputs import open_log
+from hangar.adapters.process import cmd, last_line
+from hangar.cli import common
+from hangar.cli.build_options import deps
+from hangar.core.build_plan import resolve_pythons
+from hangar.errors import NotFound, StepFailed
+
+SCRIPT = Path("scripts/build-base-image.sh")
+
+
+@click.group(name="base")
+def group() -> None:
+    """Python base images built from Debian packages."""
+
+
+@group.command(name="build")
+@click.option(
+    "--python",
+    "pythons",
+    multiple=True,
+    metavar="X.Y|all",
+    help="Python version (repeatable); default: every configured one.",
+)
+@click.option("--push", is_flag=True, help="Push each image to the registry.")
+@click.option("--mirror", help="Debian mirror (default: the script's, deb.debian.org).")
+@click.option("--dry-run", is_flag=True, help="Print the commands; run nothing.")
+def build(pythons: tuple[str, ...], push: bool, mirror: str | None, dry_run: bool) -> None:
+    """Build `python:X.Y-slim-<debian>` look-alikes with debootstrap and Debian's python3,
+    tagged as the config's base_image pattern (e.g. 127.0.0.1:5000/python:3.11-slim-bookworm).
+    Debian ships one Python per release: 3.11 in bookworm, 3.13 in trixie."""
+    d = deps()
+    config = d.config()
+    script = d.cwd / SCRIPT
+    if not script.is_file():
+        raise NotFound(f"{SCRIPT} not found in {d.cwd}", hint="run hangar from the repository root")
+    versions = resolve_pythons(pythons or ("all",), config)
+    runner = d.effective_runner(dry_run)
+    if not dry_run:
+        d.engine(runner).ensure_available()
+    console = common.err_console()
+    rows = []
+    for python in versions:
+        ref = config.base_image_for(python)
+        args = [
+            str(script),
+            "--python",
+            python,
+            "--codename",
+            config.debian_for(python),
+            "--tag",
+            ref,
+        ]
+        if mirror:
+            args += ["--mirror", mirror]
+        if push:
+            args.append("--push")
+        log_path = d.cwd / config["log_dir"] / f"base-{python}.log"
+        if dry_run:
+            runner.run(cmd(*args))
+            continue
+        with console.status(f"building {ref} (log {log_path})"), open_log(log_path) as log:
+            result = runner.run(cmd(*args), stream_to=log)
+        if not result.ok:
+            raise StepFailed(
+                f"base image {ref} failed: "
+                f"{last_line(result.stdout) or f'exit code {result.returncode}'}",
+                hint=f"see {log_path}",
+            )
+        rows.append((python, ref, "pushed" if push else "built", str(log_path)))
+    if rows:
+        table = Table(title="hangar base build")
+        for column in ("python", "image", "result", "log"):
+            table.add_column(column)
+        for row in rows:
+            table.add_row(*row)
+        common.out_console().print(table)
+    sys.stdout.flush()

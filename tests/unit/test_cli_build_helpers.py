@@ -1,0 +1,152 @@
+"""Fakes for the build commands' tests: a runner that records commands and answers docker's
+queries, an image probe and a constraints source, and a way to drive the real CLI with them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from click.testing import CliRunner, Result
+
+from hangar.adapters.process import Command, ProcessResult, Runner
+from hangar.cli.build_options import Deps
+from hangar.cli.main import cli
+
+REPO = Path(__file__).resolve().parents[2]
+NOW = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
+SHA = "0123456789abcdef0123456789abcdef01234567"
+BUILD_OK = """#1 [internal] load build definition from Dockerfile
+#5 [build 1/4] FROM 127.0.0.1:5000/python:3.11-slim-bookworm
+#9 [build 4/4] RUN /scripts/docker/with-sources.sh /scripts/docker/install-airflow.sh
+#9 CACHED
+#12 exporting to image
+#12 DONE 0.1s
+"""
+BUILD_FAILED = """#9 [build 4/4] RUN /scripts/docker/with-sources.sh /scripts/docker/install-airflow.sh
+#9 1.234 ERROR: no matching distribution for nosuchpackage
+#9 ERROR: process "/bin/sh -c ..." did not complete successfully: exit code: 1
+ERROR: failed to solve: process did not complete successfully
+"""
+
+
+@dataclass
+class FakeRunner:
+    """Records every command; docker queries succeed unless told otherwise; a build's output
+    is streamed to the job's log like the real runner does."""
+
+    engine_up: bool = True
+    fail_python: str | None = None
+    commands: list[Command] = field(default_factory=list)
+
+    def run(self, command: Command, *, stream_to: IO[str] | None = None) -> ProcessResult:
+        self.commands.append(command)
+        args = command.args
+        if args[:2] == ("git", "rev-parse"):
+            return ProcessResult(args=args, returncode=0, stdout=SHA + "\n")
+        if args[:1] == ("docker",) and not self.engine_up:
+            return ProcessResult(args=args, returncode=1, stderr="Cannot connect to the Docker daemon")
+        if args[1:3] == ("buildx", "build"):
+            failed = self.fail_python is not None and f"PYTHON_MAJOR_MINOR_VERSION={self.fail_python}" in args
+            text = BUILD_FAILED if failed else BUILD_OK
+            if stream_to is not None:
+                stream_to.write(text)
+            return ProcessResult(args=args, returncode=1 if failed else 0, stdout=text, stderr=text)
+        if args[1:3] == ("version", "-f"):
+            return ProcessResult(args=args, returncode=0, stdout="26.1.5\n")
+        return ProcessResult(args=args, returncode=0, stdout="github.com/docker/buildx 0.13.1\n")
+
+    def builds(self) -> list[Command]:
+        return [c for c in self.commands if c.args[1:3] == ("buildx", "build")]
+
+
+@dataclass
+class FakeProbe:
+    missing: frozenset[str] = frozenset()
+    registry_up: bool = True
+    platforms: tuple[str, ...] = ("linux/amd64",)
+
+    def image_available(self, ref: str) -> str | None:
+        return None if ref in self.missing else "registry"
+
+    def registry_reachable(self, registry: str) -> bool:
+        return self.registry_up
+
+    def builder_platforms(self) -> tuple[str, ...]:
+        return self.platforms
+
+
+@dataclass
+class FakeConstraints:
+    calls: list[dict[str, object]] = field(default_factory=list)
+
+    def provide(
+        self, *, airflow_version: str, python: str, extras: tuple[str, ...], mode: str, target: Path
+    ) -> str:
+        self.calls.append(
+            {"airflow_version": airflow_version, "python": python, "extras": extras, "mode": mode}
+        )
+        target.write_text(f"# Regenerate with:\nfoo==1.0 # {python}\n")
+        return f"{target.name} generated"
+
+
+def make_project(root: Path, config: str | None = None) -> Path:
+    """A project folder: the repository's Dockerfile, scripts and an optional hangar.toml."""
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(REPO / "Dockerfile", root / "Dockerfile")
+    (root / "docker-context-files").mkdir(exist_ok=True)
+    (root / "dags").mkdir(exist_ok=True)
+    (root / "scripts").mkdir(exist_ok=True)
+    for script in ("setup-env.sh", "build-base-image.sh"):
+        shutil.copy2(REPO / "scripts" / script, root / "scripts" / script)
+    if config is not None:
+        (root / "hangar.toml").write_text(config)
+    return root
+
+
+SMALL_CONFIG = """
+registry = "reg.example:5000"
+base_image = "reg.example:5000/python:{python}-slim-{debian}"
+debian = "3.11=bookworm,3.13=trixie"
+pythons = "3.11,3.13"
+default_python = "3.13"
+ca_bundle = ""
+"""
+
+
+@dataclass
+class World:
+    root: Path
+    runner: FakeRunner = field(default_factory=FakeRunner)
+    probe: FakeProbe = field(default_factory=FakeProbe)
+    constraints: FakeConstraints = field(default_factory=FakeConstraints)
+    environ: dict[str, str] = field(default_factory=dict)
+
+    def deps(self) -> Deps:
+        return Deps(
+            runner=self.runner,
+            environ=self.environ,
+            cwd=self.root,
+            now=lambda: NOW,
+            probe=lambda _r: self.probe,
+            constraints=lambda _r, _cache, _index: self.constraints,
+            host_platform="linux/amd64",
+        )
+
+    def invoke(self, *args: str) -> Result:
+        return CliRunner().invoke(cli, list(args), obj=self.deps(), catch_exceptions=True)
+
+
+def value_of(args: Sequence[str], flag: str) -> list[str]:
+    """Every value given to `flag` in an argument list."""
+    return [args[i + 1] for i, a in enumerate(args[:-1]) if a == flag]
+
+
+def build_args(command: Command) -> dict[str, str]:
+    return dict(v.split("=", 1) for v in value_of(command.args, "--build-arg"))
+
+
+RunnerFactory = Callable[[], Runner]

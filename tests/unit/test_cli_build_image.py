@@ -1,0 +1,259 @@
+"""`hangar image build` driven through the real CLI with a fake runner, probe and constraints
+source: options become the right buildx command, tags, cache references, secrets, errors."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hangar.errors import (
+    BadInput,
+    EngineUnavailable,
+    ExitCode,
+    NotFound,
+    RegistryUnavailable,
+    StepFailed,
+)
+from tests.unit.test_cli_build_helpers import (
+    NOW,
+    SHA,
+    SMALL_CONFIG,
+    World,
+    build_args,
+    make_project,
+    value_of,
+)
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> World:
+    return World(root=make_project(tmp_path / "project", SMALL_CONFIG))
+
+
+def test_every_build_option_becomes_its_build_arg(world: World) -> None:
+    (world.root / "docker-context-files" / "airflow.whl").write_text("")
+    (world.root / "dags" / "x").mkdir()
+    result = world.invoke(
+        "image", "build", "--python", "3.11", "--extras", "celery,postgres",
+        "--additional-extras", "redis", "--additional-python-deps", "pandas<3",
+        "--additional-python-deps", "requests", "--dev-apt-deps", "gcc",
+        "--additional-dev-apt-deps", "libkrb5-dev", "--runtime-apt-deps", "curl",
+        "--additional-runtime-apt-deps", "vim", "--additional-runtime-apt-deps", "jq",
+        "--airflow-version", "3.2.0", "--installation-method", "airflow.whl",
+        "--constraints-mode", "constraints-no-providers", "--constraints-reference", "main",
+        "--uid", "1000", "--home", "/srv/airflow", "--installer", "pip",
+        "--embedded-dags", "dags/x", "--build-arg", "COMPILE_BYTECODE=false",
+    )
+    assert result.exit_code == 0, result.output
+    (build,) = world.runner.builds()
+    args = build_args(build)
+    assert args["AIRFLOW_EXTRAS"] == "celery,postgres"
+    assert args["ADDITIONAL_AIRFLOW_EXTRAS"] == "redis"
+    assert args["ADDITIONAL_PYTHON_DEPS"] == "pandas<3 requests"
+    assert args["DEV_APT_DEPS"] == "gcc"
+    assert args["ADDITIONAL_DEV_APT_DEPS"] == "libkrb5-dev"
+    assert args["RUNTIME_APT_DEPS"] == "curl"
+    assert args["ADDITIONAL_RUNTIME_APT_DEPS"] == "vim jq"
+    assert args["AIRFLOW_VERSION"] == "3.2.0"
+    assert args["AIRFLOW_INSTALLATION_METHOD"] == "airflow.whl"
+    assert args["AIRFLOW_CONSTRAINTS_MODE"] == "constraints-no-providers"
+    assert args["AIRFLOW_CONSTRAINTS_REFERENCE"] == "main"
+    assert args["AIRFLOW_UID"] == "1000"
+    assert args["AIRFLOW_HOME"] == "/srv/airflow"
+    assert args["AIRFLOW_USE_UV"] == "false"
+    assert args["EMBEDDED_DAGS"] == "dags/x"
+    assert args["COMPILE_BYTECODE"] == "false"
+    assert args["PYTHON_MAJOR_MINOR_VERSION"] == "3.11"
+    assert args["PYTHON_BASE_IMAGE"] == "reg.example:5000/python:3.11-slim-bookworm"
+
+
+def test_defaults_leave_the_dockerfile_defaults_alone_and_stamp_the_build(world: World) -> None:
+    result = world.invoke("image", "build")
+    assert result.exit_code == 0, result.output
+    (build,) = world.runner.builds()
+    args = build_args(build)
+    assert "AIRFLOW_EXTRAS" not in args  # the Dockerfile's default set
+    assert args["PYTHON_MAJOR_MINOR_VERSION"] == "3.13"  # default_python from hangar.toml
+    assert args["COMMIT_SHA"] == SHA
+    assert args["AIRFLOW_IMAGE_DATE_CREATED"] == "2026-01-02T03:04:05Z"
+    assert args["BUILD_ID"] == NOW.strftime("%Y%m%d%H%M%S")
+    assert value_of(build.args, "--tag") == ["reg.example:5000/airflow:3.3.2-python3.13"]
+    assert value_of(build.args, "--network") == ["host"]
+    assert "--load" in build.args
+    assert build.args[-1] == str(world.root)
+
+
+def test_python_all_builds_every_configured_version_each_with_its_log(world: World) -> None:
+    result = world.invoke("image", "build", "--python", "all", "--extras", "celery", "--output", "json")
+    assert result.exit_code == 0, result.output
+    pythons = sorted(build_args(b)["PYTHON_MAJOR_MINOR_VERSION"] for b in world.runner.builds())
+    assert pythons == ["3.11", "3.13"]
+    for python in pythons:
+        log = world.root / ".hangar" / "logs" / f"build-{python}.log"
+        assert "#9 CACHED" in log.read_text()
+        assert f'"log": ".hangar/logs/build-{python}.log"' in result.output
+    assert "3.3.2-python3.11" in result.output
+
+
+def test_unknown_python_version_is_bad_input_listing_the_supported_ones(world: World) -> None:
+    result = world.invoke("image", "build", "--python", "3.9")
+    assert isinstance(result.exception, BadInput)
+    assert "3.9" in result.exception.message
+    assert "3.11" in (result.exception.hint or "")
+    assert not world.runner.builds()
+
+
+def test_tag_patterns_are_filled_per_python(world: World) -> None:
+    result = world.invoke(
+        "image", "build", "--python", "3.11,3.13", "--tag", "my/af:{airflow_version}-py{python}",
+        "--tag", "my/af:latest-python{python}",
+    )
+    assert result.exit_code == 0, result.output
+    tags = sorted(t for b in world.runner.builds() for t in value_of(b.args, "--tag"))
+    assert tags == [
+        "my/af:3.3.2-py3.11", "my/af:3.3.2-py3.13",
+        "my/af:latest-python3.11", "my/af:latest-python3.13",
+    ]
+
+
+def test_a_tag_without_python_for_several_versions_is_refused(world: World) -> None:
+    result = world.invoke("image", "build", "--python", "all", "--tag", "my/af:latest")
+    assert isinstance(result.exception, BadInput)
+    assert not world.runner.builds()
+
+
+def test_cache_registry_uses_and_exports_per_python_and_platform_cache_tags(world: World) -> None:
+    result = world.invoke("image", "build", "--python", "3.11", "--cache", "registry", "--push")
+    assert result.exit_code == 0, result.output
+    (build,) = world.runner.builds()
+    ref = "reg.example:5000/airflow:cache-python3.11-linux-amd64"
+    assert value_of(build.args, "--cache-from") == [f"type=registry,ref={ref}"]
+    assert value_of(build.args, "--cache-to") == [f"type=registry,ref={ref},mode=max"]
+    assert "--push" in build.args
+    assert "--load" not in build.args
+
+
+def test_cache_from_another_repository(world: World) -> None:
+    world.invoke("image", "build", "--python", "3.13", "--cache-from", "cache.example/af")
+    (build,) = world.runner.builds()
+    assert value_of(build.args, "--cache-from") == [
+        "type=registry,ref=cache.example/af:cache-python3.13-linux-amd64"
+    ]
+    assert "--cache-to" not in build.args
+
+
+def test_index_urls_go_in_as_secrets_from_the_environment_never_on_the_command_line(
+    world: World,
+) -> None:
+    secret = "https://user:s3cret@pypi.example/simple"
+    seen: dict[str, str | None] = {}
+    original = world.runner.run
+
+    def spy(command, *, stream_to=None):  # type: ignore[no-untyped-def]
+        if command.args[1:3] == ("buildx", "build"):
+            seen["index"] = os.environ.get("HANGAR_SECRET_INDEX_URL")
+        return original(command, stream_to=stream_to)
+
+    world.runner.run = spy  # type: ignore[method-assign]
+    result = world.invoke(
+        "image", "build", "--python", "3.11", "--index-url", secret,
+        "--extra-index-url", "https://a.example/simple", "--ca-bundle", "/etc/hostname",
+    )
+    assert result.exit_code == 0, result.output
+    (build,) = world.runner.builds()
+    assert secret not in " ".join(build.args)
+    assert secret not in build.quoted()
+    assert secret not in result.output
+    assert "id=index-url,env=HANGAR_SECRET_INDEX_URL" in build.args
+    assert "id=extra-index-urls,env=HANGAR_SECRET_EXTRA_INDEX_URLS" in build.args
+    assert "id=ca-bundle,src=/etc/hostname" in build.args
+    assert seen["index"] == secret  # docker got it through its environment
+    assert "HANGAR_SECRET_INDEX_URL" not in os.environ  # and hangar cleaned up
+
+
+def test_constraints_are_provided_per_python_when_no_location_is_given(world: World) -> None:
+    result = world.invoke("image", "build", "--python", "all", "--extras", "celery,postgres")
+    assert result.exit_code == 0, result.output
+    assert [c["python"] for c in world.constraints.calls] == ["3.11", "3.13"]
+    assert world.constraints.calls[0]["extras"] == ("celery", "postgres")
+    for python in ("3.11", "3.13"):
+        assert (world.root / "docker-context-files" / f"constraints-{python}.txt").is_file()
+
+
+def test_a_constraints_location_skips_generation(world: World) -> None:
+    result = world.invoke("image", "build", "--constraints-location", "none")
+    assert result.exit_code == 0, result.output
+    assert not world.constraints.calls
+    assert build_args(world.runner.builds()[0])["AIRFLOW_CONSTRAINTS_LOCATION"] == "none"
+
+
+def test_missing_engine_fails_before_anything(world: World) -> None:
+    world.runner.engine_up = False
+    result = world.invoke("image", "build")
+    assert isinstance(result.exception, EngineUnavailable)
+    assert result.exception.exit_code == ExitCode.NO_ENGINE
+    assert not world.runner.builds()
+    assert not world.constraints.calls
+
+
+def test_missing_base_image_is_named(world: World) -> None:
+    world.probe.missing = frozenset({"reg.example:5000/python:3.13-slim-trixie"})
+    result = world.invoke("image", "build", "--python", "all")
+    assert isinstance(result.exception, NotFound)
+    assert "reg.example:5000/python:3.13-slim-trixie" in result.exception.message
+    assert not world.runner.builds()
+
+
+def test_unreachable_registry_is_a_registry_error(world: World) -> None:
+    world.probe.missing = frozenset({"reg.example:5000/python:3.13-slim-trixie"})
+    world.probe.registry_up = False
+    result = world.invoke("image", "build")
+    assert isinstance(result.exception, RegistryUnavailable)
+    assert "reg.example:5000" in result.exception.message
+
+
+def test_a_failed_build_fails_the_command_naming_its_step_and_log(world: World) -> None:
+    world.runner.fail_python = "3.11"
+    result = world.invoke("image", "build", "--python", "all")
+    assert isinstance(result.exception, StepFailed)
+    message = result.exception.message
+    assert "1 of 2" in message
+    assert "[build 4/4] RUN" in message
+    assert "build-3.11.log" in message
+    assert "no matching distribution for nosuchpackage" in result.output  # the log's last lines
+    assert len(world.runner.builds()) == 2  # the other build still ran
+
+
+def test_unknown_build_arg_names_are_refused(world: World) -> None:
+    result = world.invoke("image", "build", "--build-arg", "NOT_AN_ARG=1")
+    assert isinstance(result.exception, BadInput)
+    result = world.invoke("image", "build", "--build-arg", "no-equals-sign")
+    assert isinstance(result.exception, BadInput)
+
+
+def test_installation_method_must_exist_in_docker_context_files(world: World) -> None:
+    result = world.invoke("image", "build", "--installation-method", "missing.whl")
+    assert isinstance(result.exception, NotFound)
+
+
+def test_json_summary(world: World) -> None:
+    result = world.invoke("image", "build", "--python", "3.11", "--output", "json")
+    assert result.exit_code == 0, result.output
+    assert '"result": "ok"' in result.output
+    assert '"tags": [\n        "reg.example:5000/airflow:3.3.2-python3.11"' in result.output
+
+
+def test_the_real_entry_point_exits_with_the_documented_code(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p", SMALL_CONFIG)
+    done = subprocess.run(
+        [sys.executable, "-c", "from hangar.cli.main import main; main()",
+         "image", "build", "--python", "2.7", "--dry-run"],
+        cwd=root, capture_output=True, text=True, check=False,
+    )
+    assert done.returncode == ExitCode.BAD_INPUT
+    assert done.stderr.startswith("hangar: error: unknown Python version 2.7")
+    assert "Traceback" not in done.stderr
