@@ -26,7 +26,7 @@ BUILD_OK = """#1 [internal] load build definition from Dockerfile
 #12 exporting to image
 #12 DONE 0.1s
 """
-BUILD_FAILED = """#9 [build 4/4] RUN /scripts/docker/with-sources.sh /scripts/docker/install-airflow.sh
+BUILD_FAILED = """#9 [build 4/4] RUN /scripts/docker/install-airflow.sh
 #9 1.234 ERROR: no matching distribution for nosuchpackage
 #9 ERROR: process "/bin/sh -c ..." did not complete successfully: exit code: 1
 ERROR: failed to solve: process did not complete successfully
@@ -48,9 +48,14 @@ class FakeRunner:
         if args[:2] == ("git", "rev-parse"):
             return ProcessResult(args=args, returncode=0, stdout=SHA + "\n")
         if args[:1] == ("docker",) and not self.engine_up:
-            return ProcessResult(args=args, returncode=1, stderr="Cannot connect to the Docker daemon")
+            return ProcessResult(
+                args=args, returncode=1, stderr="Cannot connect to the Docker daemon"
+            )
         if args[1:3] == ("buildx", "build"):
-            failed = self.fail_python is not None and f"PYTHON_MAJOR_MINOR_VERSION={self.fail_python}" in args
+            failed = (
+                self.fail_python is not None
+                and f"PYTHON_MAJOR_MINOR_VERSION={self.fail_python}" in args
+            )
             text = BUILD_FAILED if failed else BUILD_OK
             if stream_to is not None:
                 stream_to.write(text)

@@ -38,15 +38,46 @@ def test_every_build_option_becomes_its_build_arg(world: World) -> None:
     (world.root / "docker-context-files" / "airflow.whl").write_text("")
     (world.root / "dags" / "x").mkdir()
     result = world.invoke(
-        "image", "build", "--python", "3.11", "--extras", "celery,postgres",
-        "--additional-extras", "redis", "--additional-python-deps", "pandas<3",
-        "--additional-python-deps", "requests", "--dev-apt-deps", "gcc",
-        "--additional-dev-apt-deps", "libkrb5-dev", "--runtime-apt-deps", "curl",
-        "--additional-runtime-apt-deps", "vim", "--additional-runtime-apt-deps", "jq",
-        "--airflow-version", "3.2.0", "--installation-method", "airflow.whl",
-        "--constraints-mode", "constraints-no-providers", "--constraints-reference", "main",
-        "--uid", "1000", "--home", "/srv/airflow", "--installer", "pip",
-        "--embedded-dags", "dags/x", "--build-arg", "COMPILE_BYTECODE=false",
+        "image",
+        "build",
+        "--python",
+        "3.11",
+        "--extras",
+        "celery,postgres",
+        "--additional-extras",
+        "redis",
+        "--additional-python-deps",
+        "pandas<3",
+        "--additional-python-deps",
+        "requests",
+        "--dev-apt-deps",
+        "gcc",
+        "--additional-dev-apt-deps",
+        "libkrb5-dev",
+        "--runtime-apt-deps",
+        "curl",
+        "--additional-runtime-apt-deps",
+        "vim",
+        "--additional-runtime-apt-deps",
+        "jq",
+        "--airflow-version",
+        "3.2.0",
+        "--installation-method",
+        "airflow.whl",
+        "--constraints-mode",
+        "constraints-no-providers",
+        "--constraints-reference",
+        "main",
+        "--uid",
+        "1000",
+        "--home",
+        "/srv/airflow",
+        "--installer",
+        "pip",
+        "--embedded-dags",
+        "dags/x",
+        "--build-arg",
+        "COMPILE_BYTECODE=false",
     )
     assert result.exit_code == 0, result.output
     (build,) = world.runner.builds()
@@ -88,7 +119,9 @@ def test_defaults_leave_the_dockerfile_defaults_alone_and_stamp_the_build(world:
 
 
 def test_python_all_builds_every_configured_version_each_with_its_log(world: World) -> None:
-    result = world.invoke("image", "build", "--python", "all", "--extras", "celery", "--output", "json")
+    result = world.invoke(
+        "image", "build", "--python", "all", "--extras", "celery", "--output", "json"
+    )
     assert result.exit_code == 0, result.output
     pythons = sorted(build_args(b)["PYTHON_MAJOR_MINOR_VERSION"] for b in world.runner.builds())
     assert pythons == ["3.11", "3.13"]
@@ -109,14 +142,22 @@ def test_unknown_python_version_is_bad_input_listing_the_supported_ones(world: W
 
 def test_tag_patterns_are_filled_per_python(world: World) -> None:
     result = world.invoke(
-        "image", "build", "--python", "3.11,3.13", "--tag", "my/af:{airflow_version}-py{python}",
-        "--tag", "my/af:latest-python{python}",
+        "image",
+        "build",
+        "--python",
+        "3.11,3.13",
+        "--tag",
+        "my/af:{airflow_version}-py{python}",
+        "--tag",
+        "my/af:latest-python{python}",
     )
     assert result.exit_code == 0, result.output
     tags = sorted(t for b in world.runner.builds() for t in value_of(b.args, "--tag"))
     assert tags == [
-        "my/af:3.3.2-py3.11", "my/af:3.3.2-py3.13",
-        "my/af:latest-python3.11", "my/af:latest-python3.13",
+        "my/af:3.3.2-py3.11",
+        "my/af:3.3.2-py3.13",
+        "my/af:latest-python3.11",
+        "my/af:latest-python3.13",
     ]
 
 
@@ -160,8 +201,16 @@ def test_index_urls_go_in_as_secrets_from_the_environment_never_on_the_command_l
 
     world.runner.run = spy  # type: ignore[method-assign]
     result = world.invoke(
-        "image", "build", "--python", "3.11", "--index-url", secret,
-        "--extra-index-url", "https://a.example/simple", "--ca-bundle", "/etc/hostname",
+        "image",
+        "build",
+        "--python",
+        "3.11",
+        "--index-url",
+        secret,
+        "--extra-index-url",
+        "https://a.example/simple",
+        "--ca-bundle",
+        "/etc/hostname",
     )
     assert result.exit_code == 0, result.output
     (build,) = world.runner.builds()
@@ -250,9 +299,20 @@ def test_json_summary(world: World) -> None:
 def test_the_real_entry_point_exits_with_the_documented_code(tmp_path: Path) -> None:
     root = make_project(tmp_path / "p", SMALL_CONFIG)
     done = subprocess.run(
-        [sys.executable, "-c", "from hangar.cli.main import main; main()",
-         "image", "build", "--python", "2.7", "--dry-run"],
-        cwd=root, capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            "-c",
+            "from hangar.cli.main import main; main()",
+            "image",
+            "build",
+            "--python",
+            "2.7",
+            "--dry-run",
+        ],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert done.returncode == ExitCode.BAD_INPUT
     assert done.stderr.startswith("hangar: error: unknown Python version 2.7")

@@ -93,8 +93,10 @@ def status(output: str) -> None:
         common.print_json([{k: v for k, v in asdict(c).items() if k != "error"} for c in checks])
     else:
         table = Table(title="hangar env status")
-        for column in ("what", "state", "detail", "to fix, run"):
-            table.add_column(column)
+        table.add_column("what", no_wrap=True)
+        table.add_column("state", no_wrap=True)
+        table.add_column("detail", overflow="fold")
+        table.add_column("to fix, run", no_wrap=True)
         for c in checks:
             table.add_row(c.what, "[green]ok[/]" if c.ok else "[red]missing[/]", c.detail, c.fix)
         common.out_console().print(table)
