@@ -1,0 +1,172 @@
+#!/usr/bin/env python3
+"""Cold builds of the default image, side by side: hangar with uv, hangar with pip, and the same
+extras installed the way the official image does it (pip, bytecode compiled, nothing trimmed,
+the official image's runtime package list). Prints build time, size on disk, compressed size
+and the start-up time of `airflow version` in a fresh container.
+
+Each build starts from an empty builder cache (`docker buildx prune -af`). All variants use the
+same constraints file (generated once with `hangar constraints generate`), so they install the
+same package versions.
+
+    .venv/bin/python bench/image.py                    # default extras, Python 3.13
+    .venv/bin/python bench/image.py --extras celery,postgres --python 3.11
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+REGISTRY = "127.0.0.1:5000"
+BASES = {"3.11": f"{REGISTRY}/python:3.11-slim-bookworm", "3.13": f"{REGISTRY}/python:3.13-slim-trixie"}
+CA = "/etc/ssl/certs/ca-certificates.crt"
+# The official image's runtime packages (REFERENCE-airflow.md §1.5), in Debian's own names;
+# the vendor repositories (MariaDB, Microsoft, PGDG, Docker) are not reachable here, so their
+# clients come from Debian.
+OFFICIAL_RUNTIME = {
+    "bookworm": "libldap-2.5-0 libssl3",
+    "trixie": "libldap2 libssl3t64",
+}
+OFFICIAL_RUNTIME_COMMON = (
+    "apt-transport-https apt-utils ca-certificates curl dumb-init freetds-bin git gnupg "
+    "iputils-ping krb5-user ldap-utils libev4 libffi8 libgeos-dev libsasl2-2 libsasl2-modules "
+    "libxmlsec1 locales lsb-release netcat-openbsd openssh-client rsync sasl2-bin sqlite3 sudo "
+    "unixodbc wget mariadb-client postgresql-client"
+)
+VARIANTS = {
+    "hangar-uv": {},
+    "hangar-pip": {"AIRFLOW_USE_UV": "false"},
+    "official-way": {"AIRFLOW_USE_UV": "false", "TRIM_VENV": "false"},
+}
+
+
+def sh(*args: str, check: bool = True, capture: bool = True) -> str:
+    done = subprocess.run(args, capture_output=capture, text=True, check=False)
+    if check and done.returncode != 0:
+        sys.exit(f"failed: {' '.join(args)}\n{(done.stderr or '')[-3000:]}")
+    return done.stdout if capture else ""
+
+
+def constraints(python: str, airflow: str, folder: Path) -> Path:
+    out = folder / f"constraints-{airflow}" / f"constraints-{python}.txt"
+    if not out.exists():
+        print(f"generating constraints for Python {python} …", file=sys.stderr)
+        subprocess.run(
+            [str(REPO / ".venv/bin/hangar"), "constraints", "generate", "--airflow-version", airflow,
+             "--python", python, "--mode", "constraints"],
+            cwd=folder, check=True,
+        )
+    return out
+
+
+def context_with(constraints_file: Path, python: str, folder: Path) -> Path:
+    ctx = folder / "context"
+    if ctx.exists():
+        shutil.rmtree(ctx)
+    ctx.mkdir()
+    for name in ("Dockerfile", ".dockerignore", "scripts/docker", "empty", "dags"):
+        src = REPO / name
+        (shutil.copytree if src.is_dir() else shutil.copy2)(src, ctx / name)
+    (ctx / "docker-context-files").mkdir()
+    shutil.copy2(constraints_file, ctx / "docker-context-files" / f"constraints-{python}.txt")
+    return ctx
+
+
+def compressed_size(ref: str) -> int:
+    """Sum of the layer sizes in the pushed manifest, as a registry stores them."""
+    repo, tag = ref.split("/", 1)[1].rsplit(":", 1)
+    accept = ("application/vnd.oci.image.index.v1+json,application/vnd.oci.image.manifest.v1+json,"
+              "application/vnd.docker.distribution.manifest.v2+json,"
+              "application/vnd.docker.distribution.manifest.list.v2+json")
+
+    def get(reference: str) -> dict:
+        req = urllib.request.Request(f"http://{REGISTRY}/v2/{repo}/manifests/{reference}",
+                                     headers={"Accept": accept})
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return json.load(resp)
+
+    manifest = get(tag)
+    if "manifests" in manifest:  # an index: take the image manifest for this platform
+        image = next(m for m in manifest["manifests"]
+                     if m.get("platform", {}).get("architecture") not in (None, "unknown"))
+        manifest = get(image["digest"])
+    return sum(layer["size"] for layer in manifest["layers"])
+
+
+def disk_size(ref: str) -> int:
+    out = sh("docker", "run", "--rm", "--network", "host", "--user", "0", "--entrypoint", "du",
+             ref, "-sxb", "/")
+    return int(out.split()[0])
+
+
+def startup(ref: str, runs: int = 3) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.monotonic()
+        sh("docker", "run", "--rm", "--network", "host", ref, "airflow", "version")
+        times.append(time.monotonic() - start)
+    return statistics.median(times)
+
+
+def build(ctx: Path, python: str, tag: str, args: dict[str, str]) -> float:
+    sh("docker", "buildx", "prune", "-af")
+    cmd = ["docker", "buildx", "build", "--network", "host", "--progress", "plain", "--load",
+           "--secret", f"id=ca-bundle,src={CA}", "-t", tag,
+           "--build-arg", f"PYTHON_MAJOR_MINOR_VERSION={python}",
+           "--build-arg", f"PYTHON_BASE_IMAGE={BASES[python]}"]
+    for key, value in args.items():
+        cmd += ["--build-arg", f"{key}={value}"]
+    start = time.monotonic()
+    done = subprocess.run([*cmd, str(ctx)], capture_output=True, text=True, check=False)
+    elapsed = time.monotonic() - start
+    if done.returncode != 0:
+        sys.exit(f"build {tag} failed:\n{done.stderr[-3000:]}")
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--python", default="3.13", choices=sorted(BASES))
+    parser.add_argument("--airflow-version", default="3.3.2")
+    parser.add_argument("--extras", default=None, help="AIRFLOW_EXTRAS (default: the Dockerfile's)")
+    parser.add_argument("--variants", default=",".join(VARIANTS))
+    opts = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="hangar-bench-"))
+    cons = constraints(opts.python, opts.airflow_version, REPO / ".hangar" / "bench")
+    ctx = context_with(cons, opts.python, work)
+    debian = BASES[opts.python].rsplit("-", 1)[1]
+    rows = []
+    for name in opts.variants.split(","):
+        args = dict(VARIANTS[name])
+        if opts.extras is not None:
+            args["AIRFLOW_EXTRAS"] = opts.extras
+        if name == "official-way":
+            args["RUNTIME_APT_DEPS"] = f"{OFFICIAL_RUNTIME_COMMON} {OFFICIAL_RUNTIME[debian]}"
+        tag = f"{REGISTRY}/hangar-bench:{name}-python{opts.python}"
+        print(f"building {name} cold …", file=sys.stderr)
+        seconds = build(ctx, opts.python, tag, args)
+        sh("docker", "push", "-q", tag)
+        rows.append((name, seconds, disk_size(tag), compressed_size(tag), startup(tag)))
+
+    print(f"\nCold builds, Python {opts.python}, Airflow {opts.airflow_version}, "
+          f"extras: {opts.extras or 'Dockerfile default'}")
+    print(f"{'variant':<14} {'build':>8} {'on disk':>10} {'compressed':>11} {'airflow version':>16}")
+    base = next((r for r in rows if r[0] == "official-way"), None)
+    for name, secs, disk, comp, start in rows:
+        rel = f" ({100 * (disk - base[2]) / base[2]:+.0f}%)" if base and name != "official-way" else ""
+        print(f"{name:<14} {secs:>7.0f}s {disk / 1e6:>8.0f}MB {comp / 1e6:>9.0f}MB {start:>15.2f}s{rel}")
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
