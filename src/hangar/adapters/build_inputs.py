@@ -5,7 +5,6 @@ puts into the build context. Each behind a small Protocol, with a fake in the te
 
 from __future__ import annotations
 
-import json
 import shutil
 import urllib.error
 import urllib.request
@@ -128,8 +127,3 @@ class GeneratedConstraints:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, target)
         return f"{target.name} generated from {path.parent.name}"
-
-
-def image_json(text: str) -> dict[str, object]:
-    data = json.loads(text)
-    return data[0] if isinstance(data, list) else data  # type: ignore[no-any-return]

@@ -3,6 +3,7 @@ every configured Python version and each platform, in parallel."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import rich_click as click
@@ -40,8 +41,6 @@ def refresh(**options: Any) -> None:
         options = {**options, "pythons": ("all",)}
     request = request_from(options, context=context, known_args=read_dockerfile_args(context))
     if options["cache_repo"]:
-        from dataclasses import replace
-
         request = replace(request, cache_to=options["cache_repo"])
     platforms = platforms_of(request, config, d.host_platform)
     if not options["dry_run"] and platforms != (d.host_platform,):

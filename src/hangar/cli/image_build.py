@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +85,7 @@ def command(**options: Any) -> None:
     context = (options["context"] or d.cwd).resolve()
     request = request_from(options, context=context, known_args=read_dockerfile_args(context))
     cache = options["cache"] == "registry"
-    request = _with_output(
+    request = replace(
         request,
         tags=tuple(options["tags"]),
         push=options["push"],
@@ -111,12 +112,6 @@ def command(**options: Any) -> None:
     if report is not None:
         render(report, options["output"], title="hangar image build", cwd=d.cwd)
         report.raise_for_failure()
-
-
-def _with_output(request: BuildRequest, **changes: Any) -> BuildRequest:
-    from dataclasses import replace
-
-    return replace(request, **changes)
 
 
 def _extras(request: BuildRequest, context: Path) -> tuple[str, ...]:

@@ -1,0 +1,118 @@
+#!/usr/bin/env python3
+"""How long `hangar image build` takes: cold, warm (nothing changed), after adding one Python
+dependency, and from the registry cache on an emptied builder; side by side.
+
+Usage: .venv/bin/python bench/rebuild.py [--python 3.11] [--default-extras] [--dep cowsay]
+
+Runs from the repository root with its hangar.toml (registry, base images, CA bundle). Builds
+in a throwaway copy of the build context under the image name `hangar-bench`, and empties the
+builder cache (`docker buildx prune -af`) before the cold and the registry-cache builds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+CONTEXT_FILES = ("Dockerfile", ".dockerignore", "scripts/docker", "empty", "docker-context-files")
+
+
+def make_context(root: Path) -> Path:
+    for name in CONTEXT_FILES:
+        src = REPO / name
+        if src.is_dir():
+            shutil.copytree(src, root / name, dirs_exist_ok=True)
+        else:
+            shutil.copy2(src, root / name)
+    (root / "dags").mkdir(exist_ok=True)
+    return root
+
+
+def cached_steps(log: str) -> tuple[int, int]:
+    """(steps taken from the cache, steps in all) in buildx's plain output."""
+    steps = set(re.findall(r"^#(\d+) \[[^\]]+\] ", log, re.M))
+    cached = set(re.findall(r"^#(\d+) CACHED$", log, re.M)) & steps
+    return len(cached), len(steps)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--python", default="3.11")
+    parser.add_argument(
+        "--default-extras",
+        action="store_true",
+        help="build the Dockerfile's default extras instead of celery,postgres",
+    )
+    parser.add_argument("--dep", default="cowsay", help="the Python dependency added for run 3")
+    opts = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="hangar-bench-"))
+    context = make_context(work / "ctx")
+    logs = work / "logs"
+    env = {
+        **os.environ,
+        "HANGAR_IMAGE_NAME": "hangar-bench",
+        "HANGAR_LOG_DIR": str(logs),
+        "COLUMNS": "200",
+    }
+    extras = [] if opts.default_extras else ["--extras", "celery,postgres"]
+    base = [
+        sys.executable,
+        "-c",
+        "from hangar.cli.main import main; main()",
+        "image",
+        "build",
+        "--context",
+        str(context),
+        "--python",
+        opts.python,
+        *extras,
+    ]
+
+    def prune() -> None:
+        subprocess.run(["docker", "buildx", "prune", "-af"], capture_output=True, check=True)
+
+    def build(label: str, *args: str) -> tuple[str, float, int, int]:
+        started = time.monotonic()
+        done = subprocess.run(
+            [*base, *args], cwd=REPO, env=env, capture_output=True, text=True, check=False
+        )
+        seconds = time.monotonic() - started
+        if done.returncode != 0:
+            sys.stderr.write(done.stderr[-3000:])
+            raise SystemExit(f"bench: {label} failed (exit {done.returncode}); logs in {logs}")
+        log = (logs / f"build-{opts.python}.log").read_text()
+        shutil.copy2(logs / f"build-{opts.python}.log", work / f"{label.split()[0]}.log")
+        return (label, seconds, *cached_steps(log))
+
+    shown_extras = "default" if opts.default_extras else "celery,postgres"
+    print(
+        f"bench: Python {opts.python}, extras {shown_extras}, work folder {work}",
+        file=sys.stderr,
+    )
+    rows = []
+    prune()
+    rows.append(build("cold (emptied builder, no cache)", "--cache-to"))
+    rows.append(build("warm (nothing changed)"))
+    rows.append(build(f"one dependency added ({opts.dep})", "--additional-python-deps", opts.dep))
+    prune()
+    rows.append(build("registry cache, emptied builder", "--cache-from"))
+    cold = rows[0][1]
+    print(f"{'build':<40} {'seconds':>8} {'vs cold':>8} {'cached steps':>13}")
+    for label, seconds, cached, steps in rows:
+        print(f"{label:<40} {seconds:8.1f} {seconds / cold:7.0%} {f'{cached}/{steps}':>13}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,146 @@
+"""`hangar image build` against the real engine and the registry at 127.0.0.1:5000: a parallel
+two-Python build with push, a pull on a cleaned engine, and rebuilds that take the cached path
+(warm, and from the registry cache on an emptied builder). Asserts on the build output, not
+on time. Builds share one context and image repository within the session."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REGISTRY, REPO, make_context
+
+pytestmark = pytest.mark.integration
+
+PYTHONS = ("3.11", "3.13")
+SMALL = ("--extras", "celery,postgres")
+
+
+@dataclass(frozen=True)
+class Session:
+    context: Path
+    logs: Path
+    image_name: str
+
+    def tag(self, python: str) -> str:
+        return f"{REGISTRY}/{self.image_name}:3.3.2-python{python}"
+
+    def hangar(self, *args: str) -> subprocess.CompletedProcess[str]:
+        env = {
+            **os.environ,
+            "HANGAR_IMAGE_NAME": self.image_name,
+            "HANGAR_LOG_DIR": str(self.logs),
+            "COLUMNS": "250",  # the summary table on one line per build
+        }
+        return subprocess.run(
+            [sys.executable, "-c", "from hangar.cli.main import main; main()", *args],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=1800,
+            check=False,
+        )
+
+    def build(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return self.hangar("image", "build", "--context", str(self.context), *SMALL, *args)
+
+    def log(self, python: str) -> str:
+        return (self.logs / f"build-{python}.log").read_text()
+
+
+def install_step_cached(log: str) -> bool:
+    """The step that installs Airflow (the long one) was taken from the cache."""
+    ids = re.findall(r"^#(\d+) \[build \d+/\d+\] RUN .*install-airflow\.sh", log, re.M)
+    assert ids, "no install step in the build output"
+    return all(re.search(rf"^#{i} CACHED$", log, re.M) for i in ids)
+
+
+def docker(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["docker", *args], capture_output=True, text=True, check=False)
+
+
+@pytest.fixture(scope="module")
+def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
+    root = tmp_path_factory.mktemp("build-cli")
+    s = Session(
+        context=make_context(root / "ctx"),
+        logs=root / "logs",
+        image_name=f"hangar-it-{uuid.uuid4().hex[:8]}",
+    )
+    yield s
+    for python in PYTHONS:
+        docker("image", "rm", "-f", s.tag(python))
+
+
+@pytest.fixture(scope="module")
+def first_build(session: Session) -> subprocess.CompletedProcess[str]:
+    """Both Python versions built in parallel and pushed, with their registry cache."""
+    pythons = [a for p in PYTHONS for a in ("--python", p)]
+    return session.build(*pythons, "--push", "--cache", "registry")
+
+
+@pytest.fixture(scope="module")
+def pushed(session: Session, first_build: subprocess.CompletedProcess[str]) -> Session:
+    assert first_build.returncode == 0, first_build.stderr[-3000:]
+    return session
+
+
+def test_parallel_build_pushes_both_pythons_with_a_summary_and_a_log_each(
+    pushed: Session, first_build: subprocess.CompletedProcess[str]
+) -> None:
+    for python in PYTHONS:
+        assert pushed.tag(python) in first_build.stdout  # the summary table
+        assert str(pushed.logs / f"build-{python}.log") in first_build.stdout
+        assert "pushing" in pushed.log(python)
+        inspected = docker("buildx", "imagetools", "inspect", pushed.tag(python))
+        assert inspected.returncode == 0, inspected.stderr
+        cache_tag = f"{REGISTRY}/{pushed.image_name}:cache-python{python}-linux-amd64"
+        assert docker("buildx", "imagetools", "inspect", cache_tag).returncode == 0
+
+
+def test_pull_on_a_cleaned_engine(pushed: Session) -> None:
+    tag = pushed.tag("3.11")
+    assert docker("image", "rm", "-f", tag).returncode == 0
+    assert docker("image", "inspect", tag).returncode != 0
+    pulled = docker("pull", tag)
+    assert pulled.returncode == 0, pulled.stderr
+    labels = docker(
+        "image",
+        "inspect",
+        "-f",
+        '{{index .Config.Labels "org.apache.airflow.python.version"}} '
+        '{{index .Config.Labels "org.apache.airflow.extras"}}',
+        tag,
+    )
+    assert labels.stdout.split() == ["3.11", "celery,postgres"]
+
+
+def test_warm_rebuild_takes_the_cached_path(pushed: Session) -> None:
+    done = pushed.build("--python", "3.11")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert install_step_cached(pushed.log("3.11")), pushed.log("3.11")[-3000:]
+
+
+def test_emptied_builder_rebuilds_from_the_registry_cache(pushed: Session) -> None:
+    assert docker("buildx", "prune", "-af").returncode == 0
+    done = pushed.build("--python", "3.13", "--cache-from")
+    assert done.returncode == 0, done.stderr[-3000:]
+    log = pushed.log("3.13")
+    assert "importing cache manifest from" in log
+    assert install_step_cached(log), log[-3000:]
+
+
+def test_missing_base_image_fails_with_one_line(session: Session) -> None:
+    done = session.build("--python", "3.11", "--base-image", f"{REGISTRY}/python:nope-{{python}}")
+    assert done.returncode == 8, done.stderr
+    assert f"base image {REGISTRY}/python:nope-3.11 not found" in done.stderr
+    assert "Traceback" not in done.stderr
