@@ -245,6 +245,16 @@ main() {
 	fi
 	AIRFLOW_HOME="${WORK}/airflow-home" "${VENV}/bin/airflow" version >/dev/null ||
 		die "Airflow does not start: 'airflow version' failed in the build stage"
+	if [[ ! -s "${CONSTRAINTS}" ]]; then
+		# installed without constraints: keep what was installed, so that extensions of the
+		# image can pin to it the same way
+		info "No constraints were used: writing the installed versions to ${CONSTRAINTS}"
+		{
+			printf '# The versions installed in this image (it was built without constraints).\n'
+			"${VENV}/bin/python" -m pip freeze --all --exclude-editable 2>/dev/null |
+				grep -vE '^(apache-airflow|apache-airflow-core|apache-airflow-task-sdk)==' | LC_ALL=C sort -f
+		} >"${CONSTRAINTS}"
+	fi
 	runtime_libraries
 	chmod -R g=u "${VENV}" "${CONSTRAINTS}"
 	rm -rf "${WORK}"

@@ -1,0 +1,30 @@
+"""The image works against a real PostgreSQL: the entrypoint migrates the database and a DAG
+baked in with EMBEDDED_DAGS runs to success with `airflow dags test`."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import run
+from tests.image.test_entrypoint import fresh_db, postgres, psql  # noqa: F401 (fixtures)
+
+pytestmark = [pytest.mark.integration, pytest.mark.image]
+
+
+def test_embedded_dag_runs_to_success_against_postgres(prod_image: str, fresh_db: str) -> None:
+    env = {
+        "_AIRFLOW_DB_MIGRATE": "true",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": fresh_db.replace("postgresql://", "postgresql+psycopg2://"),
+    }
+    args: list[str] = []
+    for key, value in env.items():
+        args += ["-e", f"{key}={value}"]
+    listed = run(prod_image, "bash", "-c", "ls /opt/airflow/dags", docker_args=tuple(args[2:]))
+    assert "example_hangar.py" in listed.stdout
+    done = run(prod_image, "airflow", "dags", "test", "example_hangar", docker_args=tuple(args),
+               timeout=600)
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output[-3000:]
+    assert "hangar total=6" in output
+    states = psql(fresh_db, "SELECT state FROM dag_run WHERE dag_id = 'example_hangar'")
+    assert states.splitlines() == ["success"]
