@@ -27,7 +27,10 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 REGISTRY = "127.0.0.1:5000"
-BASES = {"3.11": f"{REGISTRY}/python:3.11-slim-bookworm", "3.13": f"{REGISTRY}/python:3.13-slim-trixie"}
+BASES = {
+    "3.11": f"{REGISTRY}/python:3.11-slim-bookworm",
+    "3.13": f"{REGISTRY}/python:3.13-slim-trixie",
+}
 CA = "/etc/ssl/certs/ca-certificates.crt"
 # The official image's runtime packages (REFERENCE-airflow.md §1.5), in Debian's own names;
 # the vendor repositories (MariaDB, Microsoft, PGDG, Docker) are not reachable here, so their
@@ -61,9 +64,19 @@ def constraints(python: str, airflow: str, folder: Path) -> Path:
     if not out.exists():
         print(f"generating constraints for Python {python} …", file=sys.stderr)
         subprocess.run(
-            [str(REPO / ".venv/bin/hangar"), "constraints", "generate", "--airflow-version", airflow,
-             "--python", python, "--mode", "constraints"],
-            cwd=folder, check=True,
+            [
+                str(REPO / ".venv/bin/hangar"),
+                "constraints",
+                "generate",
+                "--airflow-version",
+                airflow,
+                "--python",
+                python,
+                "--mode",
+                "constraints",
+            ],
+            cwd=folder,
+            check=True,
         )
     return out
 
@@ -84,27 +97,45 @@ def context_with(constraints_file: Path, python: str, folder: Path) -> Path:
 def compressed_size(ref: str) -> int:
     """Sum of the layer sizes in the pushed manifest, as a registry stores them."""
     repo, tag = ref.split("/", 1)[1].rsplit(":", 1)
-    accept = ("application/vnd.oci.image.index.v1+json,application/vnd.oci.image.manifest.v1+json,"
-              "application/vnd.docker.distribution.manifest.v2+json,"
-              "application/vnd.docker.distribution.manifest.list.v2+json")
+    accept = (
+        "application/vnd.oci.image.index.v1+json,application/vnd.oci.image.manifest.v1+json,"
+        "application/vnd.docker.distribution.manifest.v2+json,"
+        "application/vnd.docker.distribution.manifest.list.v2+json"
+    )
 
     def get(reference: str) -> dict:
-        req = urllib.request.Request(f"http://{REGISTRY}/v2/{repo}/manifests/{reference}",
-                                     headers={"Accept": accept})
+        req = urllib.request.Request(
+            f"http://{REGISTRY}/v2/{repo}/manifests/{reference}", headers={"Accept": accept}
+        )
         with urllib.request.urlopen(req, timeout=30) as resp:
             return json.load(resp)
 
     manifest = get(tag)
     if "manifests" in manifest:  # an index: take the image manifest for this platform
-        image = next(m for m in manifest["manifests"]
-                     if m.get("platform", {}).get("architecture") not in (None, "unknown"))
+        image = next(
+            m
+            for m in manifest["manifests"]
+            if m.get("platform", {}).get("architecture") not in (None, "unknown")
+        )
         manifest = get(image["digest"])
     return sum(layer["size"] for layer in manifest["layers"])
 
 
 def disk_size(ref: str) -> int:
-    out = sh("docker", "run", "--rm", "--network", "host", "--user", "0", "--entrypoint", "du",
-             ref, "-sxb", "/")
+    out = sh(
+        "docker",
+        "run",
+        "--rm",
+        "--network",
+        "host",
+        "--user",
+        "0",
+        "--entrypoint",
+        "du",
+        ref,
+        "-sxb",
+        "/",
+    )
     return int(out.split()[0])
 
 
@@ -119,10 +150,24 @@ def startup(ref: str, runs: int = 3) -> float:
 
 def build(ctx: Path, python: str, tag: str, args: dict[str, str]) -> float:
     sh("docker", "buildx", "prune", "-af")
-    cmd = ["docker", "buildx", "build", "--network", "host", "--progress", "plain", "--load",
-           "--secret", f"id=ca-bundle,src={CA}", "-t", tag,
-           "--build-arg", f"PYTHON_MAJOR_MINOR_VERSION={python}",
-           "--build-arg", f"PYTHON_BASE_IMAGE={BASES[python]}"]
+    cmd = [
+        "docker",
+        "buildx",
+        "build",
+        "--network",
+        "host",
+        "--progress",
+        "plain",
+        "--load",
+        "--secret",
+        f"id=ca-bundle,src={CA}",
+        "-t",
+        tag,
+        "--build-arg",
+        f"PYTHON_MAJOR_MINOR_VERSION={python}",
+        "--build-arg",
+        f"PYTHON_BASE_IMAGE={BASES[python]}",
+    ]
     for key, value in args.items():
         cmd += ["--build-arg", f"{key}={value}"]
     start = time.monotonic()
@@ -134,7 +179,9 @@ def build(ctx: Path, python: str, tag: str, args: dict[str, str]) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--python", default="3.13", choices=sorted(BASES))
     parser.add_argument("--airflow-version", default="3.3.2")
     parser.add_argument("--extras", default=None, help="AIRFLOW_EXTRAS (default: the Dockerfile's)")
@@ -158,13 +205,22 @@ def main() -> None:
         sh("docker", "push", "-q", tag)
         rows.append((name, seconds, disk_size(tag), compressed_size(tag), startup(tag)))
 
-    print(f"\nCold builds, Python {opts.python}, Airflow {opts.airflow_version}, "
-          f"extras: {opts.extras or 'Dockerfile default'}")
-    print(f"{'variant':<14} {'build':>8} {'on disk':>10} {'compressed':>11} {'airflow version':>16}")
+    print(
+        f"\nCold builds, Python {opts.python}, Airflow {opts.airflow_version}, "
+        f"extras: {opts.extras or 'Dockerfile default'}"
+    )
+    print(
+        f"{'variant':<14} {'build':>8} {'on disk':>10} {'compressed':>11} {'airflow version':>16}"
+    )
     base = next((r for r in rows if r[0] == "official-way"), None)
     for name, secs, disk, comp, start in rows:
-        rel = f" ({100 * (disk - base[2]) / base[2]:+.0f}%)" if base and name != "official-way" else ""
-        print(f"{name:<14} {secs:>7.0f}s {disk / 1e6:>8.0f}MB {comp / 1e6:>9.0f}MB {start:>15.2f}s{rel}")
+        rel = (
+            f" ({100 * (disk - base[2]) / base[2]:+.0f}%)"
+            if base and name != "official-way"
+            else ""
+        )
+        sizes = f"{disk / 1e6:>8.0f}MB {comp / 1e6:>9.0f}MB"
+        print(f"{name:<14} {secs:>7.0f}s {sizes} {start:>15.2f}s{rel}")
     shutil.rmtree(work, ignore_errors=True)
 
 

@@ -77,7 +77,9 @@ def test_additional_runtime_apt_deps_are_in_the_final_image(customised: Built) -
 
 
 def test_dev_apt_deps_stay_in_the_build_stage(customised: Built) -> None:
-    listed = sh(customised.ref, "dpkg -s libyaml-dev >/dev/null 2>&1 && echo present || echo absent")
+    listed = sh(
+        customised.ref, "dpkg -s libyaml-dev >/dev/null 2>&1 && echo present || echo absent"
+    )
     assert listed.stdout.strip() == "absent"
 
 
@@ -98,7 +100,9 @@ def test_secrets_leave_no_trace_in_layers_history_labels_or_env(customised: Buil
     ref = customised.ref
     history = subprocess.run(
         ["docker", "history", "--no-trunc", "--format", "{{.CreatedBy}}", ref],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     inspect = subprocess.run(
         ["docker", "image", "inspect", ref], capture_output=True, text=True, check=True
@@ -152,16 +156,35 @@ def offline_wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Every wheel a small Airflow needs (plus uv and pip), as a user would download them."""
     folder = tmp_path_factory.mktemp("wheels")
     pip = [
-        str(REPO / ".venv" / "bin" / "python"), "-m", "pip", "download", "--isolated",
-        "--quiet", "--only-binary=:all:", "--python-version", "3.11",
-        "--platform", "manylinux_2_36_x86_64", "--platform", "manylinux_2_28_x86_64",
-        "--platform", "manylinux_2_17_x86_64", "--platform", "manylinux2014_x86_64",
-        "--platform", "linux_x86_64", "-d", str(folder),
+        str(REPO / ".venv" / "bin" / "python"),
+        "-m",
+        "pip",
+        "download",
+        "--isolated",
+        "--quiet",
+        "--only-binary=:all:",
+        "--python-version",
+        "3.11",
+        "--platform",
+        "manylinux_2_36_x86_64",
+        "--platform",
+        "manylinux_2_28_x86_64",
+        "--platform",
+        "manylinux_2_17_x86_64",
+        "--platform",
+        "manylinux2014_x86_64",
+        "--platform",
+        "linux_x86_64",
+        "-d",
+        str(folder),
     ]
     env = {**os.environ, "PIP_CERT": str(CA_BUNDLE)}
     done = subprocess.run(
         [*pip, "apache-airflow[postgres]==3.3.2", "six==1.16.0", "uv==0.13.9", "pip==26.3"],
-        capture_output=True, text=True, env=env, check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     return folder
@@ -193,20 +216,27 @@ def test_wheels_and_requirements_in_the_context_install_offline(
     ("build_args", "base", "expected"),
     [
         pytest.param(
-            {"PYTHON_MAJOR_MINOR_VERSION": "3.9"}, "3.11", "Python 3.9 is not in the base image",
+            {"PYTHON_MAJOR_MINOR_VERSION": "3.9"},
+            "3.11",
+            "Python 3.9 is not in the base image",
             id="unknown-python-version",
         ),
         pytest.param(
-            {"AIRFLOW_EXTRAS": "postgres,no-such-extra"}, "3.11", "unknown Airflow extra(s): no-such-extra",
+            {"AIRFLOW_EXTRAS": "postgres,no-such-extra"},
+            "3.11",
+            "unknown Airflow extra(s): no-such-extra",
             id="unknown-extra",
         ),
         pytest.param(
-            {"ADDITIONAL_PYTHON_DEPS": "apache-airflow-core==3.0.0"}, "3.11",
+            {"ADDITIONAL_PYTHON_DEPS": "apache-airflow-core==3.0.0"},
+            "3.11",
             "the requirements conflict",
             id="conflicting-requirements",
         ),
         pytest.param(
-            {}, "127.0.0.1:5000/python:3.11-does-not-exist", "3.11-does-not-exist",
+            {},
+            "127.0.0.1:5000/python:3.11-does-not-exist",
+            "3.11-does-not-exist",
             id="unreachable-base-image",
         ),
     ],
@@ -217,7 +247,7 @@ def test_impossible_build_stops_with_a_message_naming_the_cause(
     args = dict(build_args)
     python = args.pop("PYTHON_MAJOR_MINOR_VERSION", "3.11")
     built = make_image(
-        build_args=args, python=python, base_image=BASES[base] if base in BASES else base
+        build_args=args, python=python, base_image=BASES.get(base, base)
     )
     assert built.returncode != 0
     assert expected in built.output, built.output[-3000:]

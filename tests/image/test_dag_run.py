@@ -11,18 +11,30 @@ from tests.image.test_entrypoint import fresh_db, postgres, psql  # noqa: F401 (
 pytestmark = [pytest.mark.integration, pytest.mark.image]
 
 
-def test_embedded_dag_runs_to_success_against_postgres(prod_image: str, fresh_db: str) -> None:
+def test_embedded_dag_runs_to_success_against_postgres(
+    prod_image: str,
+    fresh_db: str,  # noqa: F811 (the fixture imported above)
+) -> None:
     env = {
         "_AIRFLOW_DB_MIGRATE": "true",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": fresh_db.replace("postgresql://", "postgresql+psycopg2://"),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": fresh_db.replace(
+            "postgresql://", "postgresql+psycopg2://"
+        ),
     }
     args: list[str] = []
     for key, value in env.items():
         args += ["-e", f"{key}={value}"]
     listed = run(prod_image, "bash", "-c", "ls /opt/airflow/dags", docker_args=tuple(args[2:]))
     assert "example_hangar.py" in listed.stdout
-    done = run(prod_image, "airflow", "dags", "test", "example_hangar", docker_args=tuple(args),
-               timeout=600)
+    done = run(
+        prod_image,
+        "airflow",
+        "dags",
+        "test",
+        "example_hangar",
+        docker_args=tuple(args),
+        timeout=600,
+    )
     output = done.stdout + done.stderr
     assert done.returncode == 0, output[-3000:]
     assert "hangar total=6" in output

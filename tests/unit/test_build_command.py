@@ -9,7 +9,7 @@ from hangar.core.build import BuildParams, Secret, buildx_command, join_list_arg
 
 def params(**kwargs: object) -> BuildParams:
     base: dict[str, object] = {
-        "context": Path("."),
+        "context": Path(),
         "python": "3.11",
         "base_image": "127.0.0.1:5000/python:3.11-slim-bookworm",
     }
@@ -45,7 +45,9 @@ def test_secrets_are_passed_by_file_or_variable_name_never_by_value() -> None:
 
 def test_registry_cache_is_exported_with_mode_max() -> None:
     args = buildx_command(
-        params(cache_from=("reg/airflow:cache-linux-amd64",), cache_to="reg/airflow:cache-linux-amd64")
+        params(
+            cache_from=("reg/airflow:cache-linux-amd64",), cache_to="reg/airflow:cache-linux-amd64"
+        )
     )
     assert "type=registry,ref=reg/airflow:cache-linux-amd64" in args
     assert "type=registry,ref=reg/airflow:cache-linux-amd64,mode=max" in args

@@ -11,15 +11,19 @@ FACTS = ImageFacts(
     labels={
         "org.apache.airflow.uid": "50000",
         "org.apache.airflow.version": "3.3.2",
-        **{f"org.opencontainers.image.{k}": "x" for k in
-           ("title", "version", "revision", "created", "source", "licenses")},
+        **{
+            f"org.opencontainers.image.{k}": "x"
+            for k in ("title", "version", "revision", "created", "source", "licenses")
+        },
     },
     config={"ExposedPorts": {"8080/tcp": {}}, "WorkingDir": "/opt/airflow"},
 )
 
 
 def verdict(name: str, stdout: str = "", returncode: int = 0, stderr: str = "") -> str | None:
-    result = judge(CHECKS[name], Outcome(returncode=returncode, stdout=stdout, stderr=stderr), FACTS)
+    result = judge(
+        CHECKS[name], Outcome(returncode=returncode, stdout=stdout, stderr=stderr), FACTS
+    )
     return None if result.passed else result.detail
 
 

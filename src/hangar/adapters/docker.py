@@ -29,7 +29,9 @@ class DockerEngine:
 
     def ensure_available(self) -> None:
         """Fail fast, with what to do, when there is no engine or no buildx."""
-        info = self.runner.run(cmd(self.docker, "version", "-f", "{{.Server.Version}}", changes_state=False))
+        info = self.runner.run(
+            cmd(self.docker, "version", "-f", "{{.Server.Version}}", changes_state=False)
+        )
         if not info.ok:
             raise EngineUnavailable(
                 f"no Docker engine: {last_line(info.stderr) or 'docker version failed'}",

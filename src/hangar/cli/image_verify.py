@@ -37,8 +37,11 @@ def command(image: str, only: tuple[str, ...], parallel: int, output: str) -> No
 def render(report: VerifyReport, output: str) -> None:
     if output == "json":
         common.print_json(
-            {"image": report.image, "passed": report.passed,
-             "checks": [dataclasses.asdict(r) for r in report.results]}
+            {
+                "image": report.image,
+                "passed": report.passed,
+                "checks": [dataclasses.asdict(r) for r in report.results],
+            }
         )
         return
     table = Table(title=f"hangar image verify {report.image}")

@@ -6,6 +6,7 @@ import logging
 import sys
 from pathlib import Path
 
+import click as plain_click
 import rich_click as click
 
 from hangar import __version__
@@ -69,14 +70,14 @@ def main() -> None:
     except HangarError as exc:
         click.echo(f"hangar: error: {exc.line()}", err=True)
         sys.exit(int(exc.exit_code))
-    except click.exceptions.Abort:
+    except plain_click.exceptions.Abort:
         click.echo("hangar: aborted", err=True)
         sys.exit(int(ExitCode.ABORTED))
-    except click.ClickException as exc:
+    except plain_click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         click.echo("hangar: interrupted", err=True)
         sys.exit(int(ExitCode.INTERRUPTED))
-    except click.exceptions.Exit as exc:
+    except plain_click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)

@@ -74,7 +74,14 @@ def all_build_args(params: BuildParams) -> tuple[tuple[str, str], ...]:
 
 def buildx_command(params: BuildParams) -> tuple[str, ...]:
     """The arguments after `docker`, in a stable order, copy-pasteable."""
-    args: list[str] = ["buildx", "build", "--network", params.network, "--progress", params.progress]
+    args: list[str] = [
+        "buildx",
+        "build",
+        "--network",
+        params.network,
+        "--progress",
+        params.progress,
+    ]
     if params.dockerfile is not None:
         args += ["--file", str(params.dockerfile)]
     args += ["--target", params.target]

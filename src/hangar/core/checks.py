@@ -124,7 +124,7 @@ def _judge_venv(outcome: Outcome, facts: ImageFacts) -> str | None:
     if outcome.returncode != 0:
         return f"exited {outcome.returncode}: {_tail(outcome.output)}"
     lines = _lines(outcome.stdout)
-    venv, airflow_bin, size = (lines + ["", "", "0"])[:3]
+    venv, airflow_bin, size = [*lines, "", "", "0"][:3]
     prefix = f"{USER_HOME}/.local"
     if not venv.startswith(prefix) or not airflow_bin.startswith(prefix):
         return f"VIRTUAL_ENV={venv!r}, airflow at {airflow_bin!r}: expected both in {prefix}"
@@ -162,7 +162,11 @@ def _judge_arbitrary_user(outcome: Outcome, facts: ImageFacts) -> str | None:
 def _judge_group_refused(outcome: Outcome, facts: ImageFacts) -> str | None:
     if outcome.returncode == 0:
         return "a non-root group was accepted; expected a clear refusal"
-    return None if "group" in outcome.output.lower() else f"no message about the group: {_tail(outcome.output)}"
+    return (
+        None
+        if "group" in outcome.output.lower()
+        else f"no message about the group: {_tail(outcome.output)}"
+    )
 
 
 def _judge_ok_lines(outcome: Outcome, facts: ImageFacts) -> str | None:
@@ -185,8 +189,8 @@ for req in metadata.requires("apache-airflow") or []:
     for extra in extras:
         if re.search(r"extra\s*==\s*['\"]%s['\"]" % re.escape(extra), req):
             wanted.add(m.group(1).lower())
-installed = {d.metadata["Name"].lower().replace("_", "-") for d in metadata.distributions()
-             if d.metadata["Name"].lower().replace("_", "-").startswith("apache-airflow-providers-")}
+names = {d.metadata["Name"].lower().replace("_", "-") for d in metadata.distributions()}
+installed = {n for n in names if n.startswith("apache-airflow-providers-")}
 out = subprocess.run(["airflow", "providers", "list", "-o", "json"], capture_output=True, text=True)
 if out.returncode:
     print("airflow providers list failed:", out.stderr.strip().splitlines()[-1:]); sys.exit(1)

@@ -7,7 +7,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from hangar.adapters.docker import Engine
-from hangar.core.checks import SEPARATOR, Check, CheckResult, ImageFacts, Outcome, image_checks, judge
+from hangar.core.checks import (
+    SEPARATOR,
+    Check,
+    CheckResult,
+    ImageFacts,
+    Outcome,
+    image_checks,
+    judge,
+)
 
 
 @dataclass(frozen=True, kw_only=True)

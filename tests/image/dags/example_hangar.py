@@ -6,7 +6,12 @@ import pendulum
 from airflow.sdk import dag, task
 
 
-@dag(schedule=None, start_date=pendulum.datetime(2026, 1, 1, tz="UTC"), catchup=False, tags=["hangar"])
+@dag(
+    schedule=None,
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    tags=["hangar"],
+)
 def example_hangar():
     @task
     def extract() -> list[int]:
