@@ -49,7 +49,7 @@ def cli(verbose: bool, log_file: Path | None) -> None:
 
 
 def _register() -> None:
-    from hangar.cli import base, cache, config, constraints, env, image
+    from hangar.cli import base, cache, config, constraints, env, image, quickstart
 
     cli.add_command(constraints.group)
     cli.add_command(image.group)
@@ -57,6 +57,7 @@ def _register() -> None:
     cli.add_command(base.group)
     cli.add_command(env.group)
     cli.add_command(config.group)
+    cli.add_command(quickstart.group)
 
 
 _register()
