@@ -99,9 +99,9 @@ RUN --mount=type=secret,id=ca-bundle --mount=type=secret,id=index-url \
     /scripts/docker/with-sources.sh /scripts/docker/install-airflow.sh
 
 ##############################################################################################
-# main: the runtime image, with runtime packages only
+# runtime: the production image, with runtime packages only (published as the `main` target)
 ##############################################################################################
-FROM ${PYTHON_BASE_IMAGE} AS main
+FROM ${PYTHON_BASE_IMAGE} AS runtime
 SHELL ["/bin/bash", "-o", "pipefail", "-o", "errexit", "-o", "nounset", "-c"]
 
 ARG AIRFLOW_VERSION
@@ -213,3 +213,24 @@ LABEL org.apache.airflow.distro="debian" \
 
 ENTRYPOINT ["/usr/bin/dumb-init", "--", "/entrypoint"]
 CMD []
+
+##############################################################################################
+# ci: the production image plus test tooling (pytest, /usr/local/bin/check-dags), for CI jobs
+# that test DAGs against the installed Airflow: docker buildx build --target ci .
+##############################################################################################
+FROM runtime AS ci
+ARG AIRFLOW_UID
+ARG PYTEST_VERSION="9.2.0"
+COPY --chmod=0755 scripts/docker/check-dags.py /usr/local/bin/check-dags
+RUN --mount=type=secret,id=ca-bundle,uid=${AIRFLOW_UID} \
+    --mount=type=secret,id=index-url,uid=${AIRFLOW_UID} \
+    --mount=type=secret,id=extra-index-urls,uid=${AIRFLOW_UID} \
+    --mount=type=bind,source=scripts/docker/with-sources.sh,target=/tmp/with-sources.sh \
+    bash /tmp/with-sources.sh pip install --no-cache-dir --constraint "${AIRFLOW_USER_HOME_DIR}/constraints.txt" \
+        "pytest==${PYTEST_VERSION}"
+ENV AIRFLOW_IMAGE_TYPE=ci
+
+##############################################################################################
+# main: the default target, what users run
+##############################################################################################
+FROM runtime AS main

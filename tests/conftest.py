@@ -78,7 +78,7 @@ def build(
     secrets: tuple[Secret, ...] | None = None,
     base_image: str | None = None,
     env: Mapping[str, str] | None = None,
-    extra: tuple[str, ...] = (),
+    target: str = "main",
 ) -> Built:
     """Build an image with the real engine and return its reference, exit code and output."""
     args = {
@@ -94,9 +94,10 @@ def build(
         build_args=tuple(args.items()),
         secrets=secrets if secrets is not None else (Secret(id="ca-bundle", src=CA_BUNDLE),),
         tags=(tag,),
+        target=target,
     )
     done = subprocess.run(
-        ["docker", *buildx_command(params)[:-1], *extra, str(context)],
+        ["docker", *buildx_command(params)],
         capture_output=True,
         text=True,
         env={**os.environ, **(env or {})},
@@ -166,20 +167,21 @@ def constraints_for_tests(python: str) -> Path:
     )
 
 
-_built: dict[str, Built] = {}
+_built: dict[tuple[str, str], Built] = {}
 
 
-def _test_image(make_image: Callable[..., Built], python: str) -> str:
-    if python not in _built:
+def _test_image(make_image: Callable[..., Built], python: str, target: str = "main") -> str:
+    if (python, target) not in _built:
         built = make_image(
             python=python,
             dags=REPO / "tests" / "image" / "dags",
             files={f"constraints-{python}.txt": constraints_for_tests(python)},
             build_args={"EMBEDDED_DAGS": "dags"},
+            target=target,
         )
         assert built.returncode == 0, built.output[-3000:]
-        _built[python] = built
-    return _built[python].ref
+        _built[python, target] = built
+    return _built[python, target].ref
 
 
 @pytest.fixture(scope="session")
@@ -192,3 +194,9 @@ def prod_image(make_image: Callable[..., Built]) -> str:
 def prod_image_each_python(request: pytest.FixtureRequest, make_image: Callable[..., Built]) -> str:
     """The small test image, once per Python version this machine has a base image for."""
     return _test_image(make_image, request.param)
+
+
+@pytest.fixture(scope="session")
+def ci_image(make_image: Callable[..., Built]) -> str:
+    """The `ci` target of the small test image: the production image plus test tooling."""
+    return _test_image(make_image, "3.11", target="ci")
