@@ -49,9 +49,9 @@ def mib(usage: str) -> float:
 
 
 def compose_base(directory: Path, project: str, hostnet: bool) -> list[str]:
-    files = ["-f", "docker-compose.yaml"]
+    files = ["-f", str(directory / "docker-compose.yaml")]
     if hostnet:
-        files += ["-f", "docker-compose.hostnet.yaml"]
+        files += ["-f", str(directory / "docker-compose.hostnet.yaml")]
     return ["docker", "compose", "--project-directory", str(directory), *files, "-p", project]
 
 
@@ -81,15 +81,18 @@ def main() -> int:
     compose = compose_base(directory, project, args.hostnet)
 
     healthy_at: dict[str, float] = {}
+    up_errors: list[str] = []
     done = threading.Event()
     start = time.monotonic()
 
     def up() -> None:
-        subprocess.run(
+        result = subprocess.run(
             ["timeout", str(int(args.timeout) + 30), *compose, "up", "-d", "--wait",
              "--wait-timeout", str(int(args.timeout))],
-            capture_output=True, check=False,
+            capture_output=True, text=True, check=False,
         )  # fmt: skip
+        if result.returncode:
+            up_errors.append(result.stderr[-2000:])
         done.set()
 
     thread = threading.Thread(target=up)
@@ -112,6 +115,7 @@ def main() -> int:
         missing = [s for s in (*SERVICES, INIT_SERVICE) if s not in healthy_at]
         if missing:
             print(f"not healthy within {args.timeout:.0f} s: {', '.join(missing)}", file=sys.stderr)
+            print("".join(up_errors), file=sys.stderr)
             return 1
 
         time.sleep(args.settle)
@@ -142,7 +146,7 @@ def main() -> int:
         (s, healthy_at[s], statistics.mean(samples[s]) if s in samples else None)
         for s in (INIT_SERVICE, *SERVICES)
     ]
-    note = " (stand-in: the host's service)" if args.hostnet else ""
+    note = "(stand-in: the host's service)" if args.hostnet else ""
     print(f"{'service':<24}{'healthy after (s)':>18}{'memory at rest (MiB)':>22}")
     for service, seconds, memory in rows:
         shown = "-" if memory is None else f"{memory:.0f}"
