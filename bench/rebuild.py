@@ -26,6 +26,7 @@ CONTEXT_FILES = ("Dockerfile", ".dockerignore", "scripts/docker", "empty", "dock
 
 
 def make_context(root: Path) -> Path:
+    root.mkdir(parents=True)
     for name in CONTEXT_FILES:
         src = REPO / name
         if src.is_dir():
