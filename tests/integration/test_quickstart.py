@@ -323,3 +323,22 @@ def test_down_leaves_no_containers(quickstart: QuickStart) -> None:
         timeout=60,
     )
     assert volumes.stdout.strip() == ""
+
+
+@pytest.mark.parametrize("override", [False, True], ids=["docker-compose.yaml", "with-hostnet"])
+def test_compose_files_are_valid_for_docker_compose(override: bool) -> None:
+    """The user-facing file cannot start here (no Docker Hub, no bridge network), but compose
+    must accept it, alone and with the override, with the same services."""
+    files = ["-f", str(REPO / "quickstart" / "docker-compose.yaml")]
+    if override:
+        files += ["-f", str(REPO / "quickstart" / "docker-compose.hostnet.yaml")]
+    done = subprocess.run(
+        ["docker", "compose", *files, "--profile", "debug", "--profile", "flower",
+         "config", "--services"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert set(done.stdout.split()) == {
+        "postgres", "redis", "airflow-init", "airflow-apiserver", "airflow-scheduler",
+        "airflow-dag-processor", "airflow-triggerer", "airflow-worker", "airflow-cli", "flower",
+    }  # fmt: skip

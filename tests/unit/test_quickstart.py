@@ -183,6 +183,17 @@ def test_up_prepares_the_folders_and_env_then_reports_the_login(project_dir: Pat
     assert up.args[-5:] == ("up", "--detach", "--wait", "--wait-timeout", "300")
 
 
+def test_up_adds_airflow_uid_to_an_env_file_without_it(project_dir: Path) -> None:
+    (project_dir / ".env").write_text("AIRFLOW_IMAGE_NAME=mine:1")
+    runner = FakeRunner({"ps": ok(json.dumps(all_up()))})
+    result = deployment(project_dir, runner).up(timeout=300, uid=0)
+    assert result.wrote_env == "AIRFLOW_UID=50000"
+    assert read_env_file((project_dir / ".env").read_text()) == {
+        "AIRFLOW_IMAGE_NAME": "mine:1",
+        "AIRFLOW_UID": "50000",
+    }
+
+
 def test_up_keeps_an_existing_env_file(project_dir: Path) -> None:
     (project_dir / ".env").write_text("AIRFLOW_UID=2000\n_AIRFLOW_WWW_USER_PASSWORD=pw\n")
     runner = FakeRunner({"ps": ok(json.dumps(all_up()))})

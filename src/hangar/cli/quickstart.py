@@ -109,7 +109,7 @@ def up(
     with err.status(f"starting the quick start in {where} (at most {timeout:.0f} s)"):
         result = deployment.up(timeout=timeout, uid=os.getuid())
     if result.wrote_env:
-        err.print(f"wrote {deployment.project.directory / '.env'} ({result.wrote_env})")
+        err.print(f"added {result.wrote_env} to {deployment.project.directory / '.env'}")
     err.print(states_table(result.states))
     err.print(f"all services healthy after {result.seconds:.0f} s")
     click.echo(f"url: {result.login.url}")

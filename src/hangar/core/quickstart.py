@@ -195,7 +195,7 @@ class UpResult:
     login: Login
     seconds: float
     states: tuple[ServiceState, ...]
-    wrote_env: str | None = None  # the AIRFLOW_UID line written to a new .env
+    wrote_env: str | None = None  # the AIRFLOW_UID line added to .env
 
 
 @dataclass
@@ -224,15 +224,18 @@ class Deployment:
         return values
 
     def prepare(self, *, uid: int) -> str | None:
-        """Create the mounted folders, and a .env with AIRFLOW_UID when there is none and the
-        environment does not set it. Returns the line written, if any."""
+        """Create the mounted folders, and add AIRFLOW_UID to .env (creating it) when neither
+        .env nor the environment sets it. Returns the line added, if any."""
         for name in MOUNTED_DIRS:
             (self.project.directory / name).mkdir(exist_ok=True)
-        env_file = self.project.directory / ".env"
-        if env_file.exists() or "AIRFLOW_UID" in self.settings():
+        if "AIRFLOW_UID" in self.settings():
             return None
+        env_file = self.project.directory / ".env"
+        text = env_file.read_text() if env_file.is_file() else ""
+        if text and not text.endswith("\n"):
+            text += "\n"
         line = f"AIRFLOW_UID={airflow_uid(uid)}"
-        env_file.write_text(f"# written by `hangar quickstart up`\n{line}\n")
+        env_file.write_text(f"{text}# added by `hangar quickstart up`\n{line}\n")
         return line
 
     def states(self) -> tuple[ServiceState, ...]:
