@@ -206,8 +206,10 @@ airflow_config_get() {
 }
 
 # Prints "HOST PORT" for a broker URL, or nothing when they cannot be worked out.
+# The URL goes in through the environment: a command line would show its password in ps.
 broker_host_port() {
-    python - "$1" <<'PYTHON'
+    BROKER_URL=$1 python - <<'PYTHON'
+import os
 import sys
 from urllib.parse import urlsplit
 
@@ -216,7 +218,7 @@ DEFAULT_PORTS = {
     "redis": 6379, "rediss": 6379, "sentinel": 26379,
     "postgres": 5432, "postgresql": 5432, "mysql": 3306, "mssql": 1433,
 }
-url = sys.argv[1].split(";")[0].strip()
+url = os.environ["BROKER_URL"].split(";")[0].strip()
 try:
     parts = urlsplit(url)
     scheme = parts.scheme.split("+")[-1]
