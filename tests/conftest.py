@@ -21,6 +21,16 @@ from hangar.adapters.process import SubprocessRunner
 from hangar.adapters.resolver import UvResolver
 from hangar.core.build import BuildParams, Secret, buildx_command
 from hangar.core.constraints_resolve import Mode
+from tests.services import (
+    PG_ADMIN_URL,
+    PG_HOST,
+    PG_PORT,
+    REDIS_HOST,
+    REDIS_PORT,
+    SETUP_HINT,
+    is_listening,
+    psql,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 REGISTRY = os.environ.get("HANGAR_REGISTRY", "127.0.0.1:5000")
@@ -32,7 +42,7 @@ BASES = {
 }
 TEST_EXTRAS = "celery,postgres"
 AIRFLOW_VERSION = "3.3.2"
-CONTEXT_FILES = ("Dockerfile", ".dockerignore", "scripts/docker", "empty", "docker-context-files")
+CONTEXT_FILES = ("Dockerfile", ".dockerignore", "scripts/docker", "empty")
 
 
 @dataclass(frozen=True)
@@ -57,6 +67,9 @@ def make_context(
             shutil.copytree(src, root / name, dirs_exist_ok=True)
         else:
             shutil.copy2(src, root / name)
+    # only the placeholder: files a local `hangar image build` left there are not the test's
+    (root / "docker-context-files").mkdir(exist_ok=True)
+    shutil.copy2(REPO / "docker-context-files" / ".README.md", root / "docker-context-files")
     (root / "dags").mkdir(exist_ok=True)
     if dags is not None:
         shutil.copytree(dags, root / "dags", dirs_exist_ok=True)
@@ -78,7 +91,7 @@ def build(
     secrets: tuple[Secret, ...] | None = None,
     base_image: str | None = None,
     env: Mapping[str, str] | None = None,
-    target: str = "main",
+    target: str | None = "main",
 ) -> Built:
     """Build an image with the real engine and return its reference, exit code and output."""
     args = {
@@ -200,3 +213,26 @@ def prod_image_each_python(request: pytest.FixtureRequest, make_image: Callable[
 def ci_image(make_image: Callable[..., Built]) -> str:
     """The `ci` target of the small test image: the production image plus test tooling."""
     return _test_image(make_image, "3.11", target="ci")
+
+
+@pytest.fixture(scope="session")
+def postgres() -> str:
+    if not is_listening(PG_HOST, PG_PORT):
+        pytest.fail(f"PostgreSQL is not listening on {PG_HOST}:{PG_PORT}; {SETUP_HINT}")
+    return PG_ADMIN_URL
+
+
+@pytest.fixture
+def fresh_db(postgres: str) -> Iterator[str]:
+    """The URL of a new, empty database, dropped afterwards."""
+    name = f"hangar_test_{uuid.uuid4().hex[:10]}"
+    psql(postgres, f"CREATE DATABASE {name}")
+    yield f"postgresql://airflow:airflow@{PG_HOST}:{PG_PORT}/{name}"
+    psql(postgres, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    if not is_listening(REDIS_HOST, REDIS_PORT):
+        pytest.fail(f"Redis is not listening on {REDIS_HOST}:{REDIS_PORT}; {SETUP_HINT}")
+    return f"redis://{REDIS_HOST}:{REDIS_PORT}/0"

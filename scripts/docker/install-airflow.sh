@@ -160,9 +160,20 @@ install() {
 			die "the requirements conflict with each other or with the constraints (see the resolver's explanation above): change the conflicting pins in ADDITIONAL_PYTHON_DEPS, requirements.txt or the constraints"
 		die "installing the Python packages failed (see the output above)"
 	fi
-	local extra
-	extra="$(grep -oE "(does not have an extra named|does not provide the extra) '?[A-Za-z0-9._-]+'?" "${WORK}/install.log" | grep -oE "[A-Za-z0-9._-]+'?$" | tr -d "'" | sort -u | paste -sd, || true)"
-	[[ -z "${extra}" ]] || die "unknown Airflow extra(s): ${extra}; see https://airflow.apache.org/docs/apache-airflow/stable/extra-packages-ref.html"
+}
+
+check_extras() {
+	# installers only warn about an extra Airflow does not have; a build must not pass with it
+	local extras="${AIRFLOW_EXTRAS}${ADDITIONAL_AIRFLOW_EXTRAS:+,${ADDITIONAL_AIRFLOW_EXTRAS}}" unknown
+	unknown="$(EXTRAS="${extras}" "${VENV}/bin/python" - <<-'PY'
+		import os, re
+		from importlib.metadata import metadata
+		norm = lambda e: re.sub(r"[-_.]+", "-", e.strip()).lower()
+		known = {norm(e) for e in metadata("apache-airflow").get_all("Provides-Extra") or []}
+		print(",".join(e for e in os.environ["EXTRAS"].split(",") if e.strip() and norm(e) not in known))
+	PY
+	)"
+	[[ -z "${unknown}" ]] || die "unknown Airflow extra(s): ${unknown}; see https://airflow.apache.org/docs/apache-airflow/stable/extra-packages-ref.html"
 }
 
 trim_venv() {
@@ -234,6 +245,7 @@ main() {
 		"${VENV}/bin/pip" install --quiet --disable-pip-version-check --root-user-action ignore "${offline[@]}" "pip==${AIRFLOW_PIP_VERSION}"
 	fi
 	install "${reqs[@]}"
+	check_extras
 	trim_venv
 	compile_bytecode
 

@@ -141,10 +141,11 @@ def test_extending_the_image_with_apt_and_pip_works(
         "RUN apt-get update && apt-get install -y --no-install-recommends jq "
         "&& rm -rf /var/lib/apt/lists/*\n"
         "USER airflow\n"
-        "RUN --mount=type=secret,id=ca-bundle PIP_CERT=/run/secrets/ca-bundle "
+        # the secret is readable by root only unless mounted for the airflow UID
+        "RUN --mount=type=secret,id=ca-bundle,uid=50000 PIP_CERT=/run/secrets/ca-bundle "
         "pip install --no-cache-dir six==1.16.0\n"
     )
-    built = make_image(context=tmp_path, python="3.11")
+    built = make_image(context=tmp_path, python="3.11", target=None)
     assert built.returncode == 0, built.output[-3000:]
     check = sh(built.ref, "jq --version && python -c 'import six, airflow; print(six.__version__)'")
     assert check.returncode == 0, check.stderr
@@ -246,8 +247,6 @@ def test_impossible_build_stops_with_a_message_naming_the_cause(
 ) -> None:
     args = dict(build_args)
     python = args.pop("PYTHON_MAJOR_MINOR_VERSION", "3.11")
-    built = make_image(
-        build_args=args, python=python, base_image=BASES.get(base, base)
-    )
+    built = make_image(build_args=args, python=python, base_image=BASES.get(base, base))
     assert built.returncode != 0
     assert expected in built.output, built.output[-3000:]

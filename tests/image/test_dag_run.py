@@ -6,14 +6,14 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import run
-from tests.image.test_entrypoint import fresh_db, postgres, psql  # noqa: F401 (fixtures)
+from tests.services import psql
 
 pytestmark = [pytest.mark.integration, pytest.mark.image]
 
 
 def test_embedded_dag_runs_to_success_against_postgres(
     prod_image: str,
-    fresh_db: str,  # noqa: F811 (the fixture imported above)
+    fresh_db: str,
 ) -> None:
     env = {
         "_AIRFLOW_DB_MIGRATE": "true",

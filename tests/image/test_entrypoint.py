@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import socket
 import subprocess
 import time
@@ -22,13 +21,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import CA_BUNDLE
+from tests.services import psql
+
 pytestmark = [pytest.mark.integration, pytest.mark.image]
 
-PG_HOST, PG_PORT = "127.0.0.1", 5432
-PG_ADMIN_URL = f"postgresql://airflow:airflow@{PG_HOST}:{PG_PORT}/airflow"
-REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
-CA_BUNDLE = Path(os.environ.get("HANGAR_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt"))
-SETUP_HINT = "start it with: bash scripts/setup-env.sh --no-bases --no-venv"
 # A quick wait, so tests that expect a failure fail fast
 FAST_WAIT = {"CONNECTION_CHECK_MAX_COUNT": "2", "CONNECTION_CHECK_SLEEP_TIME": "1"}
 
@@ -113,24 +110,6 @@ def stop(container: str) -> tuple[float, int]:
     return took, int(code)
 
 
-def psql(url: str, sql: str) -> str:
-    done = subprocess.run(
-        ["psql", url, "-v", "ON_ERROR_STOP=1", "-At", "-c", sql],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout.strip()
-
-
-def is_listening(host: str, port: int) -> bool:
-    with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=2):
-        return True
-    return False
-
-
 # --- fixtures ---------------------------------------------------------------------------------
 
 
@@ -140,29 +119,6 @@ def unused_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-@pytest.fixture(scope="session")
-def postgres() -> str:
-    if not is_listening(PG_HOST, PG_PORT):
-        pytest.fail(f"PostgreSQL is not listening on {PG_HOST}:{PG_PORT}; {SETUP_HINT}")
-    return PG_ADMIN_URL
-
-
-@pytest.fixture
-def fresh_db(postgres: str) -> Iterator[str]:
-    """The URL of a new, empty database, dropped afterwards."""
-    name = f"hangar_ep_{uuid.uuid4().hex[:10]}"
-    psql(postgres, f"CREATE DATABASE {name}")
-    yield f"postgresql://airflow:airflow@{PG_HOST}:{PG_PORT}/{name}"
-    psql(postgres, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-
-
-@pytest.fixture(scope="session")
-def redis_url() -> str:
-    if not is_listening(REDIS_HOST, REDIS_PORT):
-        pytest.fail(f"Redis is not listening on {REDIS_HOST}:{REDIS_PORT}; {SETUP_HINT}")
-    return f"redis://{REDIS_HOST}:{REDIS_PORT}/0"
 
 
 def unreachable_db(port: int) -> dict[str, str]:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import IO, Any, Protocol
 
 from hangar.adapters.process import Command, ProcessResult, Runner, cmd, last_line
@@ -26,6 +26,9 @@ class Engine(Protocol):
 class DockerEngine:
     runner: Runner
     docker: str = "docker"
+    # secret values builds read through `--secret id=…,env=NAME`: in the environment of the
+    # build process only, never on its command line or in a log
+    secret_env: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     def ensure_available(self) -> None:
         """Fail fast, with what to do, when there is no engine or no buildx."""
@@ -59,4 +62,5 @@ class DockerEngine:
         )
 
     def build(self, args: Sequence[str], *, log: IO[str] | None = None) -> ProcessResult:
-        return self.runner.run(Command(args=(self.docker, *args)), stream_to=log)
+        command = Command(args=(self.docker, *args), secret_env=self.secret_env)
+        return self.runner.run(command, stream_to=log)

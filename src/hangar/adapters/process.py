@@ -40,6 +40,9 @@ class Command:
     env: Mapping[str, str] = field(default_factory=dict)
     input: str | None = None
     changes_state: bool = True  # False for read-only queries, which dry-run still runs
+    # added to the environment like `env`, but never shown: not by quoted(), not in logs, not in
+    # repr (for BuildKit secrets passed as `--secret id=…,env=NAME`)
+    secret_env: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     def quoted(self) -> str:
         """The command as a copy-pasteable shell line."""
@@ -69,7 +72,8 @@ class SubprocessRunner:
 
     def run(self, command: Command, *, stream_to: IO[str] | None = None) -> ProcessResult:
         log.debug("run: %s", command.quoted())
-        env = {**os.environ, **command.env} if command.env else None
+        extra = {**command.env, **command.secret_env}
+        env = {**os.environ, **extra} if extra else None
         try:
             if stream_to is None:
                 done = subprocess.run(

@@ -61,8 +61,8 @@ class Deps:
         """Dry run: the same runner for read-only queries, printing everything else."""
         return DryRunRunner(out=sys.stdout, reader=self.runner) if dry_run else self.runner
 
-    def engine(self, runner: Runner) -> DockerEngine:
-        return DockerEngine(runner=runner)
+    def engine(self, runner: Runner, secret_env: Mapping[str, str] | None = None) -> DockerEngine:
+        return DockerEngine(runner=runner, secret_env=dict(secret_env or {}))
 
     def stamp(self, build_id: str | None) -> Stamp:
         now = self.now().astimezone(dt.UTC)

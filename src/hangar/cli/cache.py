@@ -9,7 +9,7 @@ from typing import Any
 import rich_click as click
 
 from hangar.cli.build_options import build_options, deps, read_dockerfile_args, request_from
-from hangar.cli.image_build import _extras, render, run_build_jobs
+from hangar.cli.image_build import extras_of, render, run_build_jobs
 from hangar.core.build_plan import cache_jobs, platforms_of
 from hangar.errors import BadInput
 
@@ -68,7 +68,7 @@ def refresh(**options: Any) -> None:
         d=d,
         dry_run=options["dry_run"],
         parallelism=options["parallelism"],
-        extras=_extras(request, context),
+        extras=extras_of(request, context),
     )
     if report is not None:
         render(report, options["output"], title="hangar cache refresh", cwd=d.cwd)

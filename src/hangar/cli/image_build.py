@@ -3,9 +3,7 @@ parallel, with a live line per build, a log file per build and a summary table."
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -107,35 +105,19 @@ def command(**options: Any) -> None:
         d=d,
         dry_run=options["dry_run"],
         parallelism=options["parallelism"],
-        extras=_extras(request, context),
+        extras=extras_of(request, context),
     )
     if report is not None:
         render(report, options["output"], title="hangar image build", cwd=d.cwd)
         report.raise_for_failure()
 
 
-def _extras(request: BuildRequest, context: Path) -> tuple[str, ...]:
+def extras_of(request: BuildRequest, context: Path) -> tuple[str, ...]:
     """The extras actually installed (for the constraints that go with them)."""
     base = request.extras
     if base is None:
         base = split((read_dockerfile_args(context).get("AIRFLOW_EXTRAS", ""),))
     return tuple(dict.fromkeys((*base, *request.additional_extras)))
-
-
-@contextmanager
-def secret_environment(values: Mapping[str, str]) -> Iterator[None]:
-    """Give secret values to the `docker` processes through hangar's own environment (which
-    they inherit), so they are on no command line and in no log; restored afterwards."""
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, old in saved.items():
-            if old is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = old
 
 
 def run_build_jobs(
@@ -152,8 +134,8 @@ def run_build_jobs(
     the commands and return None."""
     console = common.err_console()
     runner: Runner = d.effective_runner(dry_run)
-    engine = d.engine(runner)
     _secrets, secret_env = secrets_of(request, config)
+    engine = d.engine(runner, secret_env)
     airflow_version = request.airflow_version or config["airflow_version"]
     if dry_run:
         for name in sorted(secret_env):
@@ -184,7 +166,7 @@ def run_build_jobs(
     )
     for note in notes:
         console.print(f"[dim]{note}[/]")
-    with secret_environment(secret_env), _progress(console) as progress:
+    with _progress(console) as progress:
         tasks: dict[str, TaskID] = {
             job.name: progress.add_task(f"[bold]{job.name}[/] waiting", total=1) for job in jobs
         }

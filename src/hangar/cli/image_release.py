@@ -7,13 +7,11 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Sequence
-from typing import IO
 
 import rich_click as click
 from rich.table import Table
 
-from hangar.adapters.docker import DockerEngine
-from hangar.adapters.process import ProcessResult, Runner, cmd, run_checked
+from hangar.adapters.process import Runner, cmd, run_checked
 from hangar.adapters.registry import HttpRegistry, credentials_from_env
 from hangar.cli import common, image_build
 from hangar.cli.build_options import Deps
@@ -128,13 +126,14 @@ def _pythons(given: tuple[str, ...], config: Config) -> tuple[str, ...]:
 def _refresh(
     params: ReleaseParams, config: Config, reg: HttpRegistry, *, dry_run: bool, output: str
 ) -> None:
-    d = PullingDeps()
+    d = Deps()
     runner = d.effective_runner(dry_run)
     refresh = RefreshParams(release=params, builds=(), candidate=params.source)
     request = BuildRequest(
         airflow_version=params.version,
         extras=() if params.slim else None,
         no_cache=True,
+        pull=True,  # the point of a security refresh: the current base image
         context=d.cwd.resolve(),
     )
     refresh = dataclasses.replace(refresh, builds=_jobs(refresh, request, config, d))
@@ -187,24 +186,6 @@ def _jobs(
     return tuple(jobs)
 
 
-@dataclasses.dataclass(frozen=True)
-class PullingEngine(DockerEngine):
-    """The engine, building with `--pull`: the base image is fetched again (the point of a
-    security refresh) instead of taken from the engine's store."""
-
-    def build(self, args: Sequence[str], *, log: IO[str] | None = None) -> ProcessResult:
-        args = tuple(args)
-        if args[:2] == ("buildx", "build") and "--pull" not in args:
-            args = (*args[:-1], "--pull", args[-1])
-        return super().build(args, log=log)
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class PullingDeps(Deps):
-    def engine(self, runner: Runner) -> DockerEngine:
-        return PullingEngine(runner=runner)
-
-
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class ImageBuilder:
     """Builds refresh candidates with `hangar image build`'s machinery, then pushes them."""
@@ -216,7 +197,7 @@ class ImageBuilder:
     dry_run: bool = False
 
     def build(self, jobs: Sequence[BuildJob]) -> None:
-        extras = image_build._extras(self.request, self.request.context)
+        extras = image_build.extras_of(self.request, self.request.context)
         report = image_build.run_build_jobs(
             jobs,
             request=self.request,

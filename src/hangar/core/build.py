@@ -46,7 +46,7 @@ class BuildParams:
     secrets: tuple[Secret, ...] = ()
     tags: tuple[str, ...] = ()
     platform: str | None = None
-    target: str = "main"
+    target: str | None = "main"  # None: the Dockerfile's last stage
     dockerfile: Path | None = None
     push: bool = False
     load: bool = True
@@ -55,6 +55,7 @@ class BuildParams:
     network: str = "host"
     progress: str = "plain"
     no_cache: bool = False
+    pull: bool = False
     metadata_file: Path | None = None
     labels: tuple[tuple[str, str], ...] = field(default_factory=tuple)
 
@@ -84,7 +85,8 @@ def buildx_command(params: BuildParams) -> tuple[str, ...]:
     ]
     if params.dockerfile is not None:
         args += ["--file", str(params.dockerfile)]
-    args += ["--target", params.target]
+    if params.target:
+        args += ["--target", params.target]
     if params.platform:
         args += ["--platform", params.platform]
     for name, value in all_build_args(params):
@@ -99,6 +101,8 @@ def buildx_command(params: BuildParams) -> tuple[str, ...]:
         args += ["--cache-to", f"type=registry,ref={params.cache_to},mode=max"]
     if params.no_cache:
         args.append("--no-cache")
+    if params.pull:
+        args.append("--pull")
     for tag in params.tags:
         args += ["--tag", tag]
     if params.push:

@@ -57,6 +57,7 @@ class BuildRequest:
     context: Path = Path()
     dockerfile: Path | None = None
     no_cache: bool = False
+    pull: bool = False  # fetch the base image again instead of using the engine's copy
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -283,6 +284,7 @@ def plan(
             cache_to=cache_to,
             network=config["network"],
             no_cache=request.no_cache,
+            pull=request.pull,
         )
         jobs.append(
             BuildJob(
