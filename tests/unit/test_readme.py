@@ -48,3 +48,16 @@ def test_readme_defaults_match_the_dockerfile() -> None:
         shown = table[name]
         expected = f"`{default}`" if default else "(empty)"
         assert shown == expected, f"{name}: README says {shown}, Dockerfile says {expected}"
+
+
+def test_readme_exit_codes_match_the_code() -> None:
+    from hangar.errors import ExitCode
+
+    text = (REPO / "README.md").read_text()
+    table = text.split("<!-- exit-codes:start -->")[1].split("<!-- exit-codes:end -->")[0]
+    rows = {}
+    for line in table.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) >= 2 and cells[0].isdigit():
+            rows[int(cells[0])] = cells[1].strip("`")
+    assert rows == {int(code): code.name for code in ExitCode}
