@@ -6,7 +6,7 @@
 #
 # Deletes *.log files older than the retention under the Airflow logs folder, then removes empty
 # folders. With a size cap, the retention is shortened a day at a time until the logs folder
-# fits. Exits cleanly on SIGTERM/SIGINT. Settings (docs/entrypoint.md):
+# fits. Exits cleanly on SIGTERM/SIGINT. Settings (README, "The entrypoint"):
 #   AIRFLOW__LOG_RETENTION_DAYS (15), AIRFLOW__LOG_RETENTION_MINUTES (0),
 #   AIRFLOW__LOG_CLEANUP_FREQUENCY_MINUTES (15), AIRFLOW__LOG_MAX_SIZE_BYTES (0 = no cap),
 #   AIRFLOW__LOG_MAX_SIZE_PERCENT (0 = no cap; percent of the logs filesystem's size),

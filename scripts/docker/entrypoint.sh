@@ -3,7 +3,7 @@
 #   ENTRYPOINT ["/usr/bin/dumb-init", "--", "/entrypoint"]
 #
 # A drop-in for the official apache/airflow entrypoint (scripts/docker/entrypoint_prod.sh);
-# every environment variable it honours is described in docs/entrypoint.md.
+# every environment variable it honours is described in the README (section "The entrypoint").
 #
 # Order: *_FILE secrets -> user/group checks -> umask -> passwd entry for an arbitrary UID
 # -> wait for the metadata DB and the Celery broker -> db migrate -> user creation
@@ -104,7 +104,7 @@ check_uid_gid() {
     fi
     die "The container runs with UID=${uid} and GID=${gid}, but the group must be 0 (root)." \
         "Run it with --user ${uid}:0 (docker) or runAsGroup: 0 (Kubernetes)." \
-        "See 'Arbitrary user IDs' in docs/entrypoint.md."
+        "See \"The entrypoint\" in the hangar README."
 }
 
 # OpenShift-style arbitrary UID: give the UID a passwd entry so whoami, ssh, getpass etc. work.
