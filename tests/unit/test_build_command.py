@@ -63,3 +63,21 @@ def test_push_replaces_load() -> None:
 def test_extras_are_joined_with_commas_and_packages_with_spaces() -> None:
     assert join_list_arg("AIRFLOW_EXTRAS", ("celery", "postgres")) == "celery,postgres"
     assert join_list_arg("ADDITIONAL_PYTHON_DEPS", ("six", "attrs")) == "six attrs"
+
+
+def test_compression_uses_the_image_exporter_and_keeps_push_or_load() -> None:
+    loaded = buildx_command(params(compression="zstd", tags=("a:1",)))
+    assert "type=image,push=false,compression=zstd,force-compression=true" in loaded
+    assert "--load" not in loaded
+    pushed = buildx_command(params(compression="zstd", push=True, tags=("a:1",)))
+    assert "type=image,push=true,compression=zstd,force-compression=true" in pushed
+    assert "--push" not in pushed
+
+
+def test_auto_compression_is_zstd_locally_and_gzip_when_pushing() -> None:
+    from hangar.core.build_plan import layer_compression
+
+    assert layer_compression("auto", push=False) == "zstd"
+    assert layer_compression("auto", push=True) is None
+    assert layer_compression("zstd", push=True) == "zstd"
+    assert layer_compression("gzip", push=False) is None

@@ -58,6 +58,9 @@ class BuildRequest:
     dockerfile: Path | None = None
     no_cache: bool = False
     pull: bool = False  # fetch the base image again instead of using the engine's copy
+    # "auto": zstd for images loaded into the engine (fast to export), the registry's usual
+    # gzip for pushed ones; or "gzip" / "zstd" everywhere
+    compression: str = "auto"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -285,6 +288,7 @@ def plan(
             network=config["network"],
             no_cache=request.no_cache,
             pull=request.pull,
+            compression=layer_compression(request.compression, push=request.push),
         )
         jobs.append(
             BuildJob(
@@ -331,3 +335,10 @@ def cache_jobs(
                 )
             )
     return tuple(jobs)
+
+
+def layer_compression(choice: str, *, push: bool) -> str | None:
+    """The compression to ask the exporter for; None keeps its default (gzip)."""
+    if choice == "auto":
+        return None if push else "zstd"
+    return None if choice == "gzip" else choice
