@@ -49,7 +49,7 @@ def cli(verbose: bool, log_file: Path | None) -> None:
 
 
 def _register() -> None:
-    from hangar.cli import base, cache, config, constraints, env, image, quickstart
+    from hangar.cli import base, cache, ci, config, constraints, env, image, quickstart
 
     cli.add_command(constraints.group)
     cli.add_command(image.group)
@@ -58,6 +58,7 @@ def _register() -> None:
     cli.add_command(env.group)
     cli.add_command(config.group)
     cli.add_command(quickstart.group)
+    cli.add_command(ci.group)
 
 
 _register()

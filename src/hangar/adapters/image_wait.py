@@ -1,0 +1,73 @@
+"""Wait until an image appears in a registry (pushed by another job or workflow)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from hangar.errors import BadInput, NotFound
+
+
+class ManifestLookup(Protocol):
+    def digest(self, repository: str, reference: str) -> str | None: ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class ImageRef:
+    registry: str
+    repository: str
+    tag: str
+
+    def __str__(self) -> str:
+        return f"{self.registry}/{self.repository}:{self.tag}"
+
+
+def parse_ref(ref: str) -> ImageRef:
+    """`host[:port]/repo/name:tag` -> its parts; the registry host must be explicit."""
+    first, sep, rest = ref.partition("/")
+    if not sep or not ("." in first or ":" in first or first == "localhost"):
+        raise BadInput(f"{ref}: name the registry (e.g. 127.0.0.1:5000/airflow:tag)")
+    repository, colon, tag = rest.rpartition(":")
+    if not colon or "/" in tag or not repository:
+        raise BadInput(f"{ref}: give a tag (REGISTRY/REPOSITORY:TAG)")
+    return ImageRef(registry=first, repository=repository, tag=tag)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Waited:
+    ref: str
+    digest: str
+    seconds: float
+    polls: int
+
+
+def wait_for_image(
+    registry: ManifestLookup,
+    ref: ImageRef,
+    *,
+    timeout: float,
+    interval: float,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+    on_poll: Callable[[int, float], None] | None = None,
+) -> Waited:
+    """Poll until `ref` resolves to a digest; NotFound with one clear line after `timeout`."""
+    started = clock()
+    polls = 0
+    while True:
+        polls += 1
+        digest = registry.digest(ref.repository, ref.tag)
+        waited = clock() - started
+        if digest is not None:
+            return Waited(ref=str(ref), digest=digest, seconds=waited, polls=polls)
+        if waited >= timeout:
+            raise NotFound(
+                f"image {ref} did not appear in {ref.registry} within {timeout:.0f}s",
+                hint="check the job that builds and pushes it (for a fork's pull request: "
+                "the build-images workflow), or raise --timeout",
+            )
+        if on_poll is not None:
+            on_poll(polls, waited)
+        sleep(min(interval, max(0.0, timeout - waited)))
