@@ -30,7 +30,7 @@ def parse_ref(ref: str) -> ImageRef:
     if not sep or not ("." in first or ":" in first or first == "localhost"):
         raise BadInput(f"{ref}: name the registry (e.g. 127.0.0.1:5000/airflow:tag)")
     repository, colon, tag = rest.rpartition(":")
-    if not colon or "/" in tag or not repository:
+    if not colon or not tag or "/" in tag or not repository:
         raise BadInput(f"{ref}: give a tag (REGISTRY/REPOSITORY:TAG)")
     return ImageRef(registry=first, repository=repository, tag=tag)
 

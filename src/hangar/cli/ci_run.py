@@ -48,6 +48,12 @@ def hangar_argv() -> tuple[str, ...]:
 )
 @click.option("--constraints-remote", default="origin", show_default=True)
 @click.option("--constraints-branch", default="constraints-main", show_default=True)
+@click.option(
+    "--dags",
+    default="tests/image/dags",
+    show_default=True,
+    help="DAG folder (in the repository) the CI image must import.",
+)
 @click.option("--wait-timeout", type=int, default=1800, show_default=True, help="Seconds.")
 @click.option("--parallelism", type=click.IntRange(1, 16), default=4, show_default=True)
 @click.option("--dry-run", is_flag=True, help="Print every step's command; run none.")
@@ -61,6 +67,7 @@ def run(
     constraints_repo: Path,
     constraints_remote: str,
     constraints_branch: str,
+    dags: str,
     wait_timeout: int,
     parallelism: int,
     dry_run: bool,
@@ -94,6 +101,7 @@ def run(
             "image": config.image_repository(),
             "context": ".",
             "wait_timeout": str(wait_timeout),
+            "dags": dags,
             "constraints_repo": str(constraints_repo.resolve()),
             "constraints_remote": constraints_remote,
             "constraints_branch": constraints_branch,

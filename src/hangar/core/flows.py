@@ -180,7 +180,7 @@ def _wait(kind: str, *when: str) -> Step:
 
 CHECK_DAGS = Step(
     name="DAG import check in the CI image",
-    argv=("ci", "check-dags", f"{CI_REPO}:{SHA_TAG}"),
+    argv=("ci", "check-dags", f"{CI_REPO}:{SHA_TAG}", "--dags", "{context}/{dags}"),
     when=("run-tests",),
 )
 VERIFY_PROD = Step(

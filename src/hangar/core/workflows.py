@@ -30,6 +30,7 @@ from hangar.core.flows import (
 from hangar.core.selective_checks import OUTPUT_KEYS
 
 REGENERATE = "hangar ci workflows --write"
+DAGS = "tests/image/dags"  # the DAG folder the CI image imports
 FOLDER = ".github/workflows"
 PR_SOURCES = "pr-sources"
 CONSTRAINTS_CHECKOUT = "constraints-branch"
@@ -77,6 +78,7 @@ def github_values(info: str, *, trigger: str) -> dict[str, str]:
         "upgrade_cutoff": f"${{{{ needs.{info}.outputs.upgrade-cutoff }}}}",
         "context": PR_SOURCES if trigger == "pull_request_target" else ".",
         "wait_timeout": "3600",
+        "dags": DAGS,
         "constraints_repo": CONSTRAINTS_CHECKOUT,
         "constraints_remote": "origin",
         "constraints_branch": CONSTRAINTS_BRANCH,
@@ -283,7 +285,12 @@ def render(workflow: str, flows: Sequence[Flow] = FLOWS) -> str:
             if stage.workflow == workflow:
                 jobs.setdefault(stage.id, []).append(Part(flow=flow, stage=stage))
     info = _info_id([p for parts in jobs.values() for p in parts])
-    check_merge(workflow, jobs, len(contributing))
+    # flows told apart by a condition (the two pull-request flows) share their event: a job
+    # is unconditional only when every one of them defines it
+    siblings = [f for f in flows if f.condition is not None]
+    conditional = all(f.condition is not None for f in contributing)
+    all_flows = len(siblings) if conditional else len(contributing)
+    check_merge(workflow, jobs, all_flows)
     head = [
         "# Generated from hangar's CI flows (src/hangar/core/flows.py): do not edit.",
         f"# Regenerate with: {REGENERATE}",
@@ -301,7 +308,7 @@ def render(workflow: str, flows: Sequence[Flow] = FLOWS) -> str:
         ]
     head.append("jobs:")
     body = "\n".join(
-        _job(job_id, parts, info=info, all_flows=len(contributing), trigger=trigger)
+        _job(job_id, parts, info=info, all_flows=all_flows, trigger=trigger)
         for job_id, parts in jobs.items()
     )
     return "\n".join(head) + "\n" + body

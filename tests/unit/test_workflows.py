@@ -1,0 +1,133 @@
+"""The GitHub workflow files: generated from the flows, committed, linted by actionlint, with
+the right triggers and the least token permissions per job."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from hangar.cli.main import cli
+from hangar.core.flows import FLOWS, FORK
+from hangar.core.workflows import FOLDER, REGENERATE, render, workflow_files
+
+REPO = Path(__file__).resolve().parents[2]
+FILES = workflow_files()
+
+
+def _jobs(text: str) -> dict[str, str]:
+    """Job id -> its lines, from the fixed shape the renderer writes."""
+    body = text.split("\njobs:\n", 1)[1]
+    parts = re.split(r"^  ([a-z0-9-]+):\n", body, flags=re.M)
+    return dict(zip(parts[1::2], parts[2::2], strict=True))
+
+
+def test_committed_workflows_are_what_the_flows_generate() -> None:
+    folder = REPO / FOLDER
+    committed = {p.name for p in folder.glob("ci-*.yml")}
+    assert committed == set(FILES), f"run `{REGENERATE}`"
+    for name, text in FILES.items():
+        assert (folder / name).read_text(encoding="utf-8") == text, (
+            f"{FOLDER}/{name} differs from the flows: run `{REGENERATE}`"
+        )
+
+
+def test_rendering_is_deterministic_and_says_how_to_regenerate() -> None:
+    assert workflow_files() == FILES
+    for text in FILES.values():
+        assert text.startswith("# Generated from hangar's CI flows")
+        assert f"# Regenerate with: {REGENERATE}" in text
+
+
+def _actionlint() -> str | None:
+    beside = Path(sys.executable).with_name("actionlint")
+    return str(beside) if beside.is_file() else shutil.which("actionlint")
+
+
+def test_actionlint_accepts_the_workflows(tmp_path: Path) -> None:
+    binary = _actionlint()
+    if binary is None:
+        pytest.skip("actionlint is not installed (pip install -e '.[test]')")
+    folder = tmp_path / ".github" / "workflows"
+    folder.mkdir(parents=True)
+    for name, text in FILES.items():
+        (folder / name).write_text(text)
+    done = subprocess.run(
+        [binary, "-no-color", *sorted(str(p) for p in folder.iterdir())],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_triggers() -> None:
+    assert "\non:\n  pull_request:\n" in FILES["ci-tests.yml"]
+    assert "\non:\n  pull_request_target:\n" in FILES["ci-build-images.yml"]
+    assert "\non:\n  push:\n    branches: [main]\n" in FILES["ci-canary.yml"]
+    assert "\non:\n  schedule:\n" in FILES["ci-scheduled.yml"]
+
+
+def test_no_expression_is_pasted_into_a_shell_script() -> None:
+    for name, text in FILES.items():
+        for line in text.splitlines():
+            if line.strip().startswith("run:"):
+                assert "${{" not in line, f"{name}: {line.strip()}"
+
+
+def test_every_step_runs_hangar() -> None:
+    for text in FILES.values():
+        runs = [ln.strip() for ln in text.splitlines() if ln.strip().startswith("run:")]
+        assert all(
+            r.startswith("run: hangar ") or r == "run: python -m pip install ." for r in runs
+        )
+
+
+def test_a_forks_code_never_gets_a_write_token_outside_image_builds() -> None:
+    jobs = _jobs(FILES["ci-build-images.yml"])
+    assert set(jobs) == {"build-info-images", "build-ci-image", "build-prod-image"}
+    for job_id, lines in jobs.items():
+        assert f"if: ({FORK})" in lines, job_id
+        # hangar itself is installed from the trusted checkout; the fork's sources only
+        # go into the build context, without credentials
+        assert "path: pr-sources\n          persist-credentials: false" in lines
+        assert '--context "${CI_CONTEXT}"' in lines or job_id == "build-info-images"
+        assert ("packages: write" in lines) == (job_id != "build-info-images")
+        assert "contents: write" not in lines
+    tests = _jobs(FILES["ci-tests.yml"])
+    assert {j for j, lines in tests.items() if "packages: write" in lines} == {
+        "ci-image",
+        "prod-image",
+    }
+    for job_id in ("ci-image", "prod-image"):  # the builds there are for same-repo PRs only
+        builds = [
+            block
+            for block in tests[job_id].split("      - name: ")
+            if "run: hangar ci build-image" in block or "run: hangar image build" in block
+        ]
+        assert builds
+        assert all("head.repo.full_name == github.repository" in b for b in builds)
+
+
+def test_only_the_main_line_pushes_constraints() -> None:
+    for name, text in FILES.items():
+        writers = {j for j, lines in _jobs(text).items() if "contents: write" in lines}
+        expected = {"push-constraints"} if name in ("ci-canary.yml", "ci-scheduled.yml") else set()
+        assert writers == expected, name
+
+
+def test_the_workflows_command_checks_and_writes(tmp_path: Path) -> None:
+    runner = CliRunner()
+    stale = runner.invoke(cli, ["ci", "workflows", "--check", "--root", str(tmp_path)])
+    assert stale.exit_code == 1
+    wrote = runner.invoke(cli, ["ci", "workflows", "--write", "--root", str(tmp_path)])
+    assert wrote.exit_code == 0, wrote.output
+    again = runner.invoke(cli, ["ci", "workflows", "--check", "--root", str(tmp_path)])
+    assert again.exit_code == 0, again.output
+    assert (tmp_path / FOLDER / "ci-canary.yml").read_text() == render("canary", FLOWS)
