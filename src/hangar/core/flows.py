@@ -96,21 +96,18 @@ class Flow:
 
 
 # -- steps ---------------------------------------------------------------------------------
+def words(*parts: str) -> tuple[str, ...]:
+    """Arguments from space-separated words (no argument here holds a space)."""
+    return tuple(word for part in parts for word in part.split())
+
+
 def selective_checks(event: str) -> Step:
     return Step(
         name="selective checks",
-        argv=(
-            "ci",
-            "selective-checks",
-            "--event",
+        argv=words(
+            "ci selective-checks --event",
             event,
-            "--base",
-            "{base}",
-            "--head",
-            "{sha}",
-            "--repo",
-            "{context}",
-            "{*selective_options}",
+            "--base {base} --head {sha} --repo {context} {*selective_options}",
         ),
         sets_outputs=True,
         changes_state=False,
@@ -120,17 +117,9 @@ def selective_checks(event: str) -> Step:
 def upgrade_constraints(*when: str) -> Step:
     return Step(
         name="generate upgraded constraints",
-        argv=(
-            "constraints",
-            "generate",
-            "--airflow-version",
-            "{airflow_version}",
-            "--python",
-            "{python}",
-            "{*extras}",
-            "--exclude-newer",
-            "{upgrade_cutoff}",
-            "--output-dir",
+        argv=words(
+            "constraints generate --airflow-version {airflow_version} --python {python}",
+            "{*extras} --exclude-newer {upgrade_cutoff} --output-dir",
             UPGRADED_DIR,
         ),
         when=when,
@@ -166,14 +155,7 @@ def _wait(kind: str, *when: str) -> Step:
     repo = CI_REPO if kind == "ci" else "{image}"
     return Step(
         name=f"wait for the {kind.upper()} image",
-        argv=(
-            "ci",
-            "wait-for-image",
-            f"{repo}:{SHA_TAG}",
-            "--timeout",
-            "{wait_timeout}",
-            "--pull",
-        ),
+        argv=words(f"ci wait-for-image {repo}:{SHA_TAG} --timeout {{wait_timeout}} --pull"),
         when=when,
     )
 
@@ -191,17 +173,9 @@ VERIFY_PROD = Step(
 PUSH_CONSTRAINTS = Step(
     name="push constraints if they changed",
     argv=(
-        "ci",
-        "push-constraints",
-        "--from",
-        UPGRADED_DIR + "/constraints-{airflow_version}",
-        "--repo",
-        "{constraints_repo}",
-        "--remote",
-        "{constraints_remote}",
-        "--branch",
-        "{constraints_branch}",
-        "--message",
+        *words("ci push-constraints --from", UPGRADED_DIR + "/constraints-{airflow_version}"),
+        *words("--repo {constraints_repo} --remote {constraints_remote}"),
+        *words("--branch {constraints_branch} --message"),
         "Update constraints after a green {event} run of {sha}",
     ),
     when=("push-constraints",),
