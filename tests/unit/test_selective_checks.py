@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from hangar.cli.main import cli
 from hangar.core.selective_checks import (
     OUTPUT_KEYS,
     SelectiveInput,
@@ -239,3 +242,32 @@ def test_an_unknown_event_is_one_clear_error() -> None:
 )
 def test_categories(path: str, expected: str) -> None:
     assert category(path) == expected
+
+
+def test_the_command_prints_json_and_appends_github_outputs(tmp_path: Path) -> None:
+    out_file = tmp_path / "github_output"
+    result = CliRunner().invoke(
+        cli,
+        [
+            "ci",
+            "selective-checks",
+            "--event",
+            "pull_request",
+            "--changed-file",
+            "Dockerfile",
+            "--python",
+            "3.11",
+            "--upgrade-cutoff",
+            "2026-11-21T12:00:00Z",
+            "--output",
+            "json",
+            "--github-output",
+            str(out_file),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["python-versions"] == '["3.11"]'
+    assert data["prod-image"] == "true"
+    assert "image files changed" in data["reasons"]
+    assert "upgrade-cutoff=2026-11-21T12:00:00Z\n" in out_file.read_text()
