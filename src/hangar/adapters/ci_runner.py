@@ -236,8 +236,7 @@ def run_flow(flow: Flow, run: LocalRun, *, on_line: OnLine, on_done: OnDone) -> 
                 jobs = [Job(stage=stage, python=p) for p in pythons]
                 left[stage.id] = len(jobs)
                 blocked = [n for n, s in zip(stage.needs, states, strict=True) if s != OK]
-                if blocked or not jobs:
-                    status[stage.id] = SKIPPED if not jobs else FAILED
+                if blocked or not jobs:  # a need failed, or no Python version to run for
                     detail = f"needs {', '.join(blocked)}" if blocked else ""
                     for job in jobs:
                         with lock:
