@@ -162,22 +162,27 @@ def render(result: FlowRun, output: str, cwd: Path) -> None:
     if output == "json":
         common.print_json({"flow": result.flow.name, "ok": result.ok, "jobs": rows})
         return
-    table = Table(title=f"hangar ci run: {result.flow.title}")
-    for column in ("stage", "python", "result", "steps", "time", "log"):
-        table.add_column(column, overflow="fold")
+    logs = {str(Path(str(r["log"])).parent) for r in rows if r["log"]}
+    table = Table(
+        title=f"hangar ci run: {result.flow.title}",
+        caption=f"logs in {', '.join(sorted(logs))}" if logs else None,
+    )
+    for column in ("stage", "python", "result", "steps run", "time", "log"):
+        table.add_column(column, overflow="fold", no_wrap=column != "result", min_width=6)
     for row in rows:
         status = str(row["status"])
         colour = {OK: "green", FAILED: "red"}.get(status, "yellow")
         text = f"[{colour}]{status}[/]"
         if row["failed_step"] or row["detail"]:
             text += f" {escape(str(row['failed_step'] or ''))} {escape(str(row['detail']))}"
-        steps = f"{len(row['steps_run'])} run, {len(row['steps_skipped'])} skipped"  # type: ignore[arg-type]
+        ran, skipped = len(row["steps_run"]), len(row["steps_skipped"])  # type: ignore[arg-type]
+        steps = f"{ran} of {ran + skipped}"
         table.add_row(
             str(row["stage"]),
             str(row["python"] or ""),
             text,
             steps,
             f"{row['seconds']}s",
-            str(row["log"]),
+            Path(str(row["log"])).name if row["log"] else "",
         )
     common.out_console().print(table)
