@@ -14,11 +14,13 @@ def main() -> int:
     if not os.path.isdir(folder):
         print(f"check-dags: no such folder: {folder}", file=sys.stderr)
         return 2
+    # examples are never part of the check (Airflow 3.2+ has no include_examples argument)
+    os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "false"
     try:
         from airflow.dag_processing.dagbag import DagBag
     except ImportError:  # Airflow before 3.1
         from airflow.models.dagbag import DagBag
-    bag = DagBag(dag_folder=folder, include_examples=False)
+    bag = DagBag(dag_folder=folder)
     for path, error in sorted(bag.import_errors.items()):
         print(f"IMPORT ERROR {path}:\n{error}", file=sys.stderr)
     print(

@@ -18,7 +18,10 @@ def test_ci_image_imports_the_embedded_dags(ci_image: str) -> None:
 
 
 def test_ci_image_names_a_dag_file_that_does_not_import(ci_image: str, tmp_path: Path) -> None:
-    (tmp_path / "broken.py").write_text("import no_such_module_for_hangar\n")
+    # (Airflow only parses files that mention both "airflow" and "dag")
+    (tmp_path / "broken.py").write_text(
+        "from airflow.sdk import dag\nimport no_such_module_for_hangar\n"
+    )
     tmp_path.chmod(0o755)
     (tmp_path / "broken.py").chmod(0o644)
     done = run(
