@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 
 def main() -> int:
-    folder = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.environ["AIRFLOW_HOME"], "dags")
-    if not os.path.isdir(folder):
+    folder = Path(sys.argv[1] if len(sys.argv) > 1 else Path(os.environ["AIRFLOW_HOME"]) / "dags")
+    if not folder.is_dir():
         print(f"check-dags: no such folder: {folder}", file=sys.stderr)
         return 2
     # examples are never part of the check (Airflow 3.2+ has no include_examples argument)
