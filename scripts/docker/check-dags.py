@@ -24,9 +24,8 @@ def main() -> int:
     bag = DagBag(dag_folder=folder)
     for path, error in sorted(bag.import_errors.items()):
         print(f"IMPORT ERROR {path}:\n{error}", file=sys.stderr)
-    print(
-        f"check-dags: {len(bag.dag_ids)} DAG(s) imported, {len(bag.import_errors)} error(s) in {folder}"
-    )
+    errors = len(bag.import_errors)
+    print(f"check-dags: {len(bag.dag_ids)} DAG(s) imported, {errors} error(s) in {folder}")
     return 1 if bag.import_errors else 0
 
 
