@@ -9,7 +9,7 @@ from typing import Any
 import rich_click as click
 
 from hangar.cli.build_options import build_options, deps, read_dockerfile_args, request_from
-from hangar.cli.image_build import extras_of, render, run_build_jobs
+from hangar.cli.image_build import plan_and_run
 from hangar.core.build_plan import cache_jobs, platforms_of
 from hangar.errors import BadInput
 
@@ -54,22 +54,6 @@ def refresh(**options: Any) -> None:
                 hint="set up emulation (qemu-user-static, binfmt-support; see ENGINE.md) "
                 "or leave those platforms out",
             )
-    jobs = cache_jobs(
-        request,
-        config=config,
-        stamp=d.stamp(options["build_id"]),
-        host_platform=d.host_platform,
-        log_dir=d.cwd / config["log_dir"],
+    plan_and_run(
+        cache_jobs, request, config=config, d=d, options=options, title="hangar cache refresh"
     )
-    report = run_build_jobs(
-        jobs,
-        request=request,
-        config=config,
-        d=d,
-        dry_run=options["dry_run"],
-        parallelism=options["parallelism"],
-        extras=extras_of(request, context),
-    )
-    if report is not None:
-        render(report, options["output"], title="hangar cache refresh", cwd=d.cwd)
-        report.raise_for_failure()

@@ -3,7 +3,7 @@ parallel, with a live line per build, a log file per build and a summary table."
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -100,7 +100,25 @@ def command(**options: Any) -> None:
         no_cache=options["no_cache"],
         compression=options["compression"],
     )
-    jobs = plan(
+    plan_and_run(plan, request, config=config, d=d, options=options, title="hangar image build")
+
+
+# build_plan.plan or build_plan.cache_jobs
+Planner = Callable[..., tuple[BuildJob, ...]]
+
+
+def plan_and_run(
+    planner: Planner,
+    request: BuildRequest,
+    *,
+    config: Config,
+    d: Deps,
+    options: Mapping[str, Any],
+    title: str,
+) -> None:
+    """Plan the jobs, run them (or print them with --dry-run), render the summary and fail
+    when a job failed; shared by `image build` and `cache refresh`."""
+    jobs = planner(
         request,
         config=config,
         stamp=d.stamp(options["build_id"]),
@@ -114,10 +132,10 @@ def command(**options: Any) -> None:
         d=d,
         dry_run=options["dry_run"],
         parallelism=options["parallelism"],
-        extras=extras_of(request, context),
+        extras=extras_of(request, request.context),
     )
     if report is not None:
-        render(report, options["output"], title="hangar image build", cwd=d.cwd)
+        render(report, options["output"], title=title, cwd=d.cwd)
         report.raise_for_failure()
 
 
