@@ -19,5 +19,7 @@ test-unit:
 
 lint:
 	shellcheck -x scripts/*.sh scripts/docker/*.sh
-	.venv/bin/ruff check src tests
+	.venv/bin/ruff check src tests bench scripts
+	.venv/bin/ruff format --check src tests bench scripts
 	.venv/bin/mypy
+	.venv/bin/hangar ci workflows --check

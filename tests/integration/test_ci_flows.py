@@ -104,12 +104,6 @@ def scratch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scratch]:
         "GIT_COMMITTER_EMAIL": "tests@hangar.invalid",
     }
     work = make_context(root / "work")
-    # TODO(lead): scripts/docker/check-dags.py (not committed yet, another engineer's) passes
-    # include_examples=, which Airflow 3.3's DagBag no longer takes; drop it in this scratch
-    # copy only, so the flow's test stage checks the DAGs. A no-op once the script is fixed.
-    check = work / "scripts" / "docker" / "check-dags.py"
-    if check.is_file():
-        check.write_text(check.read_text().replace(", include_examples=False", ""))
     shutil.copy2(REPO / "hangar.toml", work / "hangar.toml")
     dags = work / "tests" / "image" / "dags"
     dags.mkdir(parents=True)

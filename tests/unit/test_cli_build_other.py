@@ -40,8 +40,7 @@ def test_dry_run_prints_copy_pasteable_commands_and_runs_nothing(world: World) -
     assert len(lines) == 2
     assert (
         "--cache-to type=registry,ref=reg.example:5000/airflow:cache-python3.11-linux-amd64"
-        ",mode=max"
-        in lines[0]
+        ",mode=max" in lines[0]
     )
     assert "pw@" not in result.output
     assert "export HANGAR_SECRET_INDEX_URL=... first" in result.output

@@ -19,6 +19,7 @@ click.rich_click.COMMAND_GROUPS = {
     "hangar": [
         {"name": "Images", "commands": ["image", "cache", "base"]},
         {"name": "Dependencies", "commands": ["constraints"]},
+        {"name": "CI and local runs", "commands": ["ci", "quickstart"]},
         {"name": "Environment", "commands": ["env", "config"]},
     ]
 }
