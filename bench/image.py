@@ -64,6 +64,7 @@ def sh(*args: str, check: bool = True, capture: bool = True) -> str:
 
 def constraints(python: str, airflow: str, folder: Path) -> Path:
     out = folder / f"constraints-{airflow}" / f"constraints-{python}.txt"
+    folder.mkdir(parents=True, exist_ok=True)
     if not out.exists():
         print(f"generating constraints for Python {python} …", file=sys.stderr)
         subprocess.run(
