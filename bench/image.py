@@ -25,6 +25,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from hangar.adapters.build_inputs import copy_build_context
+
 REPO = Path(__file__).resolve().parent.parent
 REGISTRY = "127.0.0.1:5000"
 BASES = {
@@ -89,13 +91,7 @@ def context_with(constraints_file: Path, python: str, folder: Path) -> Path:
     ctx = folder / "context"
     if ctx.exists():
         shutil.rmtree(ctx)
-    ctx.mkdir()
-    for name in ("Dockerfile", ".dockerignore", "scripts/docker", "empty", "dags"):
-        src = REPO / name
-        (shutil.copytree if src.is_dir() else shutil.copy2)(src, ctx / name)
-    (ctx / "docker-context-files").mkdir()
-    shutil.copy2(constraints_file, ctx / "docker-context-files" / f"constraints-{python}.txt")
-    return ctx
+    return copy_build_context(REPO, ctx, files={f"constraints-{python}.txt": constraints_file})
 
 
 def compressed_size(ref: str) -> int:

@@ -21,20 +21,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from hangar.adapters.build_inputs import copy_build_context
+
 REPO = Path(__file__).resolve().parent.parent
-CONTEXT_FILES = ("Dockerfile", ".dockerignore", "scripts/docker", "empty", "docker-context-files")
 
 
 def make_context(root: Path) -> Path:
-    root.mkdir(parents=True)
-    for name in CONTEXT_FILES:
-        src = REPO / name
-        if src.is_dir():
-            shutil.copytree(src, root / name, dirs_exist_ok=True)
-        else:
-            shutil.copy2(src, root / name)
-    (root / "dags").mkdir(exist_ok=True)
-    return root
+    return copy_build_context(REPO, root)
 
 
 def cached_steps(log: str) -> tuple[int, int]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import shutil
 import subprocess
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -14,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from hangar.adapters.build_inputs import copy_build_context
 from hangar.adapters.constraints_cache import ensure_constraints
 from hangar.adapters.docker import DockerEngine
 from hangar.adapters.index import SimpleIndex
@@ -42,7 +42,6 @@ BASES = {
 }
 TEST_EXTRAS = "celery,postgres"
 AIRFLOW_VERSION = "3.3.2"
-CONTEXT_FILES = ("Dockerfile", ".dockerignore", "scripts/docker", "empty")
 
 
 @dataclass(frozen=True)
@@ -60,26 +59,7 @@ def make_context(
 ) -> Path:
     """A build context holding exactly what a fresh clone gives the Dockerfile, plus `files`
     placed in docker-context-files and `dags` copied to dags/."""
-    root.mkdir(parents=True, exist_ok=True)
-    for name in CONTEXT_FILES:
-        src = REPO / name
-        if src.is_dir():
-            shutil.copytree(src, root / name, dirs_exist_ok=True)
-        else:
-            shutil.copy2(src, root / name)
-    # only the placeholder: files a local `hangar image build` left there are not the test's
-    (root / "docker-context-files").mkdir(exist_ok=True)
-    shutil.copy2(REPO / "docker-context-files" / ".README.md", root / "docker-context-files")
-    (root / "dags").mkdir(exist_ok=True)
-    if dags is not None:
-        shutil.copytree(dags, root / "dags", dirs_exist_ok=True)
-    for name, content in (files or {}).items():
-        target = root / "docker-context-files" / name
-        if isinstance(content, Path):
-            shutil.copy2(content, target)
-        else:
-            target.write_bytes(content)
-    return root
+    return copy_build_context(REPO, root, dags=dags, files=files)
 
 
 def build(

@@ -17,7 +17,7 @@ from hangar.adapters.process import cmd, last_line
 from hangar.adapters.registry import HttpRegistry, credentials_from_env
 from hangar.cli import common
 from hangar.cli.build_options import build_options, deps, read_dockerfile_args, request_from
-from hangar.cli.image_build import extras_of, render, run_build_jobs
+from hangar.cli.image_build import plan_and_run
 from hangar.core.build_plan import plan
 from hangar.errors import NotFound, StepFailed
 
@@ -52,34 +52,15 @@ def build_image(**options: Any) -> None:
         cache_from=options["cache_from"],
         cache_to=options["cache_to"],
     )
-    jobs = plan(
-        request,
-        config=config,
-        stamp=d.stamp(options["build_id"]),
-        host_platform=d.host_platform,
-        log_dir=d.cwd / config["log_dir"],
-    )
     target = options["target"]
-    jobs = tuple(
-        replace(
-            job,
-            params=replace(job.params, target=target),
-            log_path=job.log_path.with_name(f"build-{target}-{job.python}.log"),
-        )
-        for job in jobs
-    )
-    report = run_build_jobs(
-        jobs,
-        request=request,
+    plan_and_run(
+        plan,
+        replace(request, target=target),
         config=config,
         d=d,
-        dry_run=options["dry_run"],
-        parallelism=options["parallelism"],
-        extras=extras_of(request, context),
+        options=options,
+        title=f"hangar ci build-image ({target})",
     )
-    if report is not None:
-        render(report, options["output"], title=f"hangar ci build-image ({target})", cwd=d.cwd)
-        report.raise_for_failure()
 
 
 @click.command(name="wait-for-image")

@@ -71,6 +71,13 @@ _CACHE_HELP = (
 )
 @click.option("--no-cache", is_flag=True, help="Build every step again (buildx --no-cache).")
 @click.option(
+    "--target",
+    type=click.Choice(["main", "ci"]),
+    default="main",
+    show_default=True,
+    help="Dockerfile target: main (the production image) or ci (main + pytest + check-dags).",
+)
+@click.option(
     "--compression",
     type=click.Choice(["auto", "gzip", "zstd"]),
     default="auto",
@@ -99,6 +106,7 @@ def command(**options: Any) -> None:
         cache_to="" if cache and options["cache_to"] is None else options["cache_to"],
         no_cache=options["no_cache"],
         compression=options["compression"],
+        target=options["target"],
     )
     plan_and_run(plan, request, config=config, d=d, options=options, title="hangar image build")
 

@@ -61,6 +61,7 @@ class BuildRequest:
     # "auto": zstd for images loaded into the engine (fast to export), the registry's usual
     # gzip for pushed ones; or "gzip" / "zstd" everywhere
     compression: str = "auto"
+    target: str = "main"  # the Dockerfile stage: main (production) or ci (main + test tools)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -289,13 +290,19 @@ def plan(
             no_cache=request.no_cache,
             pull=request.pull,
             compression=layer_compression(request.compression, push=request.push),
+            target=request.target,
         )
         jobs.append(
             BuildJob(
                 name=python,
                 python=python,
                 params=params,
-                log_path=log_dir / f"build-{python}.log",
+                log_path=log_dir
+                / (
+                    f"build-{python}.log"
+                    if request.target == "main"
+                    else f"build-{request.target}-{python}.log"
+                ),
                 constraints_file=f"{mode}-{python}.txt" if mode else None,
             )
         )
