@@ -201,7 +201,8 @@ setup_venv() {
 	local stamp="${venv}/.hangar-installed"
 	if [[ ! -f "${stamp}" ]] || [[ "${REPO_ROOT}/pyproject.toml" -nt "${stamp}" ]]; then
 		log "installing hangar and its test tools into ${venv}"
-		VIRTUAL_ENV="${venv}" "${venv}/bin/uv" pip install -q -e "${REPO_ROOT}[test]"
+		# --native-tls: the system trust store (a proxy CA installed there works without SSL_CERT_FILE)
+		VIRTUAL_ENV="${venv}" "${venv}/bin/uv" pip install -q --native-tls -e "${REPO_ROOT}[test]"
 		touch "${stamp}"
 	fi
 }

@@ -192,6 +192,9 @@ def uv_compile_args(
         "-",
         "--no-config",
         "--no-python-downloads",
+        # trust the system's certificates too, so a corporate proxy's CA installed there works
+        # without SSL_CERT_FILE (which uv also honours)
+        "--native-tls",
         "--index-url",
         request.index_url,
         "--python-version",
