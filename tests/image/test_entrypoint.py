@@ -333,9 +333,7 @@ def test_user_create_takes_the_password_from_a_command(prod_image: str) -> None:
 
 
 @pytest.mark.timeout(300)
-def test_user_create_with_fab_auth_manager(prod_image: str, fresh_db: str) -> None:
-    if run(prod_image, "python", "-c", "import airflow.providers.fab").returncode != 0:
-        pytest.skip("the image has no FAB provider (extras without 'fab')")
+def test_user_create_with_fab_auth_manager(fab_image: str, fresh_db: str) -> None:
     env = {
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": fresh_db,
         "AIRFLOW__CORE__AUTH_MANAGER": (
@@ -345,7 +343,7 @@ def test_user_create_with_fab_auth_manager(prod_image: str, fresh_db: str) -> No
         "_AIRFLOW_WWW_USER_CREATE": "true",
         "_AIRFLOW_WWW_USER_PASSWORD": "s3cret",
     }
-    done = run(prod_image, "users", "list", "--output", "json", env=env, timeout=300)
+    done = run(fab_image, "users", "list", "--output", "json", env=env, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     # Airflow may print warnings on stdout before the JSON
     users = json.loads(next(line for line in done.stdout.splitlines() if line.startswith("[")))
