@@ -8,8 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from hangar.errors import (
     BadInput,
     EngineUnavailable,
@@ -27,11 +25,6 @@ from tests.unit.test_cli_build_helpers import (
     make_project,
     value_of,
 )
-
-
-@pytest.fixture
-def world(tmp_path: Path) -> World:
-    return World(root=make_project(tmp_path / "project", SMALL_CONFIG))
 
 
 def test_every_build_option_becomes_its_build_arg(world: World) -> None:

@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
-
-import pytest
 
 from hangar.errors import BadInput, EngineUnavailable, NotFound, RegistryUnavailable
 from tests.unit.test_cli_build_helpers import (
-    SMALL_CONFIG,
     World,
     build_args,
-    make_project,
     value_of,
 )
-
-
-@pytest.fixture
-def world(tmp_path: Path) -> World:
-    return World(root=make_project(tmp_path / "project", SMALL_CONFIG))
 
 
 def test_dry_run_prints_copy_pasteable_commands_and_runs_nothing(world: World) -> None:
