@@ -99,15 +99,35 @@ def build(
     return Built(ref=tag, returncode=done.returncode, output=done.stdout + done.stderr)
 
 
+def run_options(
+    env: Mapping[str, str] | None = None,
+    user: str | None = None,
+    volumes: Mapping[Path, str] | None = None,
+) -> list[str]:
+    """`docker run` options: host networking (the only kind on these machines), environment,
+    user, and read-only bind mounts."""
+    args = ["--network", "host"]
+    for key, value in (env or {}).items():
+        args += ["-e", f"{key}={value}"]
+    if user:
+        args += ["--user", user]
+    for host_path, container_path in (volumes or {}).items():
+        args += ["-v", f"{host_path}:{container_path}:ro"]
+    return args
+
+
 def run(
     image: str,
     *command: str,
+    env: Mapping[str, str] | None = None,
+    user: str | None = None,
+    volumes: Mapping[Path, str] | None = None,
     docker_args: tuple[str, ...] = (),
     timeout: float = 300,
 ) -> subprocess.CompletedProcess[str]:
-    """`docker run --rm --network host` an image; host networking only on these machines."""
+    """`docker run --rm` an image's entrypoint with `command`; output captured as text."""
     return subprocess.run(
-        ["docker", "run", "--rm", "--network", "host", *docker_args, image, *command],
+        ["docker", "run", "--rm", *run_options(env, user, volumes), *docker_args, image, *command],
         capture_output=True,
         text=True,
         timeout=timeout,

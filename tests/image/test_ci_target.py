@@ -24,9 +24,7 @@ def test_ci_image_names_a_dag_file_that_does_not_import(ci_image: str, tmp_path:
     )
     tmp_path.chmod(0o755)
     (tmp_path / "broken.py").chmod(0o644)
-    done = run(
-        ci_image, "bash", "-c", "check-dags /dags", docker_args=("-v", f"{tmp_path}:/dags:ro")
-    )
+    done = run(ci_image, "bash", "-c", "check-dags /dags", volumes={tmp_path: "/dags"})
     assert done.returncode == 1
     assert "broken.py" in done.stderr
     assert "no_such_module_for_hangar" in done.stderr

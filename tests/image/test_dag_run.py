@@ -21,10 +21,8 @@ def test_embedded_dag_runs_to_success_against_postgres(
             "postgresql://", "postgresql+psycopg2://"
         ),
     }
-    args: list[str] = []
-    for key, value in env.items():
-        args += ["-e", f"{key}={value}"]
-    listed = run(prod_image, "bash", "-c", "ls /opt/airflow/dags", docker_args=tuple(args[2:]))
+    conn = {"AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]}
+    listed = run(prod_image, "bash", "-c", "ls /opt/airflow/dags", env=conn)
     assert "example_hangar.py" in listed.stdout
     done = run(
         prod_image,
@@ -32,7 +30,7 @@ def test_embedded_dag_runs_to_success_against_postgres(
         "dags",
         "test",
         "example_hangar",
-        docker_args=tuple(args),
+        env=env,
         timeout=600,
     )
     output = done.stdout + done.stderr

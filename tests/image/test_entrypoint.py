@@ -9,6 +9,7 @@ database `airflow`) and Redis on 127.0.0.1:6379. Every container uses host netwo
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import socket
 import subprocess
@@ -21,49 +22,19 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CA_BUNDLE
+from tests.conftest import CA_BUNDLE, run_options
+from tests.conftest import run as run_container
 from tests.services import psql
 
 pytestmark = [pytest.mark.integration, pytest.mark.image]
 
 # A quick wait, so tests that expect a failure fail fast
+# the entrypoint's checks are quick: a tighter bound than the other image tests
+run = functools.partial(run_container, timeout=180)
 FAST_WAIT = {"CONNECTION_CHECK_MAX_COUNT": "2", "CONNECTION_CHECK_SLEEP_TIME": "1"}
 
 
 # --- helpers ----------------------------------------------------------------------------------
-
-
-def docker_args(
-    env: Mapping[str, str] | None = None,
-    user: str | None = None,
-    volumes: Mapping[Path, str] | None = None,
-) -> list[str]:
-    args = ["--network", "host"]
-    for key, value in (env or {}).items():
-        args += ["-e", f"{key}={value}"]
-    if user:
-        args += ["--user", user]
-    for host_path, container_path in (volumes or {}).items():
-        args += ["-v", f"{host_path}:{container_path}:ro"]
-    return args
-
-
-def run(
-    image: str,
-    *command: str,
-    env: Mapping[str, str] | None = None,
-    user: str | None = None,
-    volumes: Mapping[Path, str] | None = None,
-    timeout: float = 180,
-) -> subprocess.CompletedProcess[str]:
-    """`docker run --rm` the image's entrypoint with `command`; output captured as text."""
-    return subprocess.run(
-        ["docker", "run", "--rm", *docker_args(env, user, volumes), image, *command],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
 
 
 def docker(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -76,7 +47,7 @@ def docker(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
 def running(image: str, *command: str, env: Mapping[str, str] | None = None) -> Iterator[str]:
     """A detached container, removed afterwards whatever happens."""
     name = f"hangar-ep-{uuid.uuid4().hex[:10]}"
-    started = docker("run", "-d", "--name", name, *docker_args(env), image, *command)
+    started = docker("run", "-d", "--name", name, *run_options(env), image, *command)
     assert started.returncode == 0, started.stderr
     try:
         yield name
