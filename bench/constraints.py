@@ -22,9 +22,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from hangar.adapters.constraints_cache import release_cutoff
-from hangar.adapters.index import SimpleIndex
-from hangar.core.constraints_resolve import DEFAULT_INDEX_URL, format_time
+from hangar.constraints.cache import release_cutoff
+from hangar.constraints.resolve import DEFAULT_INDEX_URL, format_time
+from hangar.infra.index import SimpleIndex
 
 PIP_PLATFORMS = (
     "manylinux_2_28_x86_64",

@@ -24,7 +24,7 @@ import time
 import uuid
 from pathlib import Path
 
-from hangar.core.quickstart import INIT_SERVICE, SERVICES, parse_ps
+from hangar.quickstart.deployment import INIT_SERVICE, SERVICES, parse_ps
 
 REPO = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = "postgresql://airflow:airflow@127.0.0.1:5432/postgres"

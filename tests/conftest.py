@@ -13,14 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from hangar.adapters.build_inputs import copy_build_context
-from hangar.adapters.constraints_cache import ensure_constraints
-from hangar.adapters.docker import DockerEngine
-from hangar.adapters.index import SimpleIndex
-from hangar.adapters.process import SubprocessRunner
-from hangar.adapters.resolver import UvResolver
-from hangar.core.build import BuildParams, Secret, buildx_command
-from hangar.core.constraints_resolve import Mode
+from hangar.constraints.cache import ensure_constraints
+from hangar.constraints.resolve import Mode
+from hangar.image.buildx import BuildParams, Secret, buildx_command
+from hangar.infra.build_inputs import copy_build_context
+from hangar.infra.docker import DockerEngine
+from hangar.infra.index import SimpleIndex
+from hangar.infra.process import SubprocessRunner
+from hangar.infra.uv import UvResolver
 from tests.services import (
     PG_ADMIN_URL,
     PG_HOST,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from hangar.core.constraints import Pin
-from hangar.core.constraints_resolve import ResolveRequest
+from hangar.constraints.files import Pin
+from hangar.constraints.resolve import ResolveRequest
 from hangar.errors import NotFound, ResolutionConflict
 
 

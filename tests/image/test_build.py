@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from hangar.core.build import Secret
+from hangar.image.buildx import Secret
 from tests.conftest import BASES, CA_BUNDLE, REPO, Built, run
 
 pytestmark = [pytest.mark.integration, pytest.mark.image]

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from hangar.adapters.docker import DockerEngine
-from hangar.core.checks import image_checks
-from hangar.core.verify import image_facts, run_check
+from hangar.image.checks import image_checks
+from hangar.image.verify import image_facts, run_check
+from hangar.infra.docker import DockerEngine
 
 pytestmark = [pytest.mark.integration, pytest.mark.image]
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from hangar.adapters.registry import HttpRegistry
+from hangar.infra.registry import HttpRegistry
 from tests.conftest import REGISTRY, REPO, make_context
 
 pytestmark = [pytest.mark.integration, pytest.mark.network]

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from hangar.adapters.constraints_branch import GitConstraintsBranch, push_if_changed
-from hangar.adapters.process import SubprocessRunner
 from hangar.cli.main import cli
+from hangar.constraints.publish import GitConstraintsBranch, push_if_changed
 from hangar.errors import GitError
+from hangar.infra.process import SubprocessRunner
 
 pytestmark = pytest.mark.integration
 

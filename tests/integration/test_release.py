@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from hangar.adapters.registry import HttpRegistry
+from hangar.infra.registry import HttpRegistry
 from tests.conftest import REGISTRY
 
 pytestmark = pytest.mark.integration

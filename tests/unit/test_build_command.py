@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hangar.core.build import BuildParams, Secret, buildx_command, join_list_arg
+from hangar.image.buildx import BuildParams, Secret, buildx_command, join_list_arg
 
 
 def params(**kwargs: object) -> BuildParams:
@@ -75,7 +75,7 @@ def test_compression_uses_the_image_exporter_and_keeps_push_or_load() -> None:
 
 
 def test_auto_compression_is_zstd_locally_and_gzip_when_pushing() -> None:
-    from hangar.core.build_plan import layer_compression
+    from hangar.image.plan import layer_compression
 
     assert layer_compression("auto", push=False) == "zstd"
     assert layer_compression("auto", push=True) is None

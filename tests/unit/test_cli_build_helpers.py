@@ -12,9 +12,9 @@ from typing import IO
 
 from click.testing import CliRunner, Result
 
-from hangar.adapters.process import Command, ProcessResult, Runner
-from hangar.cli.build_options import Deps
 from hangar.cli.main import cli
+from hangar.cli.options import Deps
+from hangar.ports import Command, ProcessResult, Runner
 
 REPO = Path(__file__).resolve().parents[2]
 NOW = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from hangar.core.build_plan import cache_ref, dockerfile_args, platform_slug
-from hangar.core.jobs import failing_step, meaningful_line
+from hangar.image.jobs import failing_step, meaningful_line
+from hangar.image.plan import cache_ref, dockerfile_args, platform_slug
 from tests.unit.test_cli_build_helpers import BUILD_FAILED, REPO
 
 

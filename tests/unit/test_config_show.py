@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from hangar.core.config import mask_credentials, resolve
+from hangar.config import mask_credentials, resolve
 from tests.unit.test_cli_build_helpers import World, make_project
 
 

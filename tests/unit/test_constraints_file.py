@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from hangar.core import constraints as core
-from hangar.core.constraints import ChangeKind, Pin
+from hangar.constraints import files as core
+from hangar.constraints.files import ChangeKind, Pin
 
 
 def test_parse_reads_header_and_pins() -> None:

@@ -7,12 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from hangar.adapters.constraints_cache import ensure_constraints, generate_text, release_cutoff
-from hangar.adapters.index import files_of_release, parse_simple_page
-from hangar.adapters.process import ProcessResult
-from hangar.adapters.resolver import UvResolver
-from hangar.core.constraints import Pin, parse
-from hangar.core.constraints_resolve import (
+from hangar.constraints.cache import ensure_constraints, generate_text, release_cutoff
+from hangar.constraints.files import Pin, parse
+from hangar.constraints.resolve import (
     Mode,
     ResolveRequest,
     conflict_explanation,
@@ -22,6 +19,9 @@ from hangar.core.constraints_resolve import (
     uv_compile_args,
 )
 from hangar.errors import NotFound, ResolutionConflict
+from hangar.infra.index import files_of_release, parse_simple_page
+from hangar.infra.uv import UvResolver
+from hangar.ports import ProcessResult
 from tests.fakes_constraints import FakeIndex, FakeResolver
 
 CUTOFF = datetime(2025, 4, 22, 10, 0, tzinfo=UTC)

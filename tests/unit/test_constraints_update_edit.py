@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hangar.core.constraints import parse_pin
-from hangar.core.constraints_update import (
+from hangar.constraints.edit import (
     edit_files,
     edit_text,
     is_constraints_file,
@@ -13,6 +12,7 @@ from hangar.core.constraints_update import (
     parse_ls_tree,
     unified_diff,
 )
+from hangar.constraints.files import parse_pin
 
 FILE = "#\n# header\n#\nCython==3.0.0\npymssql==2.2.7\nrequests==2.31.0\n"
 

@@ -12,12 +12,12 @@ from typing import IO
 import click
 import pytest
 
-from hangar.adapters.ci_runner import FAILED, OK, SKIPPED, LocalRun, run_flow
-from hangar.adapters.process import Command, ProcessResult
+from hangar.ci.flows import EVENTS, FLOWS, Flow, expand, flow_for, placeholders, validate
+from hangar.ci.runner import FAILED, OK, SKIPPED, LocalRun, run_flow
+from hangar.ci.workflows import github_values
 from hangar.cli.main import cli
-from hangar.core.flows import EVENTS, FLOWS, Flow, expand, flow_for, placeholders, validate
-from hangar.core.workflows import github_values
 from hangar.errors import BadInput, StepFailed
+from hangar.ports import Command, ProcessResult
 
 LOCAL_VALUES = {
     "sha": "abc123",

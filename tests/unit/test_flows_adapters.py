@@ -7,9 +7,9 @@ from collections.abc import Mapping
 
 import pytest
 
-from hangar.adapters.constraints_branch import push_if_changed
-from hangar.adapters.image_wait import ImageRef, parse_ref, wait_for_image
+from hangar.constraints.publish import push_if_changed
 from hangar.errors import BadInput, GitError, NotFound
+from hangar.image.wait import ImageRef, parse_ref, wait_for_image
 
 HEADER = "#\n# Constraints for Apache Airflow 3.3.2 on Python 3.11, cut-off {when}\n#\n"
 

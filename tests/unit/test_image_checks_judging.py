@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from hangar.core.checks import SEPARATOR, ImageFacts, Outcome, image_checks, judge
+from hangar.image.checks import SEPARATOR, ImageFacts, Outcome, image_checks, judge
 
 CHECKS = {c.name: c for c in image_checks(extras="celery")}
 FACTS = ImageFacts(

@@ -9,8 +9,9 @@ from typing import IO
 
 import pytest
 
-from hangar.adapters.process import Command, ProcessResult
-from hangar.core.quickstart import (
+from hangar.errors import EngineUnavailable, NotFound, StepFailed
+from hangar.ports import Command, ProcessResult
+from hangar.quickstart.deployment import (
     INIT_SERVICE,
     SERVICES,
     Deployment,
@@ -23,7 +24,6 @@ from hangar.core.quickstart import (
     project_files,
     read_env_file,
 )
-from hangar.errors import EngineUnavailable, NotFound, StepFailed
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -12,8 +12,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from hangar.adapters.registry import Credentials, HttpRegistry, credentials_from_env, default_scheme
 from hangar.errors import RegistryUnavailable
+from hangar.infra.registry import Credentials, HttpRegistry, credentials_from_env, default_scheme
 
 MANIFEST = json.dumps({"schemaVersion": 2, "config": {"digest": "sha256:c"}, "layers": []}).encode()
 MEDIA = "application/vnd.oci.image.manifest.v1+json"

@@ -9,11 +9,11 @@ from typing import IO, Any
 
 import pytest
 
-from hangar.adapters.process import ProcessResult
-from hangar.core.build import BuildParams
-from hangar.core.build_plan import BuildJob
-from hangar.core.checks import CheckResult
-from hangar.core.release import (
+from hangar.errors import BadInput, NotFound, RegistryUnavailable, StepFailed
+from hangar.image.buildx import BuildParams
+from hangar.image.checks import CheckResult
+from hangar.image.plan import BuildJob
+from hangar.image.release import (
     Action,
     RefreshParams,
     ReleaseParams,
@@ -22,8 +22,8 @@ from hangar.core.release import (
     plan_release,
     refresh_base,
 )
-from hangar.core.verify import VerifyReport, verify_image
-from hangar.errors import BadInput, NotFound, RegistryUnavailable, StepFailed
+from hangar.image.verify import VerifyReport, verify_image
+from hangar.ports import ProcessResult
 from tests.fakes_registry import FakeRegistry
 
 REPO = "fake:5000/airflow"

@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from hangar.cli.main import cli
-from hangar.core.selective_checks import (
+from hangar.ci.selective import (
     OUTPUT_KEYS,
     SelectiveInput,
     category,
     decide,
     github_output,
 )
+from hangar.cli.main import cli
 from hangar.errors import BadInput
 
 ALL = ("3.11", "3.13")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from hangar.core.tags import (
+from hangar.errors import BadInput
+from hangar.image.tags import (
     ImageRef,
     is_prerelease,
     latest_decision,
@@ -12,7 +13,6 @@ from hangar.core.tags import (
     release_tags,
     released_versions,
 )
-from hangar.errors import BadInput
 
 
 def tags_of(**kwargs: object) -> list[str]:

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from hangar.ci.flows import FLOWS, FORK
+from hangar.ci.workflows import FOLDER, REGENERATE, render, workflow_files
 from hangar.cli.main import cli
-from hangar.core.flows import FLOWS, FORK
-from hangar.core.workflows import FOLDER, REGENERATE, render, workflow_files
 
 REPO = Path(__file__).resolve().parents[2]
 FILES = workflow_files()

@@ -9,12 +9,12 @@ from pathlib import Path
 import rich_click as click
 from rich.table import Table
 
-from hangar.adapters.build_inputs import open_log
-from hangar.adapters.process import cmd, last_line
-from hangar.cli import common
-from hangar.cli.build_options import deps
-from hangar.core.build_plan import resolve_pythons
+from hangar.cli import render as common
+from hangar.cli.options import deps
 from hangar.errors import NotFound, StepFailed
+from hangar.image.plan import resolve_pythons
+from hangar.infra.build_inputs import open_log
+from hangar.ports import cmd, last_line
 
 SCRIPT = Path("scripts/build-base-image.sh")
 

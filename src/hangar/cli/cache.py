@@ -8,10 +8,10 @@ from typing import Any
 
 import rich_click as click
 
-from hangar.cli.build_options import build_options, deps, read_dockerfile_args, request_from
-from hangar.cli.image_build import plan_and_run
-from hangar.core.build_plan import cache_jobs, platforms_of
+from hangar.cli.image.build import plan_and_run
+from hangar.cli.options import build_options, deps, read_dockerfile_args, request_from
 from hangar.errors import BadInput
+from hangar.image.plan import cache_jobs, platforms_of
 
 
 @click.group(name="cache")

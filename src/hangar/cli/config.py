@@ -5,9 +5,9 @@ from __future__ import annotations
 import rich_click as click
 from rich.table import Table
 
-from hangar.cli import common
-from hangar.cli.build_options import deps
-from hangar.core.config import find_config_file, shown_settings
+from hangar.cli import render as common
+from hangar.cli.options import deps
+from hangar.config import find_config_file, shown_settings
 
 
 @click.group(name="config")

@@ -9,10 +9,10 @@ from pathlib import Path
 import rich_click as click
 from rich.table import Table
 
-from hangar.adapters.process import cmd, last_line
-from hangar.cli import common
-from hangar.cli.build_options import Deps, deps
+from hangar.cli import render as common
+from hangar.cli.options import Deps, deps
 from hangar.errors import EngineUnavailable, HangarError, NotFound, RegistryUnavailable, StepFailed
+from hangar.ports import cmd, last_line
 
 SETUP_SCRIPT = Path("scripts/setup-env.sh")
 FIX_ENGINE = "hangar env up (or: sudo scripts/setup-env.sh)"

@@ -11,9 +11,9 @@ from typing import TypeVar
 import rich_click as click
 from rich.table import Table
 
-from hangar.cli import common
-from hangar.core.quickstart import Deployment, Project, ServiceState, judge, project_files
+from hangar.cli import render as common
 from hangar.errors import StepFailed
+from hangar.quickstart.deployment import Deployment, Project, ServiceState, judge, project_files
 
 F = TypeVar("F", bound=Callable[..., object])
 

@@ -1,0 +1,451 @@
+"""The CI flows, defined once: pull requests (from a fork and from the repository itself),
+merges ("canary") and scheduled runs. Plain data, no I/O.
+
+A Flow is a set of Stages (a GitHub Actions job each, or one local parallel task) that wait
+for each other through `needs`; stages whose needs are met run in parallel. A Stage runs its
+Steps in order, and every Step is a `hangar ...` command whose argv holds placeholders:
+
+- `{name}` inside an argument is replaced by a value (`{sha}`, `{python}`, `{image}`, ...);
+- an argument that is exactly `{*name}` expands to zero or more arguments (local overrides
+  such as `--extras celery,postgres`; nothing on GitHub).
+
+`workflows.py` renders the flows into .github/workflows/*.yml; `hangar ci run` executes the
+same definition locally (see hangar.ci.runner).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from hangar.errors import BadInput
+
+CI_REPO = "{image}/ci"
+SHA_TAG = "{sha}-python{python}"
+LATEST_TAG = "latest-python{python}"
+# upgraded constraints go inside the build context, so builds can use them
+UPGRADED_DIR = "{context}/docker-context-files/ci-constraints"
+UPGRADED_LOCATION = "ci-constraints/constraints-{airflow_version}/constraints-{python}.txt"
+CONSTRAINTS_ARTIFACT = "constraints"
+PLACEHOLDER = re.compile(r"\{(\*?)([a-z_]+)\}")
+
+# the selective-checks outputs steps may be conditioned on (`when`)
+CONDITIONS = (
+    "ci-image",
+    "prod-image",
+    "run-tests",
+    "upgrade-constraints",
+    "push-constraints",
+    "push-latest",
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Step:
+    name: str
+    argv: tuple[str, ...]  # after `hangar`
+    # selective-checks outputs that must all be "true" ("!x": must be "false")
+    when: tuple[str, ...] = ()
+    sets_outputs: bool = False  # the selective-checks step: its JSON decides the rest
+    changes_state: bool = True  # False: a dry run still runs it
+
+    def conditions(self) -> tuple[tuple[str, bool], ...]:
+        """(output name, required value) pairs; () when the step always runs."""
+        return tuple((w[1:], False) if w.startswith("!") else (w, True) for w in self.when)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Stage:
+    id: str
+    title: str
+    steps: tuple[Step, ...]
+    needs: tuple[str, ...] = ()
+    workflow: str  # the workflow file (without .yml) the stage is a job of
+    per_python: bool = False  # one job per Python version of the matrix
+    writes: frozenset[str] = frozenset()  # token permissions beyond read: packages, contents
+    uploads: str | None = None  # artifact name this stage uploads (its UPGRADED_DIR)
+    downloads: tuple[str, ...] = ()  # artifacts this stage needs in UPGRADED_DIR
+    checkout_constraints: bool = False  # needs a clone of the constraints branch
+
+
+@dataclass(frozen=True, kw_only=True)
+class Flow:
+    name: str
+    event: str  # the local `hangar ci run --event` value
+    title: str
+    stages: tuple[Stage, ...]
+    condition: str | None = None  # GitHub expression telling this flow from its sibling
+    workflows: Mapping[str, str] = field(default_factory=dict)  # workflow -> GitHub trigger
+
+    def stage(self, stage_id: str) -> Stage:
+        for stage in self.stages:
+            if stage.id == stage_id:
+                return stage
+        raise KeyError(stage_id)
+
+    def waves(self) -> tuple[tuple[str, ...], ...]:
+        """Stages grouped by depth: each group can run in parallel once the previous ran."""
+        depth: dict[str, int] = {}
+        for stage in self.stages:  # stages are listed after their needs (checked by validate)
+            depth[stage.id] = 1 + max((depth[n] for n in stage.needs), default=-1)
+        groups: dict[int, list[str]] = {}
+        for stage_id, level in depth.items():
+            groups.setdefault(level, []).append(stage_id)
+        return tuple(tuple(groups[level]) for level in sorted(groups))
+
+
+# -- steps ---------------------------------------------------------------------------------
+def words(*parts: str) -> tuple[str, ...]:
+    """Arguments from space-separated words (no argument here holds a space)."""
+    return tuple(word for part in parts for word in part.split())
+
+
+def selective_checks(event: str) -> Step:
+    return Step(
+        name="selective checks",
+        argv=words(
+            "ci selective-checks --event",
+            event,
+            "--base {base} --head {sha} --repo {context} {*selective_options}",
+        ),
+        sets_outputs=True,
+        changes_state=False,
+    )
+
+
+def upgrade_constraints(*when: str) -> Step:
+    return Step(
+        name="generate upgraded constraints",
+        argv=words(
+            "constraints generate --airflow-version {airflow_version} --python {python}",
+            "{*extras} --exclude-newer {upgrade_cutoff} --output-dir",
+            UPGRADED_DIR,
+        ),
+        when=when,
+    )
+
+
+def _build(
+    kind: str,
+    tag: str,
+    *,
+    upgraded: bool,
+    cache_to: bool = False,
+    when: tuple[str, ...] = (),
+) -> Step:
+    repo = CI_REPO if kind == "ci" else "{image}"
+    head = ("ci", "build-image", "--target", "ci") if kind == "ci" else ("image", "build")
+    argv = [*head, "--python", "{python}", "{*extras}", "--context", "{context}"]
+    if upgraded:
+        argv += ["--constraints-location", UPGRADED_LOCATION]
+    argv += ["--tag", f"{repo}:{tag}", "--push", "--cache-from", repo]
+    if cache_to:
+        argv += ["--cache-to", repo]
+    what = "original" if not upgraded else "upgraded"
+    which = "latest" if tag == LATEST_TAG else "SHA"
+    return Step(
+        name=f"build {kind.upper()} image {which} ({what} constraints)",
+        argv=tuple(argv),
+        when=when,
+    )
+
+
+def _wait(kind: str, *when: str) -> Step:
+    repo = CI_REPO if kind == "ci" else "{image}"
+    return Step(
+        name=f"wait for the {kind.upper()} image",
+        argv=words(f"ci wait-for-image {repo}:{SHA_TAG} --timeout {{wait_timeout}} --pull"),
+        when=when,
+    )
+
+
+CHECK_DAGS = Step(
+    name="DAG import check in the CI image",
+    argv=("ci", "check-dags", f"{CI_REPO}:{SHA_TAG}", "--dags", "{context}/{dags}"),
+    when=("run-tests",),
+)
+VERIFY_PROD = Step(
+    name="verify the PROD image",
+    argv=("image", "verify", f"{{image}}:{SHA_TAG}"),
+    when=("prod-image",),
+)
+PUSH_CONSTRAINTS = Step(
+    name="push constraints if they changed",
+    argv=(
+        *words("ci push-constraints --from", UPGRADED_DIR + "/constraints-{airflow_version}"),
+        *words("--repo {constraints_repo} --remote {constraints_remote}"),
+        *words("--branch {constraints_branch} --message"),
+        "Update constraints after a green {event} run of {sha}",
+    ),
+    when=("push-constraints",),
+)
+
+
+# -- flows ---------------------------------------------------------------------------------
+def _info(workflow: str, event: str, stage_id: str = "build-info") -> Stage:
+    return Stage(
+        id=stage_id,
+        title="Build info: changed files, Python versions, images and tests to run",
+        steps=(selective_checks(event),),
+        workflow=workflow,
+    )
+
+
+def _built_here(kind: str, *when: str) -> tuple[Step, ...]:
+    """Build one image under the commit SHA: with upgraded constraints when the setup
+    changed, else with the original ones."""
+    return (
+        _build(kind, SHA_TAG, upgraded=True, when=(*when, "upgrade-constraints")),
+        _build(kind, SHA_TAG, upgraded=False, when=(*when, "!upgrade-constraints")),
+    )
+
+
+def _pr_tests(*, fork: bool) -> tuple[Stage, ...]:
+    """The `tests` workflow of a pull request: builds the images itself (same repository) or
+    waits for the `build-images` workflow to push them (fork)."""
+    write = frozenset() if fork else frozenset({"packages"})
+    ci_steps = (
+        (_wait("ci", "ci-image"),)
+        if fork
+        else (
+            upgrade_constraints("ci-image", "upgrade-constraints"),
+            *_built_here("ci", "ci-image"),
+        )
+    )
+    prod_steps = (_wait("prod", "prod-image"),) if fork else _built_here("prod", "prod-image")
+    return (
+        _info("tests", "pull_request"),
+        Stage(
+            id="ci-image",
+            title="CI image [COMMIT_SHA]",
+            steps=ci_steps,
+            needs=("build-info",),
+            workflow="tests",
+            per_python=True,
+            writes=write,
+            uploads=None if fork else CONSTRAINTS_ARTIFACT,
+        ),
+        Stage(
+            id="tests",
+            title="Tests in the CI image",
+            steps=(_wait("ci", "run-tests"), CHECK_DAGS),
+            needs=("ci-image",),
+            workflow="tests",
+            per_python=True,
+        ),
+        Stage(
+            id="prod-image",
+            title="PROD image [COMMIT_SHA]",
+            steps=prod_steps,
+            needs=("ci-image",),
+            workflow="tests",
+            per_python=True,
+            writes=write,
+            downloads=() if fork else (CONSTRAINTS_ARTIFACT,),
+        ),
+        Stage(
+            id="verify-prod",
+            title="Verify the PROD image",
+            steps=(_wait("prod", "prod-image"), VERIFY_PROD),
+            needs=("prod-image",),
+            workflow="tests",
+            per_python=True,
+        ),
+    )
+
+
+def _fork_builds() -> tuple[Stage, ...]:
+    """The privileged `build-images` workflow (pull_request_target) of a fork's pull request:
+    builds the fork's sources and pushes the images under the commit SHA."""
+    return (
+        _info("build-images", "pull_request_target", "build-info-images"),
+        Stage(
+            id="build-ci-image",
+            title="Build and push the CI image [COMMIT_SHA]",
+            steps=(
+                upgrade_constraints("ci-image", "upgrade-constraints"),
+                *_built_here("ci", "ci-image"),
+            ),
+            needs=("build-info-images",),
+            workflow="build-images",
+            per_python=True,
+            writes=frozenset({"packages"}),
+            uploads=CONSTRAINTS_ARTIFACT,
+        ),
+        Stage(
+            id="build-prod-image",
+            title="Build and push the PROD image [COMMIT_SHA]",
+            steps=_built_here("prod", "prod-image"),
+            needs=("build-ci-image",),
+            workflow="build-images",
+            per_python=True,
+            writes=frozenset({"packages"}),
+            downloads=(CONSTRAINTS_ARTIFACT,),
+        ),
+    )
+
+
+def _main_line(workflow: str, event: str) -> tuple[Stage, ...]:
+    """Canary and scheduled runs: always upgrade, push an early cache, build, verify, test,
+    push constraints if they changed, then build and push `latest` images and cache."""
+    packages = frozenset({"packages"})
+    return (
+        _info(workflow, event),
+        Stage(
+            id="early-cache",
+            title="Early CI image cache + latest (original constraints)",
+            steps=(_build("ci", LATEST_TAG, upgraded=False, cache_to=True),),
+            needs=("build-info",),
+            workflow=workflow,
+            per_python=True,
+            writes=packages,
+        ),
+        Stage(
+            id="ci-image",
+            title="CI image [COMMIT_SHA], dependencies upgraded",
+            steps=(upgrade_constraints(), _build("ci", SHA_TAG, upgraded=True)),
+            needs=("build-info",),
+            workflow=workflow,
+            per_python=True,
+            writes=packages,
+            uploads=CONSTRAINTS_ARTIFACT,
+        ),
+        Stage(
+            id="tests",
+            title="Tests in the CI image",
+            steps=(_wait("ci"), CHECK_DAGS),
+            needs=("ci-image",),
+            workflow=workflow,
+            per_python=True,
+        ),
+        Stage(
+            id="prod-image",
+            title="PROD image [COMMIT_SHA]",
+            steps=(_build("prod", SHA_TAG, upgraded=True),),
+            needs=("ci-image",),
+            workflow=workflow,
+            per_python=True,
+            writes=packages,
+            downloads=(CONSTRAINTS_ARTIFACT,),
+        ),
+        Stage(
+            id="verify-prod",
+            title="Verify the PROD image",
+            steps=(_wait("prod"), VERIFY_PROD),
+            needs=("prod-image",),
+            workflow=workflow,
+            per_python=True,
+        ),
+        Stage(
+            id="push-constraints",
+            title="Push constraints if changed",
+            steps=(PUSH_CONSTRAINTS,),
+            needs=("tests", "verify-prod"),
+            workflow=workflow,
+            writes=frozenset({"contents"}),
+            downloads=(CONSTRAINTS_ARTIFACT,),
+            checkout_constraints=True,
+        ),
+        Stage(
+            id="latest-images",
+            title="CI and PROD images [latest] and their cache (pushed constraints)",
+            steps=(
+                _build("ci", LATEST_TAG, upgraded=True, cache_to=True, when=("push-latest",)),
+                _build("prod", LATEST_TAG, upgraded=True, cache_to=True, when=("push-latest",)),
+            ),
+            needs=("push-constraints",),
+            workflow=workflow,
+            per_python=True,
+            writes=packages,
+            downloads=(CONSTRAINTS_ARTIFACT,),
+        ),
+    )
+
+
+FORK = "github.event.pull_request.head.repo.full_name != github.repository"
+SAME_REPO = "github.event.pull_request.head.repo.full_name == github.repository"
+
+FLOWS: tuple[Flow, ...] = (
+    Flow(
+        name="pull-request-fork",
+        event="pull_request_target",
+        title="Pull request from a fork: images built by the privileged workflow",
+        stages=(*_fork_builds(), *_pr_tests(fork=True)),
+        condition=FORK,
+        workflows={"build-images": "pull_request_target", "tests": "pull_request"},
+    ),
+    Flow(
+        name="pull-request",
+        event="pull_request",
+        title="Pull request from the repository: images built in the tests workflow",
+        stages=_pr_tests(fork=False),
+        condition=SAME_REPO,
+        workflows={"tests": "pull_request"},
+    ),
+    Flow(
+        name="canary",
+        event="push",
+        title="Merge (canary): upgrade, test, push constraints, latest images and cache",
+        stages=_main_line("canary", "push"),
+        workflows={"canary": "push"},
+    ),
+    Flow(
+        name="scheduled",
+        event="schedule",
+        title="Scheduled: like canary, from the latest cache",
+        stages=_main_line("scheduled", "schedule"),
+        workflows={"scheduled": "schedule"},
+    ),
+)
+EVENTS = tuple(f.event for f in FLOWS)
+
+
+def flow_for(event: str, flows: Sequence[Flow] = FLOWS) -> Flow:
+    for flow in flows:
+        if flow.event == event:
+            return flow
+    raise BadInput(f"no CI flow for event {event!r}", hint=f"use one of {', '.join(EVENTS)}")
+
+
+def validate(flow: Flow) -> None:
+    """Stage ids unique, needs listed earlier, conditions known: raise ValueError if not."""
+    seen: set[str] = set()
+    for stage in flow.stages:
+        if stage.id in seen:
+            raise ValueError(f"{flow.name}: stage {stage.id} defined twice")
+        missing = [n for n in stage.needs if n not in seen]
+        if missing:
+            raise ValueError(f"{flow.name}: {stage.id} needs {missing} defined before it")
+        if stage.workflow not in flow.workflows:
+            raise ValueError(f"{flow.name}: {stage.id} in unknown workflow {stage.workflow}")
+        for step in stage.steps:
+            for name, _value in step.conditions():
+                if name not in CONDITIONS:
+                    raise ValueError(f"{flow.name}: {step.name} conditioned on unknown {name}")
+        seen.add(stage.id)
+
+
+def placeholders(argv: Sequence[str]) -> frozenset[str]:
+    return frozenset(m.group(2) for arg in argv for m in PLACEHOLDER.finditer(arg))
+
+
+def expand(
+    argv: Sequence[str], values: Mapping[str, str], lists: Mapping[str, Sequence[str]]
+) -> tuple[str, ...]:
+    """Fill the placeholders: `{*name}` arguments from `lists`, `{name}` from `values`."""
+    out: list[str] = []
+    for arg in argv:
+        star = PLACEHOLDER.fullmatch(arg)
+        if star and star.group(1):
+            out += list(lists.get(star.group(2), ()))
+            continue
+
+        def fill(match: re.Match[str]) -> str:
+            name = match.group(2)
+            if name not in values:
+                raise BadInput(f"no value for {{{name}}} in `{' '.join(argv)}`")
+            return values[name]
+
+        out.append(PLACEHOLDER.sub(fill, arg))
+    return tuple(out)

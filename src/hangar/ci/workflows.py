@@ -1,0 +1,333 @@
+"""Render the CI flows into GitHub Actions workflow files (.github/workflows/ci-*.yml).
+
+Pure and deterministic: the same flows give the same bytes, so a test re-renders and compares
+with the committed files. YAML is written by hand (a small, fixed shape), every value that
+could hold a special character is quoted.
+
+Flows sharing a workflow file (the two pull-request flows share `tests`) are merged: a job
+both define is rendered once, steps that differ carry the flow's condition; a job only one
+defines carries it at job level. Placeholders become job environment variables filled from
+GitHub expressions, and `run:` lines refer to them as "${CI_X}", so no expression is ever
+pasted into a shell script.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from hangar.ci.flows import (
+    CONSTRAINTS_ARTIFACT,
+    FLOWS,
+    PLACEHOLDER,
+    UPGRADED_DIR,
+    Flow,
+    Stage,
+    Step,
+    placeholders,
+)
+from hangar.ci.selective import OUTPUT_KEYS
+
+REGENERATE = "hangar ci workflows --write"
+DAGS = "tests/image/dags"  # the DAG folder the CI image imports
+FOLDER = ".github/workflows"
+PR_SOURCES = "pr-sources"
+CONSTRAINTS_CHECKOUT = "constraints-branch"
+CONSTRAINTS_BRANCH = "constraints-main"
+TITLES = {
+    "tests": "CI tests (pull request)",
+    "build-images": "CI build images (pull request from a fork)",
+    "canary": "CI canary (merge to main)",
+    "scheduled": "CI scheduled",
+}
+TRIGGERS = {
+    "pull_request": ("  pull_request:", "    branches: [main]"),
+    "pull_request_target": ("  pull_request_target:", "    branches: [main]"),
+    "push": ("  push:", "    branches: [main]"),
+    "schedule": ("  schedule:", '    - cron: "28 3 * * *"', "  workflow_dispatch: {}"),
+}
+ACTIONS = {
+    "checkout": "actions/checkout@v4",
+    "setup-python": "actions/setup-python@v5",
+    "buildx": "docker/setup-buildx-action@v3",
+    "login": "docker/login-action@v3",
+    "upload": "actions/upload-artifact@v4",
+    "download": "actions/download-artifact@v4",
+}
+BOT = ("github-actions[bot]", "41898282+github-actions[bot]@users.noreply.github.com")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Part:
+    """One flow's definition of a job (stage) of a workflow file."""
+
+    flow: Flow
+    stage: Stage
+
+
+def github_values(info: str, *, trigger: str) -> dict[str, str]:
+    """What each placeholder is on GitHub (`info`: the job holding the selective checks)."""
+    return {
+        "sha": "${{ github.event.pull_request.head.sha || github.sha }}",
+        "base": "${{ github.event.pull_request.base.sha || github.event.before }}",
+        "event": "${{ github.event_name }}",
+        "python": "${{ matrix.python }}",
+        "image": "ghcr.io/${{ github.repository }}",
+        "airflow_version": f"${{{{ needs.{info}.outputs.airflow-version }}}}",
+        "upgrade_cutoff": f"${{{{ needs.{info}.outputs.upgrade-cutoff }}}}",
+        "context": PR_SOURCES if trigger == "pull_request_target" else ".",
+        "wait_timeout": "3600",
+        "dags": DAGS,
+        "constraints_repo": CONSTRAINTS_CHECKOUT,
+        "constraints_remote": "origin",
+        "constraints_branch": CONSTRAINTS_BRANCH,
+    }
+
+
+def env_name(placeholder: str) -> str:
+    return "CI_" + placeholder.upper()
+
+
+def shell_line(argv: Sequence[str]) -> str:
+    """`hangar ...` with placeholders as "${CI_X}"; `{*x}` arguments (local-only) dropped."""
+    words = ["hangar"]
+    for arg in argv:
+        match = PLACEHOLDER.fullmatch(arg)
+        if match and match.group(1):
+            continue
+        if PLACEHOLDER.search(arg):
+            inner = PLACEHOLDER.sub(lambda m: "${" + env_name(m.group(2)) + "}", arg)
+            words.append(f'"{inner}"')
+        else:
+            words.append(shlex.quote(arg))
+    return " ".join(words)
+
+
+def _quote(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _info_id(parts: Sequence[Part]) -> str:
+    for part in parts:
+        if any(step.sets_outputs for step in part.stage.steps):
+            return part.stage.id
+    raise ValueError("a workflow needs a selective-checks job")
+
+
+def _condition(step: Step, info: str, flow_condition: str | None) -> str | None:
+    terms = [
+        f"needs.{info}.outputs.{name} == '{'true' if value else 'false'}'"
+        for name, value in step.conditions()
+    ]
+    if flow_condition is not None:
+        terms.insert(0, f"({flow_condition})")
+    return " && ".join(terms) or None
+
+
+def _uses(
+    name: str, action: str, with_: Sequence[tuple[str, str]], cond: str | None = None
+) -> list[str]:
+    lines = [f"      - name: {name}"]
+    if cond:
+        lines.append(f"        if: {cond}")
+    lines.append(f"        uses: {ACTIONS[action]}")
+    if with_:
+        lines.append("        with:")
+        lines += [f"          {k}: {v}" for k, v in with_]
+    return lines
+
+
+def _run(step: Step, cond: str | None) -> list[str]:
+    lines = [f"      - name: {_quote(step.name)}"]
+    if step.sets_outputs:
+        lines.append("        id: selective-checks")
+    if cond:
+        lines.append(f"        if: {cond}")
+    run = shell_line(step.argv)
+    if step.sets_outputs:
+        run += ' --github-output "${GITHUB_OUTPUT}"'
+    lines.append(f"        run: {run}")
+    return lines
+
+
+def _job(job_id: str, parts: Sequence[Part], *, info: str, all_flows: int, trigger: str) -> str:
+    stage = parts[0].stage
+    shared = len(parts) == all_flows
+    values = github_values(info, trigger=trigger)
+    steps_differ = len({p.stage.steps for p in parts}) > 1
+    writes = frozenset().union(*(p.stage.writes for p in parts))
+    images = stage.per_python
+    lines = [f"  {job_id}:", f"    name: {_quote(stage.title)}"]
+    if not shared:
+        conditions = [p.flow.condition for p in parts if p.flow.condition]
+        lines.append(f"    if: {' || '.join(f'({c})' for c in conditions)}")
+    needs = [n for n in dict.fromkeys((info, *stage.needs)) if n != job_id]
+    if needs:
+        lines.append(f"    needs: [{', '.join(needs)}]")
+    lines.append("    runs-on: ubuntu-latest")
+    lines.append("    permissions:")
+    lines.append(f"      contents: {'write' if 'contents' in writes else 'read'}")
+    if images:
+        lines.append(f"      packages: {'write' if 'packages' in writes else 'read'}")
+    if stage.per_python:
+        lines += [
+            "    strategy:",
+            "      fail-fast: false",
+            "      matrix:",
+            f"        python: ${{{{ fromJSON(needs.{info}.outputs.python-versions) }}}}",
+        ]
+    if job_id == info:
+        lines.append("    outputs:")
+        lines += [
+            f"      {key}: ${{{{ steps.selective-checks.outputs.{key} }}}}" for key in OUTPUT_KEYS
+        ]
+    used = sorted(set().union(*(placeholders(s.argv) for p in parts for s in p.stage.steps)))
+    used = [u for u in used if u in values]
+    env = [(env_name(u), values[u]) for u in used]
+    if stage.checkout_constraints:
+        env += [("GIT_AUTHOR_NAME", BOT[0]), ("GIT_AUTHOR_EMAIL", BOT[1])]
+        env += [("GIT_COMMITTER_NAME", BOT[0]), ("GIT_COMMITTER_EMAIL", BOT[1])]
+    if env:
+        lines.append("    env:")
+        lines += [f"      {k}: {_quote(v)}" for k, v in env]
+    lines.append("    steps:")
+    lines += _uses(
+        "Check out hangar",
+        "checkout",
+        [("persist-credentials", "false")]
+        + ([("fetch-depth", "0")] if job_id == info and trigger != "pull_request_target" else []),
+    )
+    if trigger == "pull_request_target":
+        lines += _uses(
+            "Check out the pull request's sources (built, never run with the token)",
+            "checkout",
+            [
+                ("repository", "${{ github.event.pull_request.head.repo.full_name }}"),
+                ("ref", "${{ github.event.pull_request.head.sha }}"),
+                ("path", PR_SOURCES),
+                ("persist-credentials", "false"),
+                ("fetch-depth", "0"),
+            ],
+        )
+    lines += _uses("Set up Python", "setup-python", [("python-version", '"3.11"')])
+    lines += ["      - name: Install hangar", "        run: python -m pip install ."]
+    if images:
+        lines += _uses(
+            "Log in to the registry",
+            "login",
+            [
+                ("registry", "ghcr.io"),
+                ("username", "${{ github.actor }}"),
+                ("password", "${{ secrets.GITHUB_TOKEN }}"),
+            ],
+        )
+    if "packages" in writes:
+        lines += _uses("Set up buildx", "buildx", [])
+    artifact_dir = UPGRADED_DIR.replace("{context}", values["context"])
+    for part in parts:
+        flow_cond = f"({part.flow.condition})" if shared and part.flow.condition else None
+        if CONSTRAINTS_ARTIFACT in part.stage.downloads and (
+            part is parts[0] or not _same_io(parts)
+        ):
+            lines += _uses(
+                "Download the upgraded constraints",
+                "download",
+                [
+                    ("pattern", f"{CONSTRAINTS_ARTIFACT}-*"),
+                    ("merge-multiple", "true"),
+                    ("path", artifact_dir),
+                ],
+                flow_cond if not _same_io(parts) else None,
+            )
+    if stage.checkout_constraints:
+        lines += _uses(
+            "Check out the constraints branch",
+            "checkout",
+            [("ref", CONSTRAINTS_BRANCH), ("path", CONSTRAINTS_CHECKOUT), ("fetch-depth", "0")],
+        )
+    for part in parts:
+        flow_cond = part.flow.condition if shared and steps_differ else None
+        for step in part.stage.steps:
+            lines += _run(step, _condition(step, info, flow_cond))
+        if not steps_differ:
+            break
+    for part in parts:
+        if part.stage.uploads and (part is parts[0] or not _same_io(parts)):
+            flow_cond = f"({part.flow.condition})" if shared and not _same_io(parts) else None
+            lines += _uses(
+                "Upload the upgraded constraints",
+                "upload",
+                [
+                    ("name", f"{CONSTRAINTS_ARTIFACT}-${{{{ matrix.python }}}}"),
+                    ("path", artifact_dir),
+                    ("if-no-files-found", "ignore"),
+                ],
+                flow_cond,
+            )
+    return "\n".join(lines) + "\n"
+
+
+def _same_io(parts: Sequence[Part]) -> bool:
+    return len({(p.stage.uploads, p.stage.downloads) for p in parts}) == 1
+
+
+def render(workflow: str, flows: Sequence[Flow] = FLOWS) -> str:
+    """The text of `.github/workflows/ci-<workflow>.yml`."""
+    contributing = [f for f in flows if workflow in f.workflows]
+    triggers = {f.workflows[workflow] for f in contributing}
+    if len(triggers) != 1:
+        raise ValueError(f"workflow {workflow}: flows disagree on the trigger {triggers}")
+    trigger = triggers.pop()
+    jobs: dict[str, list[Part]] = {}
+    for flow in contributing:
+        for stage in flow.stages:
+            if stage.workflow == workflow:
+                jobs.setdefault(stage.id, []).append(Part(flow=flow, stage=stage))
+    info = _info_id([p for parts in jobs.values() for p in parts])
+    # flows told apart by a condition (the two pull-request flows) share their event: a job
+    # is unconditional only when every one of them defines it
+    siblings = [f for f in flows if f.condition is not None]
+    conditional = all(f.condition is not None for f in contributing)
+    all_flows = len(siblings) if conditional else len(contributing)
+    check_merge(workflow, jobs, all_flows)
+    head = [
+        "# Generated from hangar's CI flows (src/hangar/core/flows.py): do not edit.",
+        f"# Regenerate with: {REGENERATE}",
+        f"name: {_quote(TITLES[workflow])}",
+        "on:",
+        *TRIGGERS[trigger],
+        "permissions:",
+        "  contents: read",
+    ]
+    if trigger.startswith("pull_request"):
+        head += [
+            "concurrency:",
+            "  group: ${{ github.workflow }}-${{ github.event.pull_request.number }}",
+            "  cancel-in-progress: true",
+        ]
+    head.append("jobs:")
+    body = "\n".join(
+        _job(job_id, parts, info=info, all_flows=all_flows, trigger=trigger)
+        for job_id, parts in jobs.items()
+    )
+    return "\n".join(head) + "\n" + body
+
+
+def check_merge(workflow: str, jobs: dict[str, list[Part]], all_flows: int) -> None:
+    """A job shared by the flows must wait for the same jobs in each; a job only some flows
+    define must not be needed by a shared job (GitHub would skip the shared one)."""
+    shared = {job_id for job_id, parts in jobs.items() if len(parts) == all_flows}
+    for job_id, parts in jobs.items():
+        if len({(p.stage.needs, p.stage.per_python) for p in parts}) > 1:
+            raise ValueError(f"{workflow}: job {job_id} differs in needs between flows")
+        if job_id in shared:
+            for need in parts[0].stage.needs:
+                if need not in shared:
+                    raise ValueError(f"{workflow}: shared job {job_id} needs {need}")
+
+
+def workflow_files(flows: Sequence[Flow] = FLOWS) -> dict[str, str]:
+    """File name under .github/workflows -> text, for every workflow of the flows."""
+    names = sorted({w for f in flows for w in f.workflows})
+    return {f"ci-{name}.yml": render(name, flows) for name in names}

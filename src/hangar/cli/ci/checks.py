@@ -1,0 +1,97 @@
+"""`hangar ci selective-checks`: from the event and the changed files, decide the Python
+versions, images and tests of a CI run (JSON for `hangar ci run`, $GITHUB_OUTPUT for GitHub)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import rich_click as click
+
+from hangar.ci.selective import (
+    EVENTS,
+    SelectiveInput,
+    changed_from_lines,
+    decide,
+)
+from hangar.ci.selective import github_output as github_output_lines
+from hangar.cli import render as common
+from hangar.cli.options import split
+from hangar.image.plan import resolve_pythons
+from hangar.ports import cmd
+
+ZERO = "0" * 40
+
+
+def changed_files(repo: Path, base: str, head: str) -> tuple[str, ...] | None:
+    """Files changed between `base` and `head` (three-dot), or None when unknown."""
+    if not base or base == ZERO:
+        return None
+    result = common.runner().run(
+        cmd("git", "-C", repo, "diff", "--name-only", f"{base}...{head}", changes_state=False)
+    )
+    return changed_from_lines(result.stdout.splitlines()) if result.ok else None
+
+
+@click.command(name="selective-checks")
+@click.option("--event", type=click.Choice(EVENTS), required=True, help="The triggering event.")
+@click.option("--base", default="", help="Base commit (empty: changed files unknown).")
+@click.option("--head", default="HEAD", show_default=True, help="Head commit.")
+@click.option(
+    "--repo",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path(),
+    help="The git work tree to diff.",
+)
+@click.option(
+    "--changed-file", "changed", multiple=True, help="A changed file (repeatable; skips git)."
+)
+@click.option("--python", "pythons", multiple=True, help="Use these Python versions instead.")
+@click.option(
+    "--upgrade-cutoff",
+    help="--exclude-newer for upgraded constraints (RFC 3339). Default: now.",
+)
+@click.option("--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--github-output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Append key=value lines to this file ($GITHUB_OUTPUT).",
+)
+def selective_checks(
+    event: str,
+    base: str,
+    head: str,
+    repo: Path,
+    changed: tuple[str, ...],
+    pythons: tuple[str, ...],
+    upgrade_cutoff: str | None,
+    output: str,
+    github_output: Path | None,
+) -> None:
+    """Decide which Python versions, images and tests a CI run needs, and whether
+    constraints are upgraded and pushed."""
+    config = common.load_config()
+    files = changed_from_lines(changed) if changed else changed_files(repo, base, head)
+    cutoff = upgrade_cutoff or dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    decision = decide(
+        SelectiveInput(
+            event=event,
+            changed_files=files,
+            pythons=config.list("pythons"),
+            default_python=config["default_python"],
+            airflow_version=config["airflow_version"],
+            upgrade_cutoff=cutoff,
+            python_override=resolve_pythons(split(pythons), config) if pythons else (),
+        )
+    )
+    if github_output is not None:
+        with github_output.open("a", encoding="utf-8") as handle:
+            handle.write(github_output_lines(decision))
+    console = common.err_console()
+    for reason in decision.reasons:
+        console.print(f"[dim]{reason}[/]", highlight=False)
+    if output == "json":
+        common.print_json({**decision.outputs(), "reasons": list(decision.reasons)})
+        return
+    for key, value in decision.outputs().items():
+        click.echo(f"{key}: {value}")

@@ -1,0 +1,24 @@
+"""`hangar image …`: build, verify and release production images."""
+
+from __future__ import annotations
+
+import rich_click as click
+
+
+@click.group(name="image")
+def group() -> None:
+    """Build, verify, tag and release production images."""
+
+
+def _register() -> None:
+    # each subcommand lives in its own module: cli/image_<name>.py defines `command`
+    from hangar.cli.image import build as image_build
+    from hangar.cli.image import release as image_release
+    from hangar.cli.image import verify as image_verify
+
+    group.add_command(image_build.command)
+    group.add_command(image_release.command)
+    group.add_command(image_verify.command)
+
+
+_register()

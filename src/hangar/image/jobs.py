@@ -1,0 +1,165 @@
+"""Run build jobs in parallel: a log file per job, one live "last meaningful line" per job for
+the progress display, and a result per job (time, failing step, last lines of the log).
+
+The engine and the log files are parameters (adapters); this module spawns nothing itself.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Protocol, cast
+
+from hangar.image.plan import BuildJob
+from hangar.ports import ProcessResult
+
+TAIL_LINES = 15
+# buildx --progress=plain: "#12 [build 5/7] RUN ...", "#12 CACHED", "#12 DONE 3.2s", "#12 ERROR"
+_STEP = re.compile(r"^#(?P<id>\d+) (?P<rest>.*)$")
+_STEP_NAME = re.compile(r"^\[(?P<stage>[^\]]+)\] (?P<what>.*)$")
+_NOISE = re.compile(r"^(#\d+ (sha256:|transferring|extracting|resolve|\.\.\.)|#\d+ \d+\.\d+ *$)")
+
+
+class BuildEngine(Protocol):
+    def build(self, args: Sequence[str], *, log: IO[str] | None = None) -> ProcessResult: ...
+
+
+OpenLog = Callable[[Path], AbstractContextManager[IO[str]]]
+OnLine = Callable[[BuildJob, str], None]
+
+
+@dataclass(frozen=True, kw_only=True)
+class JobResult:
+    job: BuildJob
+    ok: bool
+    returncode: int
+    seconds: float
+    failing_step: str | None = None
+    tail: tuple[str, ...] = ()
+
+    @property
+    def cached_steps(self) -> int:
+        return sum(1 for line in self.tail if line.endswith(" CACHED"))
+
+
+def meaningful_line(line: str) -> str | None:
+    """What the live progress line shows for this log line, or None to keep the previous one."""
+    text = line.strip()
+    if not text or _NOISE.match(text):
+        return None
+    step = _STEP.match(text)
+    if step:
+        rest = step.group("rest")
+        return rest[:160] if not rest.startswith("DONE") else None
+    return text[:160]
+
+
+def failing_step(log_text: str) -> str | None:
+    """The name of the step that failed (`[build 5/7] RUN ...`), from buildx's plain output."""
+    names: dict[str, str] = {}
+    for line in log_text.splitlines():
+        match = _STEP.match(line.strip())
+        if not match:
+            continue
+        step_id, rest = match.group("id"), match.group("rest")
+        if _STEP_NAME.match(rest) and step_id not in names:
+            names[step_id] = rest
+        elif rest.startswith("ERROR"):
+            return names.get(step_id, rest)
+    return None
+
+
+def tail(text: str, lines: int = TAIL_LINES) -> tuple[str, ...]:
+    return tuple(line for line in text.rstrip().splitlines()[-lines:])
+
+
+class _Tap:
+    """A text sink that writes to the job's log and reports each complete line."""
+
+    def __init__(self, sink: IO[str], on_line: Callable[[str], None]) -> None:
+        self._sink = sink
+        self._on_line = on_line
+        self._pending = ""
+
+    def write(self, text: str) -> int:
+        self._sink.write(text)
+        self._pending += text
+        *lines, self._pending = self._pending.split("\n")
+        for line in lines:
+            shown = meaningful_line(line)
+            if shown is not None:
+                self._on_line(shown)
+        return len(text)
+
+    def flush(self) -> None:
+        self._sink.flush()
+
+
+def run_one(
+    job: BuildJob,
+    engine: BuildEngine,
+    *,
+    open_log: OpenLog,
+    on_line: OnLine,
+    clock: Callable[[], float] = time.monotonic,
+) -> JobResult:
+    started = clock()
+    with open_log(job.log_path) as log:
+        tap = _Tap(log, lambda shown: on_line(job, shown))
+        result = engine.build(job.args(), log=cast("IO[str]", tap))
+    seconds = clock() - started
+    output = result.stdout or result.stderr
+    return JobResult(
+        job=job,
+        ok=result.ok,
+        returncode=result.returncode,
+        seconds=seconds,
+        failing_step=None if result.ok else failing_step(output),
+        tail=tail(output),
+    )
+
+
+def run_jobs(
+    jobs: Sequence[BuildJob],
+    engine: BuildEngine,
+    *,
+    parallelism: int,
+    open_log: OpenLog,
+    on_line: OnLine,
+    on_done: Callable[[JobResult], None] | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> tuple[JobResult, ...]:
+    """Run every job, at most `parallelism` at once; results in the jobs' order."""
+    lock = threading.Lock()
+
+    def locked_line(job: BuildJob, shown: str) -> None:
+        with lock:
+            on_line(job, shown)
+
+    def one(job: BuildJob) -> JobResult:
+        result = run_one(job, engine, open_log=open_log, on_line=locked_line, clock=clock)
+        if on_done is not None:
+            with lock:
+                on_done(result)
+        return result
+
+    with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
+        return tuple(pool.map(one, jobs))
+
+
+def failure_summary(results: Sequence[JobResult]) -> str | None:
+    """One line naming every failed job and its failing step, or None if all passed."""
+    failed = [r for r in results if not r.ok]
+    if not failed:
+        return None
+    parts = [
+        f"{r.job.name} ({r.failing_step or f'exit code {r.returncode}'}; log {r.job.log_path})"
+        for r in failed
+    ]
+    return f"{len(failed)} of {len(results)} build(s) failed: " + "; ".join(parts)

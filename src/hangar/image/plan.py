@@ -1,0 +1,351 @@
+"""From what the user asked for (a BuildRequest) to one BuildJob per image to build: Python
+versions, build args, secrets, tags, cache references and log files. Pure: the caller reads the
+config, the clock and git, and passes them in.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from hangar.config import SUPPORTED_PYTHONS, Config
+from hangar.errors import BadInput
+from hangar.image.buildx import BuildParams, Secret, buildx_command, join_list_arg
+
+# BuildKit secrets whose value is passed through an environment variable of the `docker`
+# process, so that it is on no command line and in no log.
+INDEX_URL_ENV = "HANGAR_SECRET_INDEX_URL"
+EXTRA_INDEX_URLS_ENV = "HANGAR_SECRET_EXTRA_INDEX_URLS"
+CONSTRAINTS_MODES = ("constraints", "constraints-no-providers", "constraints-source-providers")
+_ARG_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_ARG_LINE = re.compile(r"^\s*ARG\s+([A-Za-z_][A-Za-z0-9_]*)(?:=(.*))?$")
+
+
+@dataclass(frozen=True, kw_only=True)
+class BuildRequest:
+    """Everything the user asked for, as given (None: not given, take the default)."""
+
+    pythons: tuple[str, ...] = ()  # empty: the configured default Python; ("all",): every one
+    extras: tuple[str, ...] | None = None  # replaces the Dockerfile's default set
+    additional_extras: tuple[str, ...] = ()
+    additional_python_deps: tuple[str, ...] = ()
+    dev_apt_deps: tuple[str, ...] | None = None
+    additional_dev_apt_deps: tuple[str, ...] = ()
+    runtime_apt_deps: tuple[str, ...] | None = None
+    additional_runtime_apt_deps: tuple[str, ...] = ()
+    airflow_version: str | None = None
+    installation_method: str | None = None  # a path relative to docker-context-files
+    constraints_location: str | None = None
+    constraints_mode: str = "constraints"
+    constraints_reference: str | None = None
+    uid: int | None = None
+    home: str | None = None
+    installer: str | None = None  # "uv" or "pip"
+    embedded_dags: str | None = None  # a path relative to the context
+    build_args: tuple[tuple[str, str], ...] = ()  # the --build-arg escape hatch, last wins
+    ca_bundle: Path | None = None
+    index_url: str | None = None
+    extra_index_urls: tuple[str, ...] = ()
+    base_image: str | None = None  # may hold {python} and {debian}
+    platform: str | None = None
+    tags: tuple[str, ...] = ()  # patterns with {python} and {airflow_version}
+    push: bool = False
+    cache_from: str | None = None  # a repository ("" = the image repository); None = no cache
+    cache_to: str | None = None
+    context: Path = Path()
+    dockerfile: Path | None = None
+    no_cache: bool = False
+    pull: bool = False  # fetch the base image again instead of using the engine's copy
+    # "auto": zstd for images loaded into the engine (fast to export), the registry's usual
+    # gzip for pushed ones; or "gzip" / "zstd" everywhere
+    compression: str = "auto"
+    target: str = "main"  # the Dockerfile stage: main (production) or ci (main + test tools)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Stamp:
+    """Facts about this run that end up in labels (never in a cached layer)."""
+
+    commit_sha: str
+    date_created: str  # UTC, RFC 3339
+    build_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class BuildJob:
+    """One `docker buildx build`: its parameters, what to call it and where its log goes."""
+
+    name: str  # e.g. "3.11" or "3.11 linux/arm64"
+    python: str
+    params: BuildParams
+    log_path: Path
+    constraints_file: str | None  # docker-context-files/<this> to provide before building
+
+    def args(self) -> tuple[str, ...]:
+        return buildx_command(self.params)
+
+
+def resolve_pythons(given: tuple[str, ...], config: Config) -> tuple[str, ...]:
+    """`--python` values (repeatable, comma-separated, or `all`) as a sorted, unique tuple."""
+    configured = config.list("pythons")
+    words = [w.strip() for value in given for w in value.split(",") if w.strip()]
+    if not words:
+        return (config["default_python"],)
+    if "all" in words:
+        return configured
+    unknown = [w for w in words if w not in SUPPORTED_PYTHONS]
+    if unknown:
+        raise BadInput(
+            f"unknown Python version {', '.join(unknown)}",
+            hint=f"supported: {', '.join(SUPPORTED_PYTHONS)}"
+            f" (or `all` for {', '.join(configured)})",
+        )
+    return tuple(sorted(set(words), key=lambda v: tuple(int(p) for p in v.split("."))))
+
+
+def dockerfile_args(text: str) -> dict[str, str]:
+    """The Dockerfile's build args and their defaults (continued lines joined)."""
+    joined = re.sub(r"\\\n", " ", text)
+    found: dict[str, str] = {}
+    for line in joined.splitlines():
+        match = _ARG_LINE.match(line)
+        if match:
+            value = (match.group(2) or "").strip().strip('"')
+            found.setdefault(match.group(1), " ".join(value.split()))
+    return found
+
+
+def parse_build_arg(text: str, known: Mapping[str, str] | None = None) -> tuple[str, str]:
+    """`NAME=VALUE` from --build-arg; with `known`, the name must be one of the Dockerfile's."""
+    name, sep, value = text.partition("=")
+    if not sep or not _ARG_NAME.match(name):
+        raise BadInput(
+            f"--build-arg {text!r} is not NAME=VALUE", hint="e.g. --build-arg AIRFLOW_UID=1000"
+        )
+    if known is not None and name not in known:
+        raise BadInput(
+            f"--build-arg {name}: the Dockerfile has no such build arg",
+            hint="see the build-arg table in the README (names follow Airflow's)",
+        )
+    return name, value
+
+
+def expand_tag(pattern: str, *, python: str, airflow_version: str) -> str:
+    try:
+        return pattern.format(python=python, airflow_version=airflow_version)
+    except (KeyError, IndexError, ValueError) as exc:
+        raise BadInput(
+            f"--tag {pattern!r}: unknown placeholder {exc}",
+            hint="only {python} and {airflow_version} are filled in",
+        ) from exc
+
+
+def default_tag(config: Config, *, python: str, airflow_version: str) -> str:
+    """The naming convention: <registry>/<image_name>:<airflow_version>-python<py>."""
+    return f"{config.image_repository()}:{airflow_version}-python{python}"
+
+
+def platform_slug(platform: str) -> str:
+    """`linux/arm64/v8` -> `linux-arm64-v8` (the per-platform part of a cache tag)."""
+    return platform.replace("/", "-")
+
+
+def cache_ref(repository: str, *, python: str, platform: str) -> str:
+    """The registry cache of one Python version and platform: <repo>:cache-python<py>-<plat>."""
+    return f"{repository}:cache-python{python}-{platform_slug(platform)}"
+
+
+def _build_args(request: BuildRequest, airflow_version: str, stamp: Stamp) -> dict[str, str]:
+    args: dict[str, str] = {"AIRFLOW_VERSION": airflow_version}
+    lists = {
+        "AIRFLOW_EXTRAS": request.extras,
+        "ADDITIONAL_AIRFLOW_EXTRAS": request.additional_extras or None,
+        "ADDITIONAL_PYTHON_DEPS": request.additional_python_deps or None,
+        "DEV_APT_DEPS": request.dev_apt_deps,
+        "ADDITIONAL_DEV_APT_DEPS": request.additional_dev_apt_deps or None,
+        "RUNTIME_APT_DEPS": request.runtime_apt_deps,
+        "ADDITIONAL_RUNTIME_APT_DEPS": request.additional_runtime_apt_deps or None,
+    }
+    for name, values in lists.items():
+        if values is not None:
+            args[name] = join_list_arg(name, values)
+    single = {
+        "AIRFLOW_INSTALLATION_METHOD": request.installation_method,
+        "AIRFLOW_CONSTRAINTS_LOCATION": request.constraints_location,
+        "AIRFLOW_CONSTRAINTS_REFERENCE": request.constraints_reference,
+        "AIRFLOW_UID": None if request.uid is None else str(request.uid),
+        "AIRFLOW_HOME": request.home,
+        "AIRFLOW_USE_UV": None
+        if request.installer is None
+        else str(request.installer == "uv").lower(),
+        "EMBEDDED_DAGS": request.embedded_dags,
+    }
+    args.update({k: v for k, v in single.items() if v is not None})
+    if request.constraints_mode != "constraints":
+        args["AIRFLOW_CONSTRAINTS_MODE"] = request.constraints_mode
+    args.update(request.build_args)
+    args.update(
+        {
+            "COMMIT_SHA": stamp.commit_sha,
+            "AIRFLOW_IMAGE_DATE_CREATED": stamp.date_created,
+            "BUILD_ID": stamp.build_id,
+        }
+    )
+    return args
+
+
+def secrets_of(request: BuildRequest, config: Config) -> tuple[tuple[Secret, ...], dict[str, str]]:
+    """The BuildKit secrets, and the environment variables that carry their values."""
+    secrets: list[Secret] = []
+    env: dict[str, str] = {}
+    ca_bundle = request.ca_bundle or (Path(config["ca_bundle"]) if config["ca_bundle"] else None)
+    if ca_bundle is not None:
+        secrets.append(Secret(id="ca-bundle", src=ca_bundle))
+    index_url = request.index_url if request.index_url is not None else config["index_url"]
+    if index_url:
+        secrets.append(Secret(id="index-url", env=INDEX_URL_ENV))
+        env[INDEX_URL_ENV] = index_url
+    extra = request.extra_index_urls or config.list("extra_index_urls")
+    if extra:
+        secrets.append(Secret(id="extra-index-urls", env=EXTRA_INDEX_URLS_ENV))
+        env[EXTRA_INDEX_URLS_ENV] = "\n".join(extra) + "\n"
+    return tuple(secrets), env
+
+
+def platforms_of(request: BuildRequest, config: Config, host_platform: str) -> tuple[str, ...]:
+    given = request.platform if request.platform is not None else config["platform"]
+    return tuple(p.strip() for p in given.split(",") if p.strip()) or (host_platform,)
+
+
+def constraints_file_needed(request: BuildRequest) -> str | None:
+    """`<mode>-<py>.txt` is provided in docker-context-files when the build would otherwise
+    download constraints: no location given, Airflow from the index."""
+    if (
+        request.constraints_location is not None
+        or request.constraints_mode == "constraints-source-providers"
+    ):
+        return None
+    if request.installation_method not in (None, "apache-airflow"):
+        return None
+    return request.constraints_mode
+
+
+def plan(
+    request: BuildRequest, *, config: Config, stamp: Stamp, host_platform: str, log_dir: Path
+) -> tuple[BuildJob, ...]:
+    """One job per Python version (all of a build's platforms go in one multi-platform image)."""
+    pythons = resolve_pythons(request.pythons, config)
+    airflow_version = request.airflow_version or config["airflow_version"]
+    platforms = platforms_of(request, config, host_platform)
+    patterns = request.tags or ()
+    if len(pythons) > 1 and any("{python}" not in p for p in patterns):
+        raise BadInput(
+            "--tag without {python} would give every Python version the same tag",
+            hint="add {python} to the pattern,"
+            " e.g. --tag my/airflow:{airflow_version}-python{python}",
+        )
+    if (request.cache_to is not None) and len(platforms) > 1:
+        raise BadInput(
+            "--cache-to takes one platform per build",
+            hint="use `hangar cache refresh --platform ...`, which builds each platform's cache",
+        )
+    secrets, _env = secrets_of(request, config)
+    mode = constraints_file_needed(request)
+    jobs = []
+    for python in pythons:
+        base = (request.base_image or config["base_image"]).format(
+            python=python, debian=config.debian_for(python)
+        )
+        tags = tuple(
+            expand_tag(p, python=python, airflow_version=airflow_version) for p in patterns
+        ) or (default_tag(config, python=python, airflow_version=airflow_version),)
+        repo = config.image_repository()
+        cache_from = (
+            tuple(
+                cache_ref(request.cache_from or repo, python=python, platform=p) for p in platforms
+            )
+            if request.cache_from is not None
+            else ()
+        )
+        cache_to = (
+            cache_ref(request.cache_to or repo, python=python, platform=platforms[0])
+            if request.cache_to is not None
+            else None
+        )
+        params = BuildParams(
+            context=request.context,
+            python=python,
+            base_image=base,
+            build_args=tuple(_build_args(request, airflow_version, stamp).items()),
+            secrets=secrets,
+            tags=tags,
+            platform=",".join(platforms) if request.platform or config["platform"] else None,
+            dockerfile=request.dockerfile,
+            push=request.push,
+            cache_from=cache_from,
+            cache_to=cache_to,
+            network=config["network"],
+            no_cache=request.no_cache,
+            pull=request.pull,
+            compression=layer_compression(request.compression, push=request.push),
+            target=request.target,
+        )
+        jobs.append(
+            BuildJob(
+                name=python,
+                python=python,
+                params=params,
+                log_path=log_dir
+                / (
+                    f"build-{python}.log"
+                    if request.target == "main"
+                    else f"build-{request.target}-{python}.log"
+                ),
+                constraints_file=f"{mode}-{python}.txt" if mode else None,
+            )
+        )
+    return tuple(jobs)
+
+
+def cache_jobs(
+    request: BuildRequest, *, config: Config, stamp: Stamp, host_platform: str, log_dir: Path
+) -> tuple[BuildJob, ...]:
+    """`cache refresh`: one job per Python version and platform, exporting the registry cache
+    (`mode=max`) and pushing no image."""
+    platforms = platforms_of(request, config, host_platform)
+    single = replace(request, platform=None, tags=(), push=False, cache_from=None, cache_to=None)
+    jobs = []
+    for job in plan(
+        single, config=config, stamp=stamp, host_platform=host_platform, log_dir=log_dir
+    ):
+        for platform in platforms:
+            ref = cache_ref(
+                request.cache_to or config.image_repository(), python=job.python, platform=platform
+            )
+            params = replace(
+                job.params,
+                platform=platform,
+                tags=(),
+                push=False,
+                load=False,
+                cache_from=(ref,),
+                cache_to=ref,
+            )
+            jobs.append(
+                replace(
+                    job,
+                    name=f"{job.python} {platform}",
+                    params=params,
+                    log_path=log_dir / f"cache-{job.python}-{platform_slug(platform)}.log",
+                )
+            )
+    return tuple(jobs)
+
+
+def layer_compression(choice: str, *, push: bool) -> str | None:
+    """The compression to ask the exporter for; None keeps its default (gzip)."""
+    if choice == "auto":
+        return None if push else "zstd"
+    return None if choice == "gzip" else choice

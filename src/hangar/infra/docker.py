@@ -1,0 +1,58 @@
+"""The Docker engine, through the real `docker` CLI (buildx included), behind a small interface."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from hangar.errors import EngineUnavailable, NotFound
+from hangar.ports import Command, ProcessResult, Runner, cmd, last_line
+
+ENGINE_HINT = "run scripts/setup-env.sh (or start dockerd) and check `hangar env status`"
+
+
+
+@dataclass(frozen=True)
+class DockerEngine:
+    runner: Runner
+    docker: str = "docker"
+    # secret values builds read through `--secret id=…,env=NAME`: in the environment of the
+    # build process only, never on its command line or in a log
+    secret_env: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    def ensure_available(self) -> None:
+        """Fail fast, with what to do, when there is no engine or no buildx."""
+        info = self.runner.run(
+            cmd(self.docker, "version", "-f", "{{.Server.Version}}", changes_state=False)
+        )
+        if not info.ok:
+            raise EngineUnavailable(
+                f"no Docker engine: {last_line(info.stderr) or 'docker version failed'}",
+                hint=ENGINE_HINT,
+            )
+        buildx = self.runner.run(cmd(self.docker, "buildx", "version", changes_state=False))
+        if not buildx.ok:
+            raise EngineUnavailable("docker buildx is not installed", hint=ENGINE_HINT)
+
+    def inspect_image(self, ref: str) -> dict[str, Any]:
+        result = self.runner.run(cmd(self.docker, "image", "inspect", ref, changes_state=False))
+        if not result.ok:
+            raise NotFound(
+                f"image {ref} not found in the engine",
+                hint="build it, or pull it first (docker pull)",
+            )
+        data: list[dict[str, Any]] = json.loads(result.stdout)
+        return data[0]
+
+    def run_container(
+        self, ref: str, command: Sequence[str], *, docker_args: Sequence[str] = ()
+    ) -> ProcessResult:
+        return self.runner.run(
+            cmd(self.docker, "run", "--rm", "--network", "host", *docker_args, ref, *command)
+        )
+
+    def build(self, args: Sequence[str], *, log: IO[str] | None = None) -> ProcessResult:
+        command = Command(args=(self.docker, *args), secret_env=self.secret_env)
+        return self.runner.run(command, stream_to=log)

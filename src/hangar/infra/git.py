@@ -1,0 +1,132 @@
+"""git, run through the one process Runner.
+
+Read-only queries are marked `changes_state=False` (a dry run still runs them); everything
+else is printed instead of run by the DryRunRunner, which returns no output, so methods that
+create objects return a readable placeholder in that case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from hangar.errors import GitError
+from hangar.ports import Runner, cmd, last_line
+
+_NO_PAGER = {"GIT_PAGER": "cat", "PAGER": "cat", "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
+
+
+
+@dataclass(frozen=True, kw_only=True)
+class GitCli:
+    repo: Path
+    runner: Runner
+    git_bin: str = "git"
+
+    def _read(self, *args: str, ok_codes: tuple[int, ...] = (0,)) -> tuple[int, str, str]:
+        result = self.runner.run(
+            cmd(self.git_bin, "-C", self.repo, *args, env=_NO_PAGER, changes_state=False)
+        )
+        if result.returncode not in ok_codes:
+            raise GitError(f"git {' '.join(args)} failed: {last_line(result.stderr)}")
+        return result.returncode, result.stdout, result.stderr
+
+    def _write(self, *args: str, input: str | None = None, label: str = "") -> str:
+        result = self.runner.run(
+            cmd(self.git_bin, "-C", self.repo, *args, env=_NO_PAGER, input=input)
+        )
+        if not result.ok:
+            raise GitError(f"git {args[0]} failed: {last_line(result.stderr or result.stdout)}")
+        return result.stdout.strip() or f"<{label}>"
+
+    def toplevel(self) -> Path:
+        if not self.repo.is_dir():
+            raise GitError(f"{self.repo} is not a directory")
+        _, out, _ = self._read("rev-parse", "--show-toplevel")
+        return Path(out.strip())
+
+    def status(self) -> str:
+        _, out, _ = self._read("status", "--porcelain", "--untracked-files=normal")
+        return out
+
+    def head_ref(self) -> str | None:
+        code, out, _ = self._read("symbolic-ref", "-q", "HEAD", ok_codes=(0, 1))
+        return out.strip() if code == 0 else None
+
+    def remote_url(self, remote: str) -> str:
+        code, out, _ = self._read("remote", "get-url", remote, ok_codes=(0, 2, 128))
+        if code != 0:
+            raise GitError(f"no remote named {remote!r} in {self.repo}", hint="use --remote")
+        return out.strip()
+
+    def remote_refs(self, remote: str) -> Mapping[str, str]:
+        """Refs of the remote (tags peeled to `<tag>^{}` entries too), without fetching."""
+        code, out, err = self._read("ls-remote", "--heads", "--tags", remote, ok_codes=(0, 2, 128))
+        if code not in (0, 2):
+            raise GitError(f"cannot reach remote {remote!r}: {last_line(err)}")
+        refs: dict[str, str] = {}
+        for line in out.splitlines():
+            oid, _, ref = line.partition("\t")
+            if ref:
+                refs[ref] = oid
+        return refs
+
+    def resolve(self, ref: str) -> str | None:
+        code, out, _ = self._read("rev-parse", "-q", "--verify", ref, ok_codes=(0, 1, 128))
+        return out.strip() if code == 0 else None
+
+    def ls_tree(self, treeish: str) -> str:
+        return self._read("ls-tree", treeish)[1]
+
+    def show(self, treeish: str, path: str) -> str:
+        return self._read("show", f"{treeish}:{path}")[1]
+
+    def ident(self) -> str:
+        code, out, _ = self._read("var", "GIT_COMMITTER_IDENT", ok_codes=(0, 128))
+        if code != 0:
+            raise GitError(
+                "git does not know who you are", hint="set user.name and user.email in git config"
+            )
+        return out.strip()
+
+    def write_blob(self, content: str, *, label: str) -> str:
+        return self._write("hash-object", "-w", "--stdin", input=content, label=label)
+
+    def write_tree(self, mktree_input: str, *, label: str) -> str:
+        return self._write("mktree", input=mktree_input, label=label)
+
+    def write_commit(self, *, tree: str, parent: str, message: str, label: str) -> str:
+        return self._write("commit-tree", tree, "-p", parent, "-F", "-", input=message, label=label)
+
+    def write_tag(self, mktag_input: str, *, label: str) -> str:
+        return self._write("mktag", input=mktag_input, label=label)
+
+    def push_atomic(
+        self, remote: str, refspecs: Sequence[str], *, leases: Mapping[str, str]
+    ) -> None:
+        lease_args = [f"--force-with-lease={ref}:{oid}" for ref, oid in sorted(leases.items())]
+        result = self.runner.run(
+            cmd(
+                self.git_bin,
+                "-C",
+                self.repo,
+                "push",
+                "--atomic",
+                "--porcelain",
+                *lease_args,
+                remote,
+                *refspecs,
+                env=_NO_PAGER,
+            )
+        )
+        if not result.ok:
+            rejected = [ln for ln in result.stdout.splitlines() if ln.startswith("!")]
+            detail = "; ".join(r.split("\t", 1)[-1] for r in rejected) or last_line(result.stderr)
+            raise GitError(
+                f"push to {remote!r} rejected, nothing was changed there or here: {detail}",
+                hint="fetch, inspect the remote's branch and tag, and try again",
+            )
+
+    def update_refs(self, transaction: str) -> None:
+        self._write("update-ref", "--stdin", input=transaction, label="update-ref")

@@ -1,0 +1,81 @@
+"""The resolver behind `hangar constraints`: uv, run through the one process Runner.
+
+uv resolves for a given Python version and platform without that interpreter, reads only the
+index it is given (`--no-config`; pip's configuration is never consulted), and keeps its
+cache between runs, so resolving for several Python versions costs little more than one.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from hangar.constraints.files import Pin
+from hangar.constraints.resolve import (
+    ResolveRequest,
+    conflict_explanation,
+    parse_resolution,
+    uv_compile_args,
+)
+from hangar.errors import ResolutionConflict, StepFailed
+from hangar.ports import Runner, cmd
+
+
+def find_uv() -> str:
+    """The uv binary of the installed `uv` package (never whatever `uv` is on PATH)."""
+    import uv
+
+    return os.fspath(uv.find_uv_bin())
+
+
+@dataclass(frozen=True, kw_only=True)
+class UvResolver:
+    runner: Runner
+    uv_bin: str = field(default_factory=find_uv)
+    cache_dir: str | None = None  # uv's default cache when None
+
+    def _env(self) -> dict[str, str]:
+        env = {"UV_NO_PROGRESS": "1"}
+        if self.cache_dir is not None:
+            env["UV_CACHE_DIR"] = self.cache_dir
+        return env
+
+    def resolve(self, request: ResolveRequest) -> tuple[Pin, ...]:
+        stdout = self._compile(request, constraints_file=None)
+        return parse_resolution(stdout)
+
+    def check(self, request: ResolveRequest, constraints_file: str) -> None:
+        self._compile(request, constraints_file=constraints_file)
+
+    def _compile(self, request: ResolveRequest, *, constraints_file: str | None) -> str:
+        command = cmd(
+            self.uv_bin,
+            *uv_compile_args(request, constraints_file=constraints_file),
+            input="\n".join(request.requirements()) + "\n",
+            env=self._env(),
+            changes_state=False,
+        )
+        result = self.runner.run(command)
+        if result.ok:
+            return result.stdout
+        explanation = conflict_explanation(result.stderr)
+        what = (
+            f"Airflow {request.airflow_version} ({request.mode.value}) on Python {request.python}"
+        )
+        if "No solution found" in result.stderr or "unsatisfiable" in result.stderr:
+            raise ResolutionConflict(
+                f"{what} cannot be resolved: {explanation}",
+                hint="relax or change the conflicting requirements named above",
+            )
+        raise StepFailed(f"resolving {what} failed: {explanation}")
+
+    def version(self) -> str:
+        return _uv_version(self.runner, self.uv_bin)
+
+
+def _uv_version(runner: Runner, uv_bin: str) -> str:
+    result = runner.run(cmd(uv_bin, "--version", changes_state=False))
+    if not result.ok:
+        raise StepFailed(f"{uv_bin} --version failed: {result.stderr.strip()}")
+    # `uv 0.9.5 (abc 2025-01-01)` -> `uv 0.9.5`
+    return " ".join(result.stdout.split()[:2])

@@ -1,0 +1,202 @@
+"""The interfaces between hangar's logic and the outside world.
+
+Logic (image/, constraints/, ci/, quickstart/, env/) imports these and nothing from infra/;
+infra/ implements them against the real programs and services, and tests/fakes/ against
+memory. Also here: the value types every process call uses (`Command`, `ProcessResult`).
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from hangar.constraints.files import Pin
+    from hangar.constraints.resolve import ResolveRequest
+
+# -- processes ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True, kw_only=True)
+class ProcessResult:
+    args: tuple[str, ...]
+    returncode: int
+    stdout: str = ""
+    stderr: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class Command:
+    """A command and how to run it; `env` is added to the inherited environment."""
+
+    args: tuple[str, ...]
+    cwd: Path | None = None
+    env: Mapping[str, str] = field(default_factory=dict)
+    input: str | None = None
+    changes_state: bool = True  # False for read-only queries, which dry-run still runs
+    # added to the environment like `env`, but never shown: not by quoted(), not in logs, not in
+    # repr (for BuildKit secrets passed as `--secret id=…,env=NAME`)
+    secret_env: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    def quoted(self) -> str:
+        """The command as a copy-pasteable shell line."""
+        env = " ".join(f"{k}={shlex.quote(v)}" for k, v in sorted(self.env.items()))
+        line = shlex.join(self.args)
+        if env:
+            line = f"{env} {line}"
+        if self.cwd is not None:
+            line = f"(cd {shlex.quote(str(self.cwd))} && {line})"
+        return line
+
+
+class Runner(Protocol):
+    def run(self, command: Command, *, stream_to: IO[str] | None = None) -> ProcessResult:
+        """Run `command` to completion. With `stream_to`, stdout and stderr are written there
+        line by line as they come (and also returned)."""
+        ...
+
+
+def cmd(*args: str | os.PathLike[str], **kwargs: object) -> Command:
+    """Shorthand: cmd("docker", "info", changes_state=False)."""
+    return Command(args=tuple(os.fspath(a) for a in args), **kwargs)  # type: ignore[arg-type]
+
+
+def run_checked(runner: Runner, command: Command, *, error: type[Exception], what: str) -> str:
+    """Run and return stdout, raising `error` with the last line of output on failure."""
+    result = runner.run(command)
+    if not result.ok:
+        detail = last_line(result.stderr or result.stdout)
+        raise error(f"{what} failed: {detail}" if detail else f"{what} failed")
+    return result.stdout
+
+
+def last_line(text: str) -> str:
+    for line in reversed(text.strip().splitlines()):
+        if line.strip():
+            return line.strip()
+    return ""
+
+
+# -- the Docker engine and registries -----------------------------------------------------
+
+class Engine(Protocol):
+    def ensure_available(self) -> None: ...
+    def inspect_image(self, ref: str) -> dict[str, Any]: ...
+    def run_container(
+        self, ref: str, command: Sequence[str], *, docker_args: Sequence[str] = ()
+    ) -> ProcessResult: ...
+    def build(self, args: Sequence[str], *, log: IO[str] | None = None) -> ProcessResult: ...
+
+
+class ImageProbe(Protocol):
+    def image_available(self, ref: str) -> str | None:
+        """Where `ref` was found ("registry" or "engine"), or None."""
+        ...
+
+    def registry_reachable(self, registry: str) -> bool: ...
+
+    def builder_platforms(self) -> tuple[str, ...]: ...
+
+
+
+class Registry(Protocol):
+    def ensure_available(self) -> None:
+        """Raise RegistryUnavailable, with what to do, when the registry cannot be used."""
+        ...
+
+    def list_tags(self, repository: str) -> tuple[str, ...]:
+        """Every tag of `repository`; () when the repository does not exist."""
+        ...
+
+    def digest(self, repository: str, reference: str) -> str | None:
+        """The digest a tag (or digest) resolves to; None when there is no such manifest."""
+        ...
+
+    def copy(
+        self, *, source_repository: str, source_reference: str, repository: str, tag: str
+    ) -> str:
+        """Point `repository:tag` at the source manifest; returns the digest it now has."""
+        ...
+
+
+# -- git --------------------------------------------------------------------------------------
+
+class Git(Protocol):
+    """The git operations `constraints update` needs, on one repository."""
+
+    def toplevel(self) -> Path: ...
+    def status(self) -> str: ...
+    def head_ref(self) -> str | None: ...
+    def remote_url(self, remote: str) -> str: ...
+    def remote_refs(self, remote: str) -> Mapping[str, str]: ...
+    def resolve(self, ref: str) -> str | None: ...
+    def ls_tree(self, treeish: str) -> str: ...
+    def show(self, treeish: str, path: str) -> str: ...
+    def ident(self) -> str: ...
+    def write_blob(self, content: str, *, label: str) -> str: ...
+    def write_tree(self, mktree_input: str, *, label: str) -> str: ...
+    def write_commit(self, *, tree: str, parent: str, message: str, label: str) -> str: ...
+    def write_tag(self, mktag_input: str, *, label: str) -> str: ...
+    def push_atomic(
+        self, remote: str, refspecs: Sequence[str], *, leases: Mapping[str, str]
+    ) -> None: ...
+    def update_refs(self, transaction: str) -> None: ...
+
+
+class ConstraintsBranch(Protocol):
+    def tip(self) -> str | None:
+        """Fetch the branch; its commit, or None when the remote has no such branch."""
+        ...
+
+    def files(self, commit: str) -> dict[str, tuple[str, str]]:
+        """Top-level files of `commit`: name -> (mode, blob)."""
+        ...
+
+    def read(self, blob: str) -> str: ...
+
+    def commit(self, *, parent: str | None, files: Mapping[str, str], message: str) -> str:
+        """A commit of `parent`'s tree with `files` (name -> text) added or replaced."""
+        ...
+
+    def push(self, commit: str) -> None: ...
+
+
+# -- Python packages ----------------------------------------------------------------------------
+
+class Resolver(Protocol):
+    def resolve(self, request: ResolveRequest) -> tuple[Pin, ...]:
+        """Every distribution installed by the request, pinned. Raises ResolutionConflict
+        naming the conflicting requirements when there is no solution."""
+        ...
+
+    def check(self, request: ResolveRequest, constraints_file: str) -> None:
+        """Raise ResolutionConflict unless the request resolves within `constraints_file`."""
+        ...
+
+    def version(self) -> str:
+        """The resolver and its version, e.g. `uv 0.9.5` (part of the output's identity)."""
+        ...
+
+
+class UploadTimes(Protocol):
+    def release_upload_time(self, project: str, version: str) -> datetime | None:
+        """When the last file of `project==version` was uploaded; None if the index does not
+        say. Raises NotFound if the index has no such release."""
+        ...
+
+
+class ConstraintsSource(Protocol):
+    def provide(
+        self, *, airflow_version: str, python: str, extras: tuple[str, ...], mode: str, target: Path
+    ) -> str:
+        """Put the constraints file at `target`; return a short note of what was done."""
+        ...
+
