@@ -25,7 +25,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from hangar.infra.build_inputs import copy_build_context
+from hangar.infra.files import copy_build_context
 
 REPO = Path(__file__).resolve().parent.parent
 REGISTRY = "127.0.0.1:5000"

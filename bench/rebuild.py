@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from hangar.infra.build_inputs import copy_build_context
+from hangar.infra.files import copy_build_context
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -16,8 +16,8 @@ import pytest
 from hangar.constraints.cache import ensure_constraints
 from hangar.constraints.resolve import Mode
 from hangar.image.buildx import BuildParams, Secret, buildx_command
-from hangar.infra.build_inputs import copy_build_context
 from hangar.infra.docker import DockerEngine
+from hangar.infra.files import copy_build_context
 from hangar.infra.index import SimpleIndex
 from hangar.infra.process import SubprocessRunner
 from hangar.infra.uv import UvResolver

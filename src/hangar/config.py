@@ -1,24 +1,21 @@
-"""hangar's settings: built-in defaults, then the project's config file (`hangar.toml`, or
-`[tool.hangar]` in pyproject.toml), then `HANGAR_*` environment variables, then command-line
-options. Each value remembers where it came from, for `hangar config show`.
-
-Pure: the caller reads the file and the environment and passes them in.
+"""hangar's settings: built-in defaults, then the machine's environment overlay (written by
+scripts/setup-env.sh where there is no Docker Hub), then the project's config file
+(`hangar.toml`, or `[tool.hangar]` in pyproject.toml), then `HANGAR_*` environment variables,
+then command-line options. Each value remembers where it came from, for `hangar config show`.
+`load_config` reads the files; everything else here is pure.
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from hangar.errors import BadInput
-
-SUPPORTED_PYTHONS = ("3.10", "3.11", "3.12", "3.13")
-DEFAULT_PYTHON = "3.13"
-DEFAULT_AIRFLOW_VERSION = "3.3.2"
+from hangar.values import DEFAULT_AIRFLOW_VERSION, DEFAULT_PYTHON, SUPPORTED_PYTHONS
 
 # name -> (default, help). Values are strings; lists are comma-separated.
 SETTINGS: dict[str, tuple[str, str]] = {
@@ -40,6 +37,10 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "extra_index_urls": ("", "more Python package indexes, comma-separated"),
     "network": ("host", "network mode of build steps (host, default or none)"),
     "platform": ("", "target platform(s); empty means the engine's own"),
+    "quickstart_network": (
+        "",
+        "network of the quick start: empty for compose's own, `host` for host networking",
+    ),
     "log_dir": (".hangar/logs", "folder for the per-job build logs"),
     "cache_dir": (".hangar/cache", "folder for cached constraints and build metadata"),
 }
@@ -111,19 +112,23 @@ def file_settings(path: Path, text: str) -> dict[str, str]:
 
 def resolve(
     *,
-    file: tuple[Path, str] | None,
+    files: Sequence[tuple[Path, str]] = (),
     environ: Mapping[str, str],
     options: Mapping[str, str | None],
+    shown_as: Mapping[Path, str] | None = None,
 ) -> Config:
-    """Merge defaults < config file < HANGAR_* environment < options (None = not given)."""
-    from_file = file_settings(*file) if file else {}
+    """Merge defaults < each file in turn < HANGAR_* environment < options (None = not
+    given). `shown_as` names a file's source for `config show` (default: its file name)."""
+    layers = [
+        (shown_as.get(path, path.name) if shown_as else path.name, file_settings(path, text))
+        for path, text in files
+    ]
     settings: dict[str, Setting] = {}
     for name, (default, _help) in SETTINGS.items():
         setting = Setting(name=name, value=default, source="default")
-        if name in from_file:
-            setting = Setting(
-                name=name, value=from_file[name], source=str(file[0].name if file else "")
-            )
+        for source, values in layers:
+            if name in values:
+                setting = Setting(name=name, value=values[name], source=source)
         env_name = f"HANGAR_{name.upper()}"
         if env_name in environ:
             setting = Setting(name=name, value=environ[env_name], source=f"env {env_name}")
@@ -134,12 +139,23 @@ def resolve(
     return Config(settings=settings)
 
 
-def load(start: Path, environ: Mapping[str, str], options: Mapping[str, str | None]) -> Config:
-    """Read the config file near `start` (the one I/O here) and resolve."""
-    path = find_config_file(start)
-    return resolve(
-        file=(path, path.read_text()) if path else None, environ=environ, options=options
-    )
+def load_config(
+    *,
+    start: Path,
+    overlay: Path | None,
+    environ: Mapping[str, str],
+    options: Mapping[str, str | None],
+) -> Config:
+    """Read the environment overlay (machine-wide settings) and the project's config file
+    near `start`, then resolve. The only file reading of the settings."""
+    files: list[tuple[Path, str]] = []
+    if overlay is not None and overlay.is_file():
+        files.append((overlay, overlay.read_text(encoding="utf-8")))
+    project = find_config_file(start)
+    if project is not None:
+        files.append((project, project.read_text(encoding="utf-8")))
+    shown = {overlay: str(overlay)} if overlay is not None else {}
+    return resolve(files=files, environ=environ, options=options, shown_as=shown)
 
 
 _USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:/@\s]+):[^@/\s]+@", re.I)

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 # -- processes ---------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True, kw_only=True)
 class ProcessResult:
     args: tuple[str, ...]
@@ -87,13 +88,20 @@ def last_line(text: str) -> str:
 
 # -- the Docker engine and registries -----------------------------------------------------
 
+
 class Engine(Protocol):
     def ensure_available(self) -> None: ...
+    def versions(self) -> tuple[str, str]:
+        """The engine's server version and buildx's version line."""
+        ...
+
     def inspect_image(self, ref: str) -> dict[str, Any]: ...
     def run_container(
         self, ref: str, command: Sequence[str], *, docker_args: Sequence[str] = ()
     ) -> ProcessResult: ...
     def build(self, args: Sequence[str], *, log: IO[str] | None = None) -> ProcessResult: ...
+    def push(self, ref: str) -> None: ...
+    def pull(self, ref: str) -> None: ...
 
 
 class ImageProbe(Protocol):
@@ -104,7 +112,6 @@ class ImageProbe(Protocol):
     def registry_reachable(self, registry: str) -> bool: ...
 
     def builder_platforms(self) -> tuple[str, ...]: ...
-
 
 
 class Registry(Protocol):
@@ -129,6 +136,18 @@ class Registry(Protocol):
 
 # -- git --------------------------------------------------------------------------------------
 
+
+@dataclass(frozen=True, kw_only=True)
+class TreeEntry:
+    mode: str
+    kind: str
+    oid: str
+    path: str
+
+    def line(self) -> str:
+        return f"{self.mode} {self.kind} {self.oid}\t{self.path}"
+
+
 class Git(Protocol):
     """The git operations `constraints update` needs, on one repository."""
 
@@ -138,7 +157,9 @@ class Git(Protocol):
     def remote_url(self, remote: str) -> str: ...
     def remote_refs(self, remote: str) -> Mapping[str, str]: ...
     def resolve(self, ref: str) -> str | None: ...
-    def ls_tree(self, treeish: str) -> str: ...
+    def ls_tree(self, treeish: str) -> tuple[TreeEntry, ...]: ...
+    def head_commit(self) -> str: ...
+    def diff_names(self, base: str, head: str) -> tuple[str, ...] | None: ...
     def show(self, treeish: str, path: str) -> str: ...
     def ident(self) -> str: ...
     def write_blob(self, content: str, *, label: str) -> str: ...
@@ -171,6 +192,7 @@ class ConstraintsBranch(Protocol):
 
 # -- Python packages ----------------------------------------------------------------------------
 
+
 class Resolver(Protocol):
     def resolve(self, request: ResolveRequest) -> tuple[Pin, ...]:
         """Every distribution installed by the request, pinned. Raises ResolutionConflict
@@ -199,4 +221,3 @@ class ConstraintsSource(Protocol):
     ) -> str:
         """Put the constraints file at `target`; return a short note of what was done."""
         ...
-

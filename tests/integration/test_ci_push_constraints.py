@@ -11,8 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 from hangar.cli.main import cli
-from hangar.constraints.publish import GitConstraintsBranch, push_if_changed
+from hangar.constraints.publish import push_if_changed
 from hangar.errors import GitError
+from hangar.infra.git import GitConstraintsBranch
 from hangar.infra.process import SubprocessRunner
 
 pytestmark = pytest.mark.integration

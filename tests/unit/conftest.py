@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.test_cli_build_helpers import SMALL_CONFIG, World, make_project
+from tests.fakes.world import SMALL_CONFIG, World, make_project
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from hangar.errors import (
     RegistryUnavailable,
     StepFailed,
 )
-from tests.unit.test_cli_build_helpers import (
+from tests.fakes.world import (
     NOW,
     SHA,
     SMALL_CONFIG,

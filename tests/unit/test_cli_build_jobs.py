@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hangar.image.jobs import failing_step, meaningful_line
 from hangar.image.plan import cache_ref, dockerfile_args, platform_slug
-from tests.unit.test_cli_build_helpers import BUILD_FAILED, REPO
+from tests.fakes.world import BUILD_FAILED, REPO
 
 
 def test_live_line_shows_steps_and_skips_noise() -> None:

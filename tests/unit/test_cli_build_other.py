@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from hangar.errors import BadInput, EngineUnavailable, NotFound, RegistryUnavailable
-from tests.unit.test_cli_build_helpers import (
+from tests.fakes.world import (
     World,
     build_args,
     value_of,

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from hangar.config import mask_credentials, resolve
-from tests.unit.test_cli_build_helpers import World, make_project
+from tests.fakes.world import World, make_project
 
 
 def test_show_names_the_source_of_every_value(tmp_path: Path) -> None:
@@ -35,7 +35,7 @@ def test_secrets_are_masked_in_the_table_and_in_json(tmp_path: Path) -> None:
     world = World(root=make_project(tmp_path / "p"))
     world.environ["HANGAR_INDEX_URL"] = "https://user:hunter2@idx.example/simple"
     world.environ["HANGAR_BASE_IMAGE"] = "https://bob:pw9@x.example/python:{python}"
-    for output in ("table", "json"):
+    for output in ("text", "json"):
         result = world.invoke("config", "show", "--output", output)
         assert result.exit_code == 0, result.output
         assert "hunter2" not in result.output
@@ -47,13 +47,13 @@ def test_secrets_are_masked_in_the_table_and_in_json(tmp_path: Path) -> None:
 
 def test_options_beat_environment_beat_file() -> None:
     config = resolve(
-        file=(Path("hangar.toml"), 'registry = "file"\n'),
+        files=[(Path("hangar.toml"), 'registry = "file"\n')],
         environ={"HANGAR_REGISTRY": "env"},
         options={"registry": "option"},
     )
     assert config.settings["registry"].value == "option"
     assert config.settings["registry"].source == "option --registry"
-    config = resolve(file=(Path("hangar.toml"), 'registry = "file"\n'), environ={}, options={})
+    config = resolve(files=[(Path("hangar.toml"), 'registry = "file"\n')], environ={}, options={})
     assert config.settings["registry"].source == "hangar.toml"
 
 

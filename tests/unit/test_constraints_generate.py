@@ -22,7 +22,7 @@ from hangar.errors import NotFound, ResolutionConflict
 from hangar.infra.index import files_of_release, parse_simple_page
 from hangar.infra.uv import UvResolver
 from hangar.ports import ProcessResult
-from tests.fakes_constraints import FakeIndex, FakeResolver
+from tests.fakes.constraints import FakeIndex, FakeResolver
 
 CUTOFF = datetime(2025, 4, 22, 10, 0, tzinfo=UTC)
 PINS = (Pin.of("requests", "2.32.3"), Pin.of("alembic", "1.15.2"))

@@ -9,10 +9,10 @@ from hangar.constraints.edit import (
     edit_text,
     is_constraints_file,
     mktree_input,
-    parse_ls_tree,
     unified_diff,
 )
 from hangar.constraints.files import parse_pin
+from hangar.infra.git import parse_ls_tree
 
 FILE = "#\n# header\n#\nCython==3.0.0\npymssql==2.2.7\nrequests==2.31.0\n"
 

@@ -9,7 +9,8 @@ import pytest
 
 from hangar.constraints.publish import push_if_changed
 from hangar.errors import BadInput, GitError, NotFound
-from hangar.image.wait import ImageRef, parse_ref, wait_for_image
+from hangar.image.wait import wait_for_image
+from hangar.values import ImageRef, parse_pushed_ref
 
 HEADER = "#\n# Constraints for Apache Airflow 3.3.2 on Python 3.11, cut-off {when}\n#\n"
 
@@ -42,7 +43,7 @@ class Clock:
 def test_waits_until_the_image_is_pushed() -> None:
     clock = Clock()
     registry = SlowRegistry(after=3)
-    ref = parse_ref("127.0.0.1:5000/t/airflow/ci:abc-python3.11")
+    ref = parse_pushed_ref("127.0.0.1:5000/t/airflow/ci:abc-python3.11")
     waited = wait_for_image(registry, ref, timeout=60, interval=5, clock=clock, sleep=clock.sleep)
     assert waited.polls == 4
     assert waited.seconds == 15
@@ -66,11 +67,11 @@ def test_gives_up_after_the_timeout_with_one_clear_line() -> None:
 @pytest.mark.parametrize("ref", ["airflow:tag", "127.0.0.1:5000/airflow", "ghcr.io/a/b:"])
 def test_an_image_reference_needs_a_registry_and_a_tag(ref: str) -> None:
     with pytest.raises(BadInput):
-        parse_ref(ref)
+        parse_pushed_ref(ref)
 
 
 def test_parse_ref_keeps_nested_repositories() -> None:
-    ref = parse_ref("127.0.0.1:5000/hangar-ci-x/airflow/ci:latest-python3.11")
+    ref = parse_pushed_ref("127.0.0.1:5000/hangar-ci-x/airflow/ci:latest-python3.11")
     assert (ref.registry, ref.repository, ref.tag) == (
         "127.0.0.1:5000",
         "hangar-ci-x/airflow/ci",

@@ -24,7 +24,7 @@ from hangar.image.release import (
 )
 from hangar.image.verify import VerifyReport, verify_image
 from hangar.ports import ProcessResult
-from tests.fakes_registry import FakeRegistry
+from tests.fakes.registry import FakeRegistry
 
 REPO = "fake:5000/airflow"
 D11, D13, OLD = "sha256:" + "1" * 64, "sha256:" + "3" * 64, "sha256:" + "0" * 64

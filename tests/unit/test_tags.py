@@ -5,14 +5,8 @@ from __future__ import annotations
 import pytest
 
 from hangar.errors import BadInput
-from hangar.image.tags import (
-    ImageRef,
-    is_prerelease,
-    latest_decision,
-    parse_ref,
-    release_tags,
-    released_versions,
-)
+from hangar.image.tags import is_prerelease, latest_decision, release_tags, released_versions
+from hangar.values import ImageRef, parse_ref
 
 
 def tags_of(**kwargs: object) -> list[str]:
@@ -97,7 +91,7 @@ def test_released_versions_reads_every_naming_and_ignores_others() -> None:
 
 @pytest.mark.parametrize("version", ["3.3", "three", "3.3.2.1"])
 def test_bad_version_is_a_clear_error(version: str) -> None:
-    with pytest.raises(BadInput, match="not an Airflow version"):
+    with pytest.raises(BadInput, match="not a valid Airflow version"):
         release_tags(version=version, pythons=("3.11",), default_python="3.11")
 
 

@@ -3,17 +3,15 @@ by running scripts/build-base-image.sh for each Python version."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import rich_click as click
-from rich.table import Table
 
-from hangar.cli import render as common
-from hangar.cli.options import deps
+from hangar.cli import render
+from hangar.cli.options import current_app, dry_run_option, log_dir, python_option
 from hangar.errors import NotFound, StepFailed
 from hangar.image.plan import resolve_pythons
-from hangar.infra.build_inputs import open_log
+from hangar.infra.files import open_log
 from hangar.ports import cmd, last_line
 
 SCRIPT = Path("scripts/build-base-image.sh")
@@ -25,30 +23,26 @@ def group() -> None:
 
 
 @group.command(name="build")
-@click.option(
-    "--python",
-    "pythons",
-    multiple=True,
-    metavar="X.Y|all",
-    help="Python version (repeatable); default: every configured one.",
-)
+@python_option("Python version (repeatable); default: every configured one.")
 @click.option("--push", is_flag=True, help="Push each image to the registry.")
 @click.option("--mirror", help="Debian mirror (default: the script's, deb.debian.org).")
-@click.option("--dry-run", is_flag=True, help="Print the commands; run nothing.")
-def build(pythons: tuple[str, ...], push: bool, mirror: str | None, dry_run: bool) -> None:
+@dry_run_option
+def build(*, pythons: tuple[str, ...], push: bool, mirror: str | None, dry_run: bool) -> None:
     """Build `python:X.Y-slim-<debian>` look-alikes with debootstrap and Debian's python3,
     tagged as the config's base_image pattern (e.g. 127.0.0.1:5000/python:3.11-slim-bookworm).
     Debian ships one Python per release: 3.11 in bookworm, 3.13 in trixie."""
-    d = deps()
-    config = d.config()
-    script = d.cwd / SCRIPT
+    app = current_app().dry(dry_run)
+    config = app.config()
+    script = app.cwd / SCRIPT
     if not script.is_file():
-        raise NotFound(f"{SCRIPT} not found in {d.cwd}", hint="run hangar from the repository root")
+        raise NotFound(
+            f"{SCRIPT} not found in {app.cwd}", hint="run hangar from the repository root"
+        )
     versions = resolve_pythons(pythons or ("all",), config)
-    runner = d.effective_runner(dry_run)
+    runner = app.runner
     if not dry_run:
-        d.engine(runner).ensure_available()
-    console = common.err_console()
+        app.engine().ensure_available()
+    console = render.err_console()
     rows = []
     for python in versions:
         ref = config.base_image_for(python)
@@ -65,7 +59,7 @@ def build(pythons: tuple[str, ...], push: bool, mirror: str | None, dry_run: boo
             args += ["--mirror", mirror]
         if push:
             args.append("--push")
-        log_path = d.cwd / config["log_dir"] / f"base-{python}.log"
+        log_path = log_dir(app, config) / f"base-{python}.log"
         if dry_run:
             runner.run(cmd(*args))
             continue
@@ -79,10 +73,4 @@ def build(pythons: tuple[str, ...], push: bool, mirror: str | None, dry_run: boo
             )
         rows.append((python, ref, "pushed" if push else "built", str(log_path)))
     if rows:
-        table = Table(title="hangar base build")
-        for column in ("python", "image", "result", "log"):
-            table.add_column(column)
-        for row in rows:
-            table.add_row(*row)
-        common.out_console().print(table)
-    sys.stdout.flush()
+        render.table("hangar base build", ("python", "image", "result", "log"), rows)

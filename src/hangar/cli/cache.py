@@ -3,15 +3,12 @@ every configured Python version and each platform, in parallel."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import Any
-
 import rich_click as click
 
-from hangar.cli.image.build import plan_and_run
-from hangar.cli.options import build_options, deps, read_dockerfile_args, request_from
+from hangar.cli.builds import prepare, run_and_show
+from hangar.cli.options import BuildOptions, build_options, current_app, output_option
 from hangar.errors import BadInput
-from hangar.image.plan import cache_jobs, platforms_of
+from hangar.image.plan import cache_jobs
 
 
 @click.group(name="cache")
@@ -26,34 +23,36 @@ def group() -> None:
     metavar="REPO",
     help="Repository of the cache tags (default: the image repository).",
 )
-@click.option("--output", type=click.Choice(["table", "json"]), default="table", show_default=True)
-def refresh(**options: Any) -> None:
+@output_option
+def refresh(*, build: BuildOptions, cache_repo: str | None, output: str) -> None:
     """Build every Python version (default: all configured) and push its registry cache,
     `<repo>:cache-python<py>-<platform>`, with mode=max; no image is pushed.
 
     Platforms other than the engine's own need emulation (qemu binfmt) set up; asking for one
     that the builder cannot run is an error.
     """
-    d = deps()
-    config = d.config()
-    context = (options["context"] or d.cwd).resolve()
-    if not options["pythons"]:
-        options = {**options, "pythons": ("all",)}
-    request = request_from(options, context=context, known_args=read_dockerfile_args(context))
-    if options["cache_repo"]:
-        request = replace(request, cache_to=options["cache_repo"])
-    platforms = platforms_of(request, config, d.host_platform)
-    if not options["dry_run"] and platforms != (d.host_platform,):
-        d.engine(d.runner).ensure_available()
-        runnable = d.probe(d.runner).builder_platforms()
-        missing = [p for p in platforms if p not in runnable]
+    app = current_app()
+    config = app.config()
+    request = build.request(app, cache_to=cache_repo, all_pythons=True)
+    resolved, jobs = prepare(app, config, request, build_id=build.build_id, planner=cache_jobs)
+    if not build.dry_run and resolved.platforms != (app.host_platform,):
+        app.engine().ensure_available()
+        runnable = app.probe().builder_platforms()
+        missing = [p for p in resolved.platforms if p not in runnable]
         if missing:
             raise BadInput(
                 f"the builder cannot run {', '.join(missing)}"
                 f" (it runs {', '.join(runnable) or 'nothing'})",
-                hint="set up emulation (qemu-user-static, binfmt-support; see ENGINE.md) "
+                hint="set up emulation (qemu-user-static, binfmt-support) "
                 "or leave those platforms out",
             )
-    plan_and_run(
-        cache_jobs, request, config=config, d=d, options=options, title="hangar cache refresh"
+    run_and_show(
+        app,
+        jobs,
+        build=resolved,
+        config=config,
+        parallelism=build.parallelism,
+        dry_run=build.dry_run,
+        output=output,
+        title="hangar cache refresh",
     )

@@ -3,35 +3,34 @@
 from __future__ import annotations
 
 import rich_click as click
-from rich.table import Table
 
-from hangar.cli import render as common
-from hangar.cli.options import deps
+from hangar.cli import render
+from hangar.cli.options import current_app, output_option
 from hangar.config import find_config_file, shown_settings
 
 
 @click.group(name="config")
 def group() -> None:
-    """hangar's settings (defaults < hangar.toml / [tool.hangar] < HANGAR_* env < options)."""
+    """hangar's settings (defaults < environment overlay < hangar.toml / [tool.hangar] <
+    HANGAR_* env < options)."""
 
 
 @group.command(name="show")
-@click.option("--output", type=click.Choice(["table", "json"]), default="table", show_default=True)
-def show(output: str) -> None:
+@output_option
+def show(*, output: str) -> None:
     """Print every setting's effective value and its source; secrets are masked."""
-    d = deps()
-    rows = shown_settings(d.config())
+    app = current_app()
+    rows = shown_settings(app.config())
     if output == "json":
-        common.print_json(
+        render.print_json(
             {name: {"value": value, "source": source} for name, value, source, _ in rows}
         )
         return
-    path = find_config_file(d.cwd)
-    table = Table(title=f"hangar config ({path if path else 'no config file'})")
-    table.add_column("setting", no_wrap=True)
-    table.add_column("value", overflow="fold")
-    table.add_column("source", no_wrap=True)
-    table.add_column("meaning", ratio=1)
-    for name, value, source, help_ in rows:
-        table.add_row(name, value, source, help_)
-    common.out_console().print(table)
+    path = find_config_file(app.cwd)
+    overlay = app.environment_file()
+    files = [str(p) for p in (overlay, path) if p is not None and p.is_file()]
+    render.table(
+        f"hangar config ({', '.join(files) if files else 'no config file'})",
+        ("setting", "value", "source", "meaning"),
+        rows,
+    )

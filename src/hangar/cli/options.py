@@ -1,101 +1,199 @@
-"""Options shared by `hangar image build` and `hangar cache refresh`, the BuildRequest they
-turn into, and the dependencies (runner, engine, probes, clock) a build command uses, which
-tests replace through click's `obj`."""
+"""What the commands share at the CLI edge: the application context, the common options
+(`--output`, `--python`, `--dry-run`) and the build options of `image build`, `cache refresh`
+and `ci build-image`, which become one typed BuildRequest here and nowhere else."""
 
 from __future__ import annotations
 
-import datetime as dt
-import os
-import platform as platform_mod
-import sys
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, TypeVar
 
+import click as plain_click
 import rich_click as click
 
-from hangar import config as config_mod
+from hangar.app import App, real_app
 from hangar.config import Config
 from hangar.errors import NotFound
-from hangar.image.plan import CONSTRAINTS_MODES, BuildRequest, Stamp, parse_build_arg
-from hangar.infra.build_inputs import DockerImageProbe, GeneratedConstraints, git_head
-from hangar.infra.docker import DockerEngine
-from hangar.infra.process import DryRunRunner, SubprocessRunner
-from hangar.ports import ConstraintsSource, ImageProbe, Runner
+from hangar.image.plan import CONSTRAINTS_MODES, BuildRequest, Stamp, dockerfile_args
+from hangar.values import split_list, split_words
 
 F = TypeVar("F", bound=Callable[..., Any])
-_MACHINES = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
+OUTPUTS = ("text", "json")
+
+
+def current_app() -> App:
+    """The application context of this run: the one tests pass as click's `obj`, else the
+    real one (made once per run)."""
+    root = plain_click.get_current_context().find_root()
+    if not isinstance(root.obj, App):
+        root.obj = real_app()
+    return root.obj
+
+
+def output_option(func: F) -> F:
+    """`--output text|json`: text for people (default), JSON on stdout for scripts."""
+    return click.option(
+        "--output",
+        type=click.Choice(OUTPUTS),
+        default="text",
+        show_default=True,
+        help="text for people, json for scripts (on stdout).",
+    )(func)
+
+
+def dry_run_option(func: F) -> F:
+    return click.option(
+        "--dry-run", is_flag=True, help="Print the exact commands that change state; run none."
+    )(func)
+
+
+def python_option(help_text: str) -> Callable[[F], F]:
+    return click.option("--python", "pythons", multiple=True, metavar="X.Y|all", help=help_text)
+
+
+def stamp(app: App, build_id: str | None) -> Stamp:
+    """Facts of this run for the image labels: commit, time, build id."""
+    now = app.utc_now()
+    return Stamp(
+        commit_sha=app.git(app.cwd).head_commit(),
+        date_created=now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        build_id=build_id or now.strftime("%Y%m%d%H%M%S"),
+    )
+
+
+def log_dir(app: App, config: Config) -> Path:
+    return app.cwd / config["log_dir"]
+
+
+# -- the build options ---------------------------------------------------------------------
 
 
 @dataclass(frozen=True, kw_only=True)
-class Deps:
-    """The outside world of a build command. The default is the real one; tests pass their own
-    as `obj` to click's CliRunner."""
+class BuildOptions:
+    """The build options as click parsed them (one field per option below)."""
 
-    runner: Runner = field(default_factory=SubprocessRunner)
-    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
-    cwd: Path = field(default_factory=Path.cwd)
-    now: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))
-    probe: Callable[[Runner], ImageProbe] = field(default=lambda r: DockerImageProbe(runner=r))
-    constraints: Callable[[Runner, Path, str | None], ConstraintsSource] = field(
-        default=lambda r, cache, index: GeneratedConstraints(
-            runner=r, cache_dir=cache, index_url=index
+    pythons: tuple[str, ...]
+    airflow_version: str | None
+    extras: tuple[str, ...]
+    additional_extras: tuple[str, ...]
+    additional_python_deps: tuple[str, ...]
+    dev_apt_deps: tuple[str, ...]
+    additional_dev_apt_deps: tuple[str, ...]
+    runtime_apt_deps: tuple[str, ...]
+    additional_runtime_apt_deps: tuple[str, ...]
+    installation_method: str | None
+    constraints_location: str | None
+    constraints_mode: str
+    constraints_reference: str | None
+    uid: int | None
+    home: str | None
+    installer: str | None
+    embedded_dags: str | None
+    build_args: tuple[str, ...]
+    ca_bundle: Path | None
+    index_url: str | None
+    extra_index_urls: tuple[str, ...]
+    base_image: str | None
+    platform: str | None
+    context: Path | None
+    parallelism: int
+    build_id: str | None
+    dry_run: bool
+
+    def context_folder(self, app: App) -> Path:
+        return (self.context or app.cwd).resolve()
+
+    def request(
+        self,
+        app: App,
+        *,
+        tags: tuple[str, ...] = (),
+        push: bool = False,
+        cache_from: str | None = None,
+        cache_to: str | None = None,
+        no_cache: bool = False,
+        pull: bool = False,
+        compression: str = "auto",
+        target: str = "main",
+        all_pythons: bool = False,
+    ) -> BuildRequest:
+        """The one BuildRequest of this command (paths checked against the context)."""
+        context = self.context_folder(app)
+        if self.ca_bundle is not None and not self.ca_bundle.is_file():
+            raise NotFound(
+                f"CA bundle {self.ca_bundle} not found", hint="give the path of a PEM file"
+            )
+        return BuildRequest(
+            pythons=self.pythons or (("all",) if all_pythons else ()),
+            extras=split_list(self.extras) if self.extras else None,
+            additional_extras=split_list(self.additional_extras),
+            additional_python_deps=split_words(self.additional_python_deps),
+            dev_apt_deps=split_words(self.dev_apt_deps) if self.dev_apt_deps else None,
+            additional_dev_apt_deps=split_words(self.additional_dev_apt_deps),
+            runtime_apt_deps=split_words(self.runtime_apt_deps) if self.runtime_apt_deps else None,
+            additional_runtime_apt_deps=split_words(self.additional_runtime_apt_deps),
+            airflow_version=self.airflow_version,
+            installation_method=_in_context(
+                context, "docker-context-files", self.installation_method, "--installation-method"
+            ),
+            constraints_location=self.constraints_location,
+            constraints_mode=self.constraints_mode,
+            constraints_reference=self.constraints_reference,
+            uid=self.uid,
+            home=self.home,
+            installer=self.installer,
+            embedded_dags=_in_context(context, "", self.embedded_dags, "--embedded-dags"),
+            build_args=self.build_args,
+            ca_bundle=self.ca_bundle,
+            index_url=self.index_url,
+            extra_index_urls=self.extra_index_urls,
+            base_image=self.base_image,
+            platform=self.platform,
+            tags=tags,
+            push=push,
+            cache_from=cache_from,
+            cache_to=cache_to,
+            context=context,
+            no_cache=no_cache,
+            pull=pull,
+            compression=compression,
+            target=target,
         )
-    )
-    host_platform: str = field(
-        default_factory=lambda: (
-            f"linux/{_MACHINES.get(platform_mod.machine(), platform_mod.machine())}"
+
+
+def read_dockerfile_defaults(context: Path, dockerfile: Path | None = None) -> dict[str, str]:
+    """The build args the Dockerfile declares, with their defaults (read once per command)."""
+    path = dockerfile or context / "Dockerfile"
+    if not path.is_file():
+        raise NotFound(
+            f"no Dockerfile at {path}", hint="run hangar from the repository, or pass --context"
         )
-    )
-
-    def config(self, options: Mapping[str, str | None] | None = None) -> Config:
-        return config_mod.load(self.cwd, self.environ, options or {})
-
-    def effective_runner(self, dry_run: bool) -> Runner:
-        """Dry run: the same runner for read-only queries, printing everything else."""
-        return DryRunRunner(out=sys.stdout, reader=self.runner) if dry_run else self.runner
-
-    def engine(self, runner: Runner, secret_env: Mapping[str, str] | None = None) -> DockerEngine:
-        return DockerEngine(runner=runner, secret_env=dict(secret_env or {}))
-
-    def stamp(self, build_id: str | None) -> Stamp:
-        now = self.now().astimezone(dt.UTC)
-        return Stamp(
-            commit_sha=git_head(self.runner, self.cwd),
-            date_created=now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            build_id=build_id or now.strftime("%Y%m%d%H%M%S"),
-        )
+    return dockerfile_args(path.read_text(encoding="utf-8"))
 
 
-def deps() -> Deps:
-    ctx = click.get_current_context(silent=True)
-    found = ctx.find_object(Deps) if ctx is not None else None  # tests pass theirs as `obj`
-    return found if found is not None else Deps()
+def _in_context(context: Path, sub: str, value: str | None, what: str) -> str | None:
+    """A path given relative to the context's `sub` folder (or inside it), as the Dockerfile
+    reads it; NotFound if it is not there."""
+    if value is None or value == "apache-airflow":
+        return value
+    base = context / sub if sub else context
+    candidate = Path(value)
+    if candidate.is_absolute() or candidate.exists():
+        try:
+            candidate = candidate.resolve().relative_to(base.resolve())
+        except ValueError as exc:
+            raise NotFound(
+                f"{what} {value} is not inside {base}", hint=f"put it in {base}"
+            ) from exc
+    if not (base / candidate).exists():
+        raise NotFound(f"{what} {value} not found in {base}", hint=f"put it in {base}")
+    return candidate.as_posix()
 
 
-def split(values: tuple[str, ...]) -> tuple[str, ...]:
-    """Repeatable options that also take comma-separated values."""
-    return tuple(w.strip() for v in values for w in v.split(",") if w.strip())
-
-
-def words(values: tuple[str, ...]) -> tuple[str, ...]:
-    """Repeatable options whose values are space-separated words (packages, requirements)."""
-    return tuple(w for v in values for w in v.split())
-
-
-def _list(values: tuple[str, ...]) -> tuple[str, ...] | None:
-    return words(values) if values else None
-
-
-_COMMON: list[Callable[[F], F]] = [
-    click.option(
-        "--python",
-        "pythons",
-        multiple=True,
-        metavar="X.Y|all",
-        help="Python version (repeatable or comma-separated); `all` for the configured set.",
-    ),
+_BUILD_OPTIONS: list[Callable[[F], F]] = [
+    python_option("Python version (repeatable or comma-separated); `all` for the configured set."),
     click.option("--airflow-version", help="Airflow version to install (default: config)."),
     click.option(
         "--extras",
@@ -158,7 +256,10 @@ _COMMON: list[Callable[[F], F]] = [
         type=click.Path(dir_okay=False, path_type=Path),
         help="CA bundle for a TLS-intercepting proxy (BuildKit secret `ca-bundle`).",
     ),
-    click.option("--index-url", help="Python package index (BuildKit secret; never in a log)."),
+    click.option(
+        "--index-url",
+        help="Python package index (BuildKit secret; never in a log); '' for the default index.",
+    ),
     click.option(
         "--extra-index-url", "extra_index_urls", multiple=True, help="More indexes (repeatable)."
     ),
@@ -180,82 +281,20 @@ _COMMON: list[Callable[[F], F]] = [
         help="Builds run at once.",
     ),
     click.option("--build-id", help="BUILD_ID label (default: the UTC time)."),
-    click.option("--dry-run", is_flag=True, help="Print the exact commands; run nothing."),
+    dry_run_option,
 ]
+_BUILD_FIELDS = tuple(f.name for f in fields(BuildOptions))
 
 
-def build_options(func: F) -> F:
-    for option in reversed(_COMMON):
-        func = option(func)
-    return func
+def build_options(func: Callable[..., None]) -> Callable[..., None]:
+    """Add the build options to a command, which receives them as one `build: BuildOptions`
+    (its other options come as its own keyword-only parameters)."""
 
+    @functools.wraps(func)
+    def command(**parsed: Any) -> None:
+        values = {name: parsed.pop(name) for name in _BUILD_FIELDS}
+        func(build=BuildOptions(**values), **parsed)
 
-def resolve_in_context(context: Path, sub: str, value: str | None, what: str) -> str | None:
-    """A path given relative to the context's `sub` folder (or inside it), as the Dockerfile
-    reads it; fail with NotFound if it is not there."""
-    if value is None or value == "apache-airflow":
-        return value
-    base = context / sub if sub else context
-    candidate = Path(value)
-    if candidate.is_absolute() or candidate.exists():
-        try:
-            candidate = candidate.resolve().relative_to(base.resolve())
-        except ValueError as exc:
-            raise NotFound(
-                f"{what} {value} is not inside {base}", hint=f"put it in {base}"
-            ) from exc
-    if not (base / candidate).exists():
-        raise NotFound(f"{what} {value} not found in {base}", hint=f"put it in {base}")
-    return candidate.as_posix()
-
-
-def request_from(
-    options: Mapping[str, Any], *, context: Path, known_args: Mapping[str, str]
-) -> BuildRequest:
-    ca_bundle: Path | None = options.get("ca_bundle")
-    if ca_bundle is not None and not ca_bundle.is_file():
-        raise NotFound(f"CA bundle {ca_bundle} not found", hint="give the path of a PEM file")
-    return BuildRequest(
-        pythons=tuple(options.get("pythons") or ()),
-        extras=split(options["extras"]) if options.get("extras") else None,
-        additional_extras=split(options.get("additional_extras") or ()),
-        additional_python_deps=words(options.get("additional_python_deps") or ()),
-        dev_apt_deps=_list(options.get("dev_apt_deps") or ()),
-        additional_dev_apt_deps=words(options.get("additional_dev_apt_deps") or ()),
-        runtime_apt_deps=_list(options.get("runtime_apt_deps") or ()),
-        additional_runtime_apt_deps=words(options.get("additional_runtime_apt_deps") or ()),
-        airflow_version=options.get("airflow_version"),
-        installation_method=resolve_in_context(
-            context,
-            "docker-context-files",
-            options.get("installation_method"),
-            "--installation-method",
-        ),
-        constraints_location=options.get("constraints_location"),
-        constraints_mode=options.get("constraints_mode") or "constraints",
-        constraints_reference=options.get("constraints_reference"),
-        uid=options.get("uid"),
-        home=options.get("home"),
-        installer=options.get("installer"),
-        embedded_dags=resolve_in_context(
-            context, "", options.get("embedded_dags"), "--embedded-dags"
-        ),
-        build_args=tuple(parse_build_arg(a, known_args) for a in options.get("build_args") or ()),
-        ca_bundle=ca_bundle,
-        index_url=options.get("index_url"),
-        extra_index_urls=tuple(options.get("extra_index_urls") or ()),
-        base_image=options.get("base_image"),
-        platform=options.get("platform"),
-        context=context,
-    )
-
-
-def read_dockerfile_args(context: Path, dockerfile: Path | None = None) -> dict[str, str]:
-    from hangar.image.plan import dockerfile_args
-
-    path = dockerfile or context / "Dockerfile"
-    if not path.is_file():
-        raise NotFound(
-            f"no Dockerfile at {path}", hint="run hangar from the repository, or pass --context"
-        )
-    return dockerfile_args(path.read_text(encoding="utf-8"))
+    for option in reversed(_BUILD_OPTIONS):
+        command = option(command)
+    return command

@@ -12,6 +12,7 @@ import rich_click as click
 from rich.table import Table
 
 from hangar.cli import render as common
+from hangar.cli.options import current_app
 from hangar.errors import StepFailed
 from hangar.quickstart.deployment import Deployment, Project, ServiceState, judge, project_files
 
@@ -70,7 +71,7 @@ def make_deployment(
         name=project_name,
         env={"AIRFLOW_IMAGE_NAME": image} if image else {},
     )
-    return Deployment(project=project, runner=common.runner())
+    return Deployment(project=project, runner=current_app().runner)
 
 
 def states_table(states: tuple[ServiceState, ...]) -> Table:

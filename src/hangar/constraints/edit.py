@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from packaging.utils import canonicalize_name
 
 from hangar.constraints.files import Pin
+from hangar.ports import TreeEntry
 
 # Files at the root of a constraints tag that hold constraints for one Python version.
 CONSTRAINTS_FILE = re.compile(
@@ -131,28 +132,6 @@ def unified_diff(edit: FileEdit, *, ref: str) -> str:
             tofile=f"b/{edit.path}",
         )
     )
-
-
-@dataclass(frozen=True, kw_only=True)
-class TreeEntry:
-    mode: str
-    kind: str
-    oid: str
-    path: str
-
-    def line(self) -> str:
-        return f"{self.mode} {self.kind} {self.oid}\t{self.path}"
-
-
-def parse_ls_tree(output: str) -> tuple[TreeEntry, ...]:
-    entries: list[TreeEntry] = []
-    for line in output.splitlines():
-        if not line.strip():
-            continue
-        meta, _, path = line.partition("\t")
-        mode, kind, oid = meta.split()
-        entries.append(TreeEntry(mode=mode, kind=kind, oid=oid, path=path))
-    return tuple(entries)
 
 
 def mktree_input(entries: Sequence[TreeEntry], new_blobs: Mapping[str, str]) -> str:

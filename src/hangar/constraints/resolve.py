@@ -18,13 +18,11 @@ from packaging.utils import (
     parse_sdist_filename,
     parse_wheel_filename,
 )
-from packaging.version import InvalidVersion, Version
 
 from hangar.constraints.files import Pin, keep_pin
 
 DEFAULT_INDEX_URL = "https://pypi.org/simple"
 DEFAULT_PLATFORM = "x86_64-manylinux_2_28"  # what the image's Debian base runs
-SUPPORTED_PYTHONS = ("3.10", "3.11", "3.12", "3.13", "3.14")
 # Airflow's companion distributions (core, task-sdk) are uploaded minutes after apache-airflow
 # itself; the default cut-off is the release's last upload plus this window.
 RELEASE_WINDOW = timedelta(hours=1)
@@ -108,24 +106,6 @@ class ResolveRequest:
         }
         blob = json.dumps(data, sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:24]
-
-
-def validate_airflow_version(text: str) -> str:
-    try:
-        version = Version(text)
-    except InvalidVersion:
-        raise ValueError(f"{text!r} is not a valid Airflow version (expected X.Y.Z)") from None
-    if len(version.release) != 3:
-        raise ValueError(f"{text!r} is not a full Airflow version (expected X.Y.Z)")
-    return text
-
-
-def validate_python(text: str) -> str:
-    if text not in SUPPORTED_PYTHONS:
-        raise ValueError(
-            f"Python {text} is not supported (choose from {', '.join(SUPPORTED_PYTHONS)})"
-        )
-    return text
 
 
 def validate_extras(extras: tuple[str, ...]) -> tuple[str, ...]:

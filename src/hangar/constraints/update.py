@@ -21,7 +21,6 @@ from hangar.constraints.edit import (
     is_constraints_file,
     mktag_input,
     mktree_input,
-    parse_ls_tree,
     tag_message,
     tag_name,
 )
@@ -127,7 +126,7 @@ def _plan_version(
         raise GitError(
             f"{fix_branch_name(version)} is checked out", hint="check out another branch first"
         )
-    entries = parse_ls_tree(git.ls_tree(commit))
+    entries = git.ls_tree(commit)
     paths = [e.path for e in entries if e.kind == "blob" and is_constraints_file(e.path)]
     if not paths:
         raise GitError(f"tag {tag} holds no constraints-*.txt files")
@@ -164,7 +163,7 @@ def apply_update(
             if edit.changed
         }
         tree = git.write_tree(
-            mktree_input(parse_ls_tree(git.ls_tree(plan.commit)), blobs),
+            mktree_input(git.ls_tree(plan.commit), blobs),
             label=f"tree for {plan.tag}",
         )
         commit = git.write_commit(

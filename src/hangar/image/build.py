@@ -10,8 +10,9 @@ from pathlib import Path
 
 from hangar.errors import NotFound, RegistryUnavailable, StepFailed
 from hangar.image.jobs import BuildEngine, JobResult, OnLine, OpenLog, failure_summary, run_jobs
-from hangar.image.plan import BuildJob
-from hangar.ports import ConstraintsSource, ImageProbe
+from hangar.image.plan import Build, BuildJob
+from hangar.ports import ConstraintsSource, Engine, ImageProbe
+from hangar.values import parse_ref
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -29,14 +30,6 @@ class BuildReport:
             raise StepFailed(summary, hint="see the log's last lines above")
 
 
-def registry_of(ref: str) -> str | None:
-    """The registry host of an image reference, or None for Docker Hub's short names."""
-    first, sep, _rest = ref.partition("/")
-    if sep and ("." in first or ":" in first or first == "localhost"):
-        return first
-    return None
-
-
 def check_base_images(jobs: Sequence[BuildJob], probe: ImageProbe) -> tuple[str, ...]:
     """Fail with one line naming the first base image that cannot be reached."""
     notes = []
@@ -45,7 +38,7 @@ def check_base_images(jobs: Sequence[BuildJob], probe: ImageProbe) -> tuple[str,
         if where is not None:
             notes.append(f"base image {base}: found in the {where}")
             continue
-        registry = registry_of(base)
+        registry = parse_ref(base).registry or None
         if registry is not None and not probe.registry_reachable(registry):
             raise RegistryUnavailable(
                 f"registry {registry} is not reachable, so base image {base} cannot be pulled",
@@ -104,3 +97,65 @@ def build_images(
         clock=clock,
     )
     return BuildReport(results=results, notes=notes)
+
+
+@dataclass(frozen=True, kw_only=True)
+class BuildWorld:
+    """The outside world of a build: the engine (holding the build's secret values), the
+    probe of base images, the constraints source and the job logs."""
+
+    engine: Engine
+    probe: ImageProbe
+    constraints: ConstraintsSource
+    open_log: OpenLog
+
+
+def print_builds(
+    jobs: Sequence[BuildJob], *, build: Build, engine: Engine, on_note: Callable[[str], None]
+) -> None:
+    """A dry run: what would be prepared, and each build command (the engine's runner prints
+    it instead of running it)."""
+    for name in sorted(build.secret_env):
+        on_note(f"# export {name}=... first: it carries a secret, not shown here")
+    for job in jobs:
+        if job.constraints_file:
+            on_note(
+                f"# would provide docker-context-files/{job.constraints_file} "
+                "(hangar constraints, cached)"
+            )
+        engine.build(job.args())
+
+
+def run_builds(
+    jobs: Sequence[BuildJob],
+    *,
+    build: Build,
+    world: BuildWorld,
+    parallelism: int,
+    on_note: Callable[[str], None],
+    on_line: OnLine,
+    on_done: Callable[[JobResult], None] | None = None,
+) -> BuildReport:
+    """Check the engine and the base images, provide the constraints files, then run the
+    jobs in parallel (shared by `image build`, `cache refresh`, `ci build-image` and the
+    release refresh)."""
+    world.engine.ensure_available()
+    notes = check_base_images(jobs, world.probe)
+    notes += provide_constraints(
+        jobs,
+        world.constraints,
+        context_files=build.request.context / "docker-context-files",
+        airflow_version=build.airflow_version,
+        extras=build.extras,
+    )
+    for note in notes:
+        on_note(note)
+    return build_images(
+        jobs,
+        engine=world.engine,
+        parallelism=parallelism,
+        open_log=world.open_log,
+        on_line=on_line,
+        on_done=on_done,
+        notes=notes,
+    )

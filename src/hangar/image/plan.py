@@ -1,18 +1,27 @@
-"""From what the user asked for (a BuildRequest) to one BuildJob per image to build: Python
-versions, build args, secrets, tags, cache references and log files. Pure: the caller reads the
-config, the clock and git, and passes them in.
+"""From what the user asked for (a BuildRequest) to one BuildJob per image to build.
+
+`resolve` works out every default once (Python versions, Airflow version, extras, platforms,
+secrets, index) into a `Build`; `plan` and `cache_jobs` turn a Build into jobs: build args,
+tags, cache references and log files. Pure: the caller reads the config, the Dockerfile, the
+clock and git, and passes them in.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from hangar.config import SUPPORTED_PYTHONS, Config
+from hangar.config import Config
 from hangar.errors import BadInput
 from hangar.image.buildx import BuildParams, Secret, buildx_command, join_list_arg
+from hangar.values import (
+    SUPPORTED_PYTHONS,
+    python_key,
+    split_list,
+    validate_airflow_version,
+)
 
 # BuildKit secrets whose value is passed through an environment variable of the `docker`
 # process, so that it is on no command line and in no log.
@@ -44,9 +53,9 @@ class BuildRequest:
     home: str | None = None
     installer: str | None = None  # "uv" or "pip"
     embedded_dags: str | None = None  # a path relative to the context
-    build_args: tuple[tuple[str, str], ...] = ()  # the --build-arg escape hatch, last wins
+    build_args: tuple[str, ...] = ()  # the --build-arg escape hatch (NAME=VALUE), last wins
     ca_bundle: Path | None = None
-    index_url: str | None = None
+    index_url: str | None = None  # None: the config's; "": the default index (PyPI)
     extra_index_urls: tuple[str, ...] = ()
     base_image: str | None = None  # may hold {python} and {debian}
     platform: str | None = None
@@ -62,6 +71,23 @@ class BuildRequest:
     # gzip for pushed ones; or "gzip" / "zstd" everywhere
     compression: str = "auto"
     target: str = "main"  # the Dockerfile stage: main (production) or ci (main + test tools)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Build:
+    """A BuildRequest with every default worked out, once."""
+
+    request: BuildRequest
+    pythons: tuple[str, ...]
+    airflow_version: str
+    extras: tuple[str, ...]  # what is installed: the default or given set, plus additional
+    platforms: tuple[str, ...]
+    platform_given: bool  # False: the engine's own platform, not passed to buildx
+    build_args: tuple[tuple[str, str], ...]  # from --build-arg, checked against the Dockerfile
+    secrets: tuple[Secret, ...]
+    secret_env: Mapping[str, str] = field(repr=False)  # the values of env-borne secrets
+    index_url: str  # "": the default index
+    cache_repository: str  # where `--cache-from/--cache-to` without a value point
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -90,7 +116,7 @@ class BuildJob:
 def resolve_pythons(given: tuple[str, ...], config: Config) -> tuple[str, ...]:
     """`--python` values (repeatable, comma-separated, or `all`) as a sorted, unique tuple."""
     configured = config.list("pythons")
-    words = [w.strip() for value in given for w in value.split(",") if w.strip()]
+    words = split_list(given)
     if not words:
         return (config["default_python"],)
     if "all" in words:
@@ -102,7 +128,7 @@ def resolve_pythons(given: tuple[str, ...], config: Config) -> tuple[str, ...]:
             hint=f"supported: {', '.join(SUPPORTED_PYTHONS)}"
             f" (or `all` for {', '.join(configured)})",
         )
-    return tuple(sorted(set(words), key=lambda v: tuple(int(p) for p in v.split("."))))
+    return tuple(sorted(set(words), key=python_key))
 
 
 def dockerfile_args(text: str) -> dict[str, str]:
@@ -157,8 +183,9 @@ def cache_ref(repository: str, *, python: str, platform: str) -> str:
     return f"{repository}:cache-python{python}-{platform_slug(platform)}"
 
 
-def _build_args(request: BuildRequest, airflow_version: str, stamp: Stamp) -> dict[str, str]:
-    args: dict[str, str] = {"AIRFLOW_VERSION": airflow_version}
+def _build_args(build: Build, stamp: Stamp) -> dict[str, str]:
+    request = build.request
+    args: dict[str, str] = {"AIRFLOW_VERSION": build.airflow_version}
     lists = {
         "AIRFLOW_EXTRAS": request.extras,
         "ADDITIONAL_AIRFLOW_EXTRAS": request.additional_extras or None,
@@ -185,7 +212,7 @@ def _build_args(request: BuildRequest, airflow_version: str, stamp: Stamp) -> di
     args.update({k: v for k, v in single.items() if v is not None})
     if request.constraints_mode != "constraints":
         args["AIRFLOW_CONSTRAINTS_MODE"] = request.constraints_mode
-    args.update(request.build_args)
+    args.update(build.build_args)
     args.update(
         {
             "COMMIT_SHA": stamp.commit_sha,
@@ -196,8 +223,11 @@ def _build_args(request: BuildRequest, airflow_version: str, stamp: Stamp) -> di
     return args
 
 
-def secrets_of(request: BuildRequest, config: Config) -> tuple[tuple[Secret, ...], dict[str, str]]:
-    """The BuildKit secrets, and the environment variables that carry their values."""
+def _secrets(
+    request: BuildRequest, config: Config
+) -> tuple[tuple[Secret, ...], dict[str, str], str]:
+    """The BuildKit secrets, the environment variables that carry their values, and the
+    index URL (`--index-url ""` and an empty setting both mean the default index)."""
     secrets: list[Secret] = []
     env: dict[str, str] = {}
     ca_bundle = request.ca_bundle or (Path(config["ca_bundle"]) if config["ca_bundle"] else None)
@@ -211,12 +241,38 @@ def secrets_of(request: BuildRequest, config: Config) -> tuple[tuple[Secret, ...
     if extra:
         secrets.append(Secret(id="extra-index-urls", env=EXTRA_INDEX_URLS_ENV))
         env[EXTRA_INDEX_URLS_ENV] = "\n".join(extra) + "\n"
-    return tuple(secrets), env
+    return tuple(secrets), env, index_url
 
 
-def platforms_of(request: BuildRequest, config: Config, host_platform: str) -> tuple[str, ...]:
-    given = request.platform if request.platform is not None else config["platform"]
-    return tuple(p.strip() for p in given.split(",") if p.strip()) or (host_platform,)
+def resolve(
+    request: BuildRequest,
+    *,
+    config: Config,
+    dockerfile_defaults: Mapping[str, str],
+    host_platform: str,
+) -> Build:
+    """Work out every default of a request, once (and check what can be checked before a
+    build: Python and Airflow versions, --build-arg names)."""
+    airflow_version = validate_airflow_version(request.airflow_version or config["airflow_version"])
+    base_extras = request.extras
+    if base_extras is None:
+        base_extras = split_list((dockerfile_defaults.get("AIRFLOW_EXTRAS", ""),))
+    given_platform = request.platform if request.platform is not None else config["platform"]
+    platforms = split_list((given_platform,)) or (host_platform,)
+    secrets, secret_env, index_url = _secrets(request, config)
+    return Build(
+        request=request,
+        pythons=resolve_pythons(request.pythons, config),
+        airflow_version=airflow_version,
+        extras=tuple(dict.fromkeys((*base_extras, *request.additional_extras))),
+        platforms=platforms,
+        platform_given=bool(given_platform),
+        build_args=tuple(parse_build_arg(a, dockerfile_defaults) for a in request.build_args),
+        secrets=secrets,
+        secret_env=secret_env,
+        index_url=index_url,
+        cache_repository=config.image_repository(),
+    )
 
 
 def constraints_file_needed(request: BuildRequest) -> str | None:
@@ -232,45 +288,46 @@ def constraints_file_needed(request: BuildRequest) -> str | None:
     return request.constraints_mode
 
 
-def plan(
-    request: BuildRequest, *, config: Config, stamp: Stamp, host_platform: str, log_dir: Path
-) -> tuple[BuildJob, ...]:
+def plan(build: Build, *, config: Config, stamp: Stamp, log_dir: Path) -> tuple[BuildJob, ...]:
     """One job per Python version (all of a build's platforms go in one multi-platform image)."""
-    pythons = resolve_pythons(request.pythons, config)
-    airflow_version = request.airflow_version or config["airflow_version"]
-    platforms = platforms_of(request, config, host_platform)
+    request = build.request
     patterns = request.tags or ()
-    if len(pythons) > 1 and any("{python}" not in p for p in patterns):
+    if len(build.pythons) > 1 and any("{python}" not in p for p in patterns):
         raise BadInput(
             "--tag without {python} would give every Python version the same tag",
             hint="add {python} to the pattern,"
             " e.g. --tag my/airflow:{airflow_version}-python{python}",
         )
-    if (request.cache_to is not None) and len(platforms) > 1:
+    if (request.cache_to is not None) and len(build.platforms) > 1:
         raise BadInput(
             "--cache-to takes one platform per build",
             hint="use `hangar cache refresh --platform ...`, which builds each platform's cache",
         )
-    secrets, _env = secrets_of(request, config)
     mode = constraints_file_needed(request)
+    build_args = tuple(_build_args(build, stamp).items())
     jobs = []
-    for python in pythons:
+    for python in build.pythons:
         base = (request.base_image or config["base_image"]).format(
             python=python, debian=config.debian_for(python)
         )
-        tags = tuple(
-            expand_tag(p, python=python, airflow_version=airflow_version) for p in patterns
-        ) or (default_tag(config, python=python, airflow_version=airflow_version),)
-        repo = config.image_repository()
+        version = build.airflow_version
+        tags = tuple(expand_tag(p, python=python, airflow_version=version) for p in patterns) or (
+            default_tag(config, python=python, airflow_version=version),
+        )
         cache_from = (
             tuple(
-                cache_ref(request.cache_from or repo, python=python, platform=p) for p in platforms
+                cache_ref(request.cache_from or build.cache_repository, python=python, platform=p)
+                for p in build.platforms
             )
             if request.cache_from is not None
             else ()
         )
         cache_to = (
-            cache_ref(request.cache_to or repo, python=python, platform=platforms[0])
+            cache_ref(
+                request.cache_to or build.cache_repository,
+                python=python,
+                platform=build.platforms[0],
+            )
             if request.cache_to is not None
             else None
         )
@@ -278,10 +335,10 @@ def plan(
             context=request.context,
             python=python,
             base_image=base,
-            build_args=tuple(_build_args(request, airflow_version, stamp).items()),
-            secrets=secrets,
+            build_args=build_args,
+            secrets=build.secrets,
             tags=tags,
-            platform=",".join(platforms) if request.platform or config["platform"] else None,
+            platform=",".join(build.platforms) if build.platform_given else None,
             dockerfile=request.dockerfile,
             push=request.push,
             cache_from=cache_from,
@@ -292,17 +349,17 @@ def plan(
             compression=layer_compression(request.compression, push=request.push),
             target=request.target,
         )
+        log_name = (
+            f"build-{python}.log"
+            if request.target == "main"
+            else f"build-{request.target}-{python}.log"
+        )
         jobs.append(
             BuildJob(
                 name=python,
                 python=python,
                 params=params,
-                log_path=log_dir
-                / (
-                    f"build-{python}.log"
-                    if request.target == "main"
-                    else f"build-{request.target}-{python}.log"
-                ),
+                log_path=log_dir / log_name,
                 constraints_file=f"{mode}-{python}.txt" if mode else None,
             )
         )
@@ -310,19 +367,24 @@ def plan(
 
 
 def cache_jobs(
-    request: BuildRequest, *, config: Config, stamp: Stamp, host_platform: str, log_dir: Path
+    build: Build, *, config: Config, stamp: Stamp, log_dir: Path
 ) -> tuple[BuildJob, ...]:
     """`cache refresh`: one job per Python version and platform, exporting the registry cache
     (`mode=max`) and pushing no image."""
-    platforms = platforms_of(request, config, host_platform)
-    single = replace(request, platform=None, tags=(), push=False, cache_from=None, cache_to=None)
+    single = replace(
+        build,
+        request=replace(
+            build.request, platform=None, tags=(), push=False, cache_from=None, cache_to=None
+        ),
+        platform_given=False,
+    )
     jobs = []
-    for job in plan(
-        single, config=config, stamp=stamp, host_platform=host_platform, log_dir=log_dir
-    ):
-        for platform in platforms:
+    for job in plan(single, config=config, stamp=stamp, log_dir=log_dir):
+        for platform in build.platforms:
             ref = cache_ref(
-                request.cache_to or config.image_repository(), python=job.python, platform=platform
+                build.request.cache_to or build.cache_repository,
+                python=job.python,
+                platform=platform,
             )
             params = replace(
                 job.params,

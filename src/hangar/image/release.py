@@ -13,17 +13,10 @@ from typing import Protocol
 
 from hangar.errors import BadInput, NotFound
 from hangar.image.plan import BuildJob
-from hangar.image.tags import (
-    SLIM_PREFIX,
-    ImageRef,
-    LatestDecision,
-    TagKind,
-    latest_decision,
-    parse_ref,
-    release_tags,
-)
+from hangar.image.tags import SLIM_PREFIX, LatestDecision, TagKind, latest_decision, release_tags
 from hangar.image.verify import VerifyReport
 from hangar.ports import Registry
+from hangar.values import ImageRef, parse_ref
 
 DEFAULT_SOURCE = "{repository}:{prefix}{version}-python{python}"
 CANDIDATE_SOURCE = "{repository}:{prefix}{version}-python{python}-candidate"

@@ -22,61 +22,12 @@ from enum import StrEnum
 from packaging.version import InvalidVersion, Version
 
 from hangar.errors import BadInput
+from hangar.values import parse_airflow_version
 
 SLIM_PREFIX = "slim-"
 _VERSION_TAG = re.compile(
     r"^(?:slim-)?(?P<version>\d+\.\d+\.\d+[0-9A-Za-z.+]*?)(?:-python\d+\.\d+)?$"
 )
-_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
-
-
-@dataclass(frozen=True, kw_only=True)
-class ImageRef:
-    """`registry/repository:tag` or `registry/repository@digest`; `registry` may be empty."""
-
-    registry: str
-    repository: str
-    tag: str | None = None
-    digest: str | None = None
-
-    def __str__(self) -> str:
-        name = f"{self.registry}/{self.repository}" if self.registry else self.repository
-        if self.digest:
-            return f"{name}@{self.digest}"
-        return f"{name}:{self.tag}" if self.tag else name
-
-    @property
-    def name(self) -> str:
-        """The reference without tag or digest."""
-        return f"{self.registry}/{self.repository}" if self.registry else self.repository
-
-    @property
-    def reference(self) -> str:
-        """What the registry's manifests endpoint takes: the digest, else the tag."""
-        return self.digest or self.tag or "latest"
-
-    def with_tag(self, tag: str) -> ImageRef:
-        return ImageRef(registry=self.registry, repository=self.repository, tag=tag)
-
-
-def parse_ref(text: str) -> ImageRef:
-    """Split an image reference. The first path part is a registry when it has a dot or a
-    colon or is `localhost` (the rule docker uses)."""
-    rest, _, digest = text.partition("@")
-    tag = ""
-    last_slash = rest.rfind("/")
-    if ":" in rest[last_slash + 1 :]:
-        rest, tag = rest.rsplit(":", 1)
-    first, _, remainder = rest.partition("/")
-    if remainder and ("." in first or ":" in first or first == "localhost"):
-        registry, repository = first, remainder
-    else:
-        registry, repository = "", rest
-    if not repository or (tag and not _TAG.match(tag)):
-        raise BadInput(f"not an image reference: {text!r}", hint="use REGISTRY/NAME:TAG")
-    return ImageRef(
-        registry=registry, repository=repository, tag=tag or None, digest=digest or None
-    )
 
 
 class TagKind(StrEnum):
@@ -99,23 +50,9 @@ class LatestDecision:
     reason: str
 
 
-def parse_version(text: str) -> Version:
-    try:
-        version = Version(text)
-    except InvalidVersion as exc:
-        raise BadInput(
-            f"not an Airflow version: {text!r}", hint="use X.Y.Z, e.g. 3.3.2 or 3.4.0rc1"
-        ) from exc
-    if len(version.release) != 3:
-        raise BadInput(
-            f"not an Airflow version: {text!r}", hint="use X.Y.Z, e.g. 3.3.2 or 3.4.0rc1"
-        )
-    return version
-
-
 def is_prerelease(version: str) -> bool:
     """a, b, rc and dev versions (3.4.0rc1, 3.4.0.dev0) are pre-releases."""
-    return parse_version(version).is_prerelease
+    return parse_airflow_version(version).is_prerelease
 
 
 def released_versions(tags: Iterable[str]) -> tuple[Version, ...]:
@@ -139,7 +76,7 @@ def latest_decision(
     version: str, existing_tags: Iterable[str], *, skip_latest: bool = False
 ) -> LatestDecision:
     """Whether releasing `version` moves the `latest` tags, and why."""
-    parsed = parse_version(version)
+    parsed = parse_airflow_version(version)
     if skip_latest:
         return LatestDecision(move=False, reason="--skip-latest given")
     if parsed.is_prerelease:
@@ -161,7 +98,7 @@ def release_tags(
     move_latest: bool = True,
 ) -> tuple[TagTarget, ...]:
     """The tags a release creates or moves, in a stable order (per Python, then aliases)."""
-    parse_version(version)
+    parse_airflow_version(version)
     if move_latest and is_prerelease(version):
         move_latest = False
     prefix = SLIM_PREFIX if slim else ""

@@ -7,32 +7,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from hangar.errors import BadInput, NotFound
+from hangar.errors import NotFound
+from hangar.values import ImageRef
 
 
 class ManifestLookup(Protocol):
     def digest(self, repository: str, reference: str) -> str | None: ...
-
-
-@dataclass(frozen=True, kw_only=True)
-class ImageRef:
-    registry: str
-    repository: str
-    tag: str
-
-    def __str__(self) -> str:
-        return f"{self.registry}/{self.repository}:{self.tag}"
-
-
-def parse_ref(ref: str) -> ImageRef:
-    """`host[:port]/repo/name:tag` -> its parts; the registry host must be explicit."""
-    first, sep, rest = ref.partition("/")
-    if not sep or not ("." in first or ":" in first or first == "localhost"):
-        raise BadInput(f"{ref}: name the registry (e.g. 127.0.0.1:5000/airflow:tag)")
-    repository, colon, tag = rest.rpartition(":")
-    if not colon or not tag or "/" in tag or not repository:
-        raise BadInput(f"{ref}: give a tag (REGISTRY/REPOSITORY:TAG)")
-    return ImageRef(registry=first, repository=repository, tag=tag)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -58,7 +38,7 @@ def wait_for_image(
     polls = 0
     while True:
         polls += 1
-        digest = registry.digest(ref.repository, ref.tag)
+        digest = registry.digest(ref.repository, ref.reference)
         waited = clock() - started
         if digest is not None:
             return Waited(ref=str(ref), digest=digest, seconds=waited, polls=polls)

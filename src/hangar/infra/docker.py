@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+import urllib.error
+import urllib.request
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from hangar.errors import EngineUnavailable, NotFound
-from hangar.ports import Command, ProcessResult, Runner, cmd, last_line
+from hangar.errors import EngineUnavailable, NotFound, StepFailed
+from hangar.infra.registry import default_scheme
+from hangar.ports import Command, ProcessResult, Runner, cmd, last_line, run_checked
 
 ENGINE_HINT = "run scripts/setup-env.sh (or start dockerd) and check `hangar env status`"
-
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,14 @@ class DockerEngine:
         if not buildx.ok:
             raise EngineUnavailable("docker buildx is not installed", hint=ENGINE_HINT)
 
+    def versions(self) -> tuple[str, str]:
+        self.ensure_available()
+        server = self.runner.run(
+            cmd(self.docker, "version", "-f", "{{.Server.Version}}", changes_state=False)
+        )
+        buildx = self.runner.run(cmd(self.docker, "buildx", "version", changes_state=False))
+        return server.stdout.strip(), last_line(buildx.stdout)
+
     def inspect_image(self, ref: str) -> dict[str, Any]:
         result = self.runner.run(cmd(self.docker, "image", "inspect", ref, changes_state=False))
         if not result.ok:
@@ -56,3 +66,50 @@ class DockerEngine:
     def build(self, args: Sequence[str], *, log: IO[str] | None = None) -> ProcessResult:
         command = Command(args=(self.docker, *args), secret_env=self.secret_env)
         return self.runner.run(command, stream_to=log)
+
+    def push(self, ref: str) -> None:
+        run_checked(
+            self.runner, cmd(self.docker, "push", ref), error=StepFailed, what=f"docker push {ref}"
+        )
+
+    def pull(self, ref: str) -> None:
+        what = f"docker pull {ref}"
+        run_checked(
+            self.runner, cmd(self.docker, "pull", "--quiet", ref), error=StepFailed, what=what
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class DockerImageProbe:
+    runner: Runner
+    docker: str = "docker"
+    timeout: float = 5.0
+
+    def image_available(self, ref: str) -> str | None:
+        remote = self.runner.run(
+            cmd(self.docker, "buildx", "imagetools", "inspect", ref, changes_state=False)
+        )
+        if remote.ok:
+            return "registry"
+        local = self.runner.run(cmd(self.docker, "image", "inspect", ref, changes_state=False))
+        return "engine" if local.ok else None
+
+    def registry_reachable(self, registry: str) -> bool:
+        """The OCI distribution API answers at http(s)://<registry>/v2/ (401 counts: it is up)."""
+        scheme = default_scheme(registry)
+        try:
+            with urllib.request.urlopen(f"{scheme}://{registry}/v2/", timeout=self.timeout):
+                return True
+        except urllib.error.HTTPError as exc:
+            return exc.code == 401
+        except (urllib.error.URLError, OSError):
+            return False
+
+    def builder_platforms(self) -> tuple[str, ...]:
+        result = self.runner.run(cmd(self.docker, "buildx", "inspect", changes_state=False))
+        for line in result.stdout.splitlines():
+            if line.strip().startswith("Platforms:"):
+                return tuple(
+                    p.strip().rstrip("*") for p in line.split(":", 1)[1].split(",") if p.strip()
+                )
+        return ()

@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hangar.errors import GitError
-from hangar.ports import Runner, cmd, last_line
+from hangar.ports import Runner, TreeEntry, cmd, last_line
 
 _NO_PAGER = {"GIT_PAGER": "cat", "PAGER": "cat", "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
-
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -76,8 +75,20 @@ class GitCli:
         code, out, _ = self._read("rev-parse", "-q", "--verify", ref, ok_codes=(0, 1, 128))
         return out.strip() if code == 0 else None
 
-    def ls_tree(self, treeish: str) -> str:
-        return self._read("ls-tree", treeish)[1]
+    def ls_tree(self, treeish: str) -> tuple[TreeEntry, ...]:
+        return parse_ls_tree(self._read("ls-tree", treeish)[1])
+
+    def diff_names(self, base: str, head: str) -> tuple[str, ...] | None:
+        """Files changed between `base` and `head` (three-dot), or None when git cannot say."""
+        code, out, _ = self._read(
+            "diff", "--name-only", f"{base}...{head}", ok_codes=(0, 1, 128, 129)
+        )
+        return tuple(line for line in out.splitlines() if line.strip()) if code == 0 else None
+
+    def head_commit(self) -> str:
+        """The commit checked out, or "" outside a git work tree."""
+        code, out, _ = self._read("rev-parse", "HEAD", ok_codes=(0, 128))
+        return out.strip() if code == 0 else ""
 
     def show(self, treeish: str, path: str) -> str:
         return self._read("show", f"{treeish}:{path}")[1]
@@ -130,3 +141,82 @@ class GitCli:
 
     def update_refs(self, transaction: str) -> None:
         self._write("update-ref", "--stdin", input=transaction, label="update-ref")
+
+
+def parse_ls_tree(output: str) -> tuple[TreeEntry, ...]:
+    entries: list[TreeEntry] = []
+    for line in output.splitlines():
+        if not line.strip():
+            continue
+        meta, _, path = line.partition("\t")
+        mode, kind, oid = meta.split()
+        entries.append(TreeEntry(mode=mode, kind=kind, oid=oid, path=path))
+    return tuple(entries)
+
+
+@dataclass(frozen=True, kw_only=True)
+class GitConstraintsBranch:
+    repo: Path
+    remote: str
+    branch: str
+    runner: Runner
+
+    def _git(self, *args: str, input: str | None = None, reads: bool = True) -> str:
+        result = self.runner.run(
+            cmd("git", "-C", self.repo, *args, env=_NO_PAGER, input=input, changes_state=not reads)
+        )
+        if not result.ok:
+            raise GitError(f"git {args[0]} failed in {self.repo}: {last_line(result.stderr)}")
+        return result.stdout
+
+    def tip(self) -> str | None:
+        if not (self.repo / ".git").exists() and not (self.repo / "HEAD").exists():
+            raise GitError(f"{self.repo} is not a git repository", hint="pass --repo")
+        listed = self._git("ls-remote", "--heads", self.remote, f"refs/heads/{self.branch}")
+        oid = listed.split("\t", 1)[0].strip()
+        if not oid:
+            return None
+        self._git("fetch", "--no-tags", "--quiet", self.remote, f"refs/heads/{self.branch}")
+        return oid
+
+    def files(self, commit: str) -> dict[str, tuple[str, str]]:
+        listing = parse_ls_tree(self._git("ls-tree", commit))
+        return {entry.path: (entry.mode, entry.oid) for entry in listing}
+
+    def read(self, blob: str) -> str:
+        return self._git("cat-file", "blob", blob)
+
+    def commit(self, *, parent: str | None, files: Mapping[str, str], message: str) -> str:
+        entries = self.files(parent) if parent else {}
+        for name, text in files.items():
+            blob = self._git("hash-object", "-w", "--stdin", input=text, reads=False).strip()
+            entries[name] = ("100644", blob or f"<blob {name}>")
+        listing = "".join(
+            f"{mode} {'tree' if mode == '040000' else 'blob'} {oid}\t{name}\n"
+            for name, (mode, oid) in sorted(entries.items())
+        )
+        tree = self._git("mktree", input=listing, reads=False).strip() or "<tree>"
+        parents = ("-p", parent) if parent else ()
+        made = self._git("commit-tree", tree, *parents, "-F", "-", input=message, reads=False)
+        return made.strip() or "<commit>"
+
+    def push(self, commit: str) -> None:
+        result = self.runner.run(
+            cmd(
+                "git",
+                "-C",
+                self.repo,
+                "push",
+                "--porcelain",
+                self.remote,
+                f"{commit}:refs/heads/{self.branch}",
+                env=_NO_PAGER,
+            )
+        )
+        if not result.ok:
+            rejected = [ln for ln in result.stdout.splitlines() if ln.startswith("!")]
+            detail = "; ".join(r.split("\t")[-1] for r in rejected) or last_line(result.stderr)
+            raise GitError(
+                f"push of constraints to {self.remote} {self.branch} rejected: {detail}",
+                hint="someone pushed meanwhile; run the flow again (hangar never force-pushes)",
+            )

@@ -29,7 +29,6 @@ from hangar.errors import NotFound, StepFailed
 ACCEPT = "application/vnd.pypi.simple.v1+json, text/html;q=0.1"
 
 
-
 @dataclass(frozen=True, kw_only=True)
 class IndexFile:
     filename: str

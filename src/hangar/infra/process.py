@@ -19,7 +19,6 @@ from hangar.ports import Command, ProcessResult, Runner
 log = logging.getLogger("hangar.process")
 
 
-
 class SubprocessRunner:
     """Runs commands for real."""
 
@@ -93,6 +92,3 @@ class DryRunRunner:
         self.out.write(line + "\n")
         self.out.flush()
         return ProcessResult(args=command.args, returncode=0)
-
-
-

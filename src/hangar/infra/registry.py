@@ -40,7 +40,6 @@ REGISTRY_HINT = "start it with scripts/setup-env.sh, or check --registry and `ha
 AUTH_HINT = f"set {USER_ENV} and {PASSWORD_ENV}"
 
 
-
 @dataclass(frozen=True, kw_only=True)
 class Credentials:
     username: str

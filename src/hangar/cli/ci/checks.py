@@ -3,11 +3,11 @@ versions, images and tests of a CI run (JSON for `hangar ci run`, $GITHUB_OUTPUT
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import rich_click as click
 
+from hangar.app import App
 from hangar.ci.selective import (
     EVENTS,
     SelectiveInput,
@@ -15,22 +15,19 @@ from hangar.ci.selective import (
     decide,
 )
 from hangar.ci.selective import github_output as github_output_lines
-from hangar.cli import render as common
-from hangar.cli.options import split
+from hangar.cli import render
+from hangar.cli.options import current_app, output_option, python_option
 from hangar.image.plan import resolve_pythons
-from hangar.ports import cmd
 
 ZERO = "0" * 40
 
 
-def changed_files(repo: Path, base: str, head: str) -> tuple[str, ...] | None:
+def changed_files(app: App, repo: Path, base: str, head: str) -> tuple[str, ...] | None:
     """Files changed between `base` and `head` (three-dot), or None when unknown."""
     if not base or base == ZERO:
         return None
-    result = common.runner().run(
-        cmd("git", "-C", repo, "diff", "--name-only", f"{base}...{head}", changes_state=False)
-    )
-    return changed_from_lines(result.stdout.splitlines()) if result.ok else None
+    names = app.git(repo).diff_names(base, head)
+    return changed_from_lines(names) if names is not None else None
 
 
 @click.command(name="selective-checks")
@@ -46,18 +43,19 @@ def changed_files(repo: Path, base: str, head: str) -> tuple[str, ...] | None:
 @click.option(
     "--changed-file", "changed", multiple=True, help="A changed file (repeatable; skips git)."
 )
-@click.option("--python", "pythons", multiple=True, help="Use these Python versions instead.")
+@python_option("Use these Python versions instead (repeatable or comma-separated).")
 @click.option(
     "--upgrade-cutoff",
     help="--exclude-newer for upgraded constraints (RFC 3339). Default: now.",
 )
-@click.option("--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@output_option
 @click.option(
     "--github-output",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Append key=value lines to this file ($GITHUB_OUTPUT).",
 )
 def selective_checks(
+    *,
     event: str,
     base: str,
     head: str,
@@ -70,9 +68,10 @@ def selective_checks(
 ) -> None:
     """Decide which Python versions, images and tests a CI run needs, and whether
     constraints are upgraded and pushed."""
-    config = common.load_config()
-    files = changed_from_lines(changed) if changed else changed_files(repo, base, head)
-    cutoff = upgrade_cutoff or dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    app = current_app()
+    config = app.config()
+    files = changed_from_lines(changed) if changed else changed_files(app, repo, base, head)
+    cutoff = upgrade_cutoff or app.utc_now().strftime("%Y-%m-%dT%H:%M:%SZ")
     decision = decide(
         SelectiveInput(
             event=event,
@@ -81,17 +80,16 @@ def selective_checks(
             default_python=config["default_python"],
             airflow_version=config["airflow_version"],
             upgrade_cutoff=cutoff,
-            python_override=resolve_pythons(split(pythons), config) if pythons else (),
+            python_override=resolve_pythons(pythons, config) if pythons else (),
         )
     )
     if github_output is not None:
         with github_output.open("a", encoding="utf-8") as handle:
             handle.write(github_output_lines(decision))
-    console = common.err_console()
     for reason in decision.reasons:
-        console.print(f"[dim]{reason}[/]", highlight=False)
+        render.note(reason, dim=True)
     if output == "json":
-        common.print_json({**decision.outputs(), "reasons": list(decision.reasons)})
+        render.print_json({**decision.outputs(), "reasons": list(decision.reasons)})
         return
     for key, value in decision.outputs().items():
         click.echo(f"{key}: {value}")

@@ -8,14 +8,9 @@ from pathlib import Path
 
 import rich_click as click
 
-from hangar.cli import render as common
-from hangar.constraints.publish import (
-    GitConstraintsBranch,
-    generated_files,
-    push_if_changed,
-)
-from hangar.infra.process import DryRunRunner
-from hangar.ports import Runner
+from hangar.cli import render
+from hangar.cli.options import current_app, dry_run_option, output_option
+from hangar.constraints.publish import generated_files, push_if_changed
 
 
 @click.command(name="push-constraints")
@@ -35,9 +30,10 @@ from hangar.ports import Runner
 @click.option("--remote", default="origin", show_default=True)
 @click.option("--branch", default="constraints-main", show_default=True)
 @click.option("--message", default="Update constraints", show_default=True)
-@click.option("--dry-run", is_flag=True, help="Print the commands that change state; run none.")
-@click.option("--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@dry_run_option
+@output_option
 def push_constraints(
+    *,
     source: Path,
     repo: Path,
     remote: str,
@@ -49,13 +45,11 @@ def push_constraints(
     """Commit the generated constraints on top of REMOTE's BRANCH and push, if their pins
     differ from the branch's (a new header alone is no change). The clone's work tree is not
     touched; a rejected push fails with exit code 7 and changes nothing."""
-    runner: Runner = common.runner()
-    if dry_run:
-        runner = DryRunRunner(out=sys.stderr, reader=runner)
-    target = GitConstraintsBranch(repo=repo, remote=remote, branch=branch, runner=runner)
+    app = current_app().dry(dry_run, out=sys.stderr)  # stdout carries the commit or JSON
+    target = app.branch(repo, remote, branch)
     result = push_if_changed(target, name=branch, files=generated_files(source), message=message)
     if output == "json":
-        common.print_json(
+        render.print_json(
             {
                 "branch": result.branch,
                 "parent": result.parent,
@@ -66,11 +60,10 @@ def push_constraints(
             }
         )
         return
-    console = common.err_console()
     if result.commit is None:
-        console.print(f"constraints unchanged ({', '.join(result.unchanged)}): nothing pushed")
+        render.note(f"constraints unchanged ({', '.join(result.unchanged)}): nothing pushed")
         return
-    console.print(
+    render.note(
         f"pushed {result.commit[:12]} to {remote} {branch}: {', '.join(result.changed)} changed"
     )
     click.echo(result.commit)

@@ -4,22 +4,17 @@ production image plus test tooling)."""
 
 from __future__ import annotations
 
-import os
-from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import rich_click as click
 
-from hangar.cli import render as common
-from hangar.cli.image.build import plan_and_run
-from hangar.cli.options import build_options, deps, read_dockerfile_args, request_from
+from hangar.cli import render
+from hangar.cli.builds import prepare, run_and_show
+from hangar.cli.options import BuildOptions, build_options, current_app, output_option
 from hangar.errors import NotFound, StepFailed
-from hangar.image.plan import plan
-from hangar.image.wait import parse_ref
 from hangar.image.wait import wait_for_image as wait_until_pushed
-from hangar.infra.registry import HttpRegistry, credentials_from_env
-from hangar.ports import cmd, last_line
+from hangar.ports import last_line
+from hangar.values import parse_pushed_ref
 
 TARGETS = ("ci", "main")
 
@@ -37,28 +32,33 @@ TARGETS = ("ci", "main")
 @click.option("--push", is_flag=True, help="Push the image(s) to the registry.")
 @click.option("--cache-from", metavar="REPO", help="Use the registry cache of REPO.")
 @click.option("--cache-to", metavar="REPO", help="Export the registry cache to REPO (mode=max).")
-@click.option("--output", type=click.Choice(["table", "json"]), default="table", show_default=True)
-def build_image(**options: Any) -> None:
+@output_option
+def build_image(
+    *,
+    build: BuildOptions,
+    target: str,
+    tags: tuple[str, ...],
+    push: bool,
+    cache_from: str | None,
+    cache_to: str | None,
+    output: str,
+) -> None:
     """Build an image of a Dockerfile target, one per Python version, in parallel (the build
     options are those of `hangar image build`)."""
-    d = deps()
-    config = d.config()
-    context = (options["context"] or d.cwd).resolve()
-    request = request_from(options, context=context, known_args=read_dockerfile_args(context))
-    request = replace(
-        request,
-        tags=tuple(options["tags"]),
-        push=options["push"],
-        cache_from=options["cache_from"],
-        cache_to=options["cache_to"],
+    app = current_app()
+    config = app.config()
+    request = build.request(
+        app, tags=tags, push=push, cache_from=cache_from, cache_to=cache_to, target=target
     )
-    target = options["target"]
-    plan_and_run(
-        plan,
-        replace(request, target=target),
+    resolved, jobs = prepare(app, config, request, build_id=build.build_id)
+    run_and_show(
+        app,
+        jobs,
+        build=resolved,
         config=config,
-        d=d,
-        options=options,
+        parallelism=build.parallelism,
+        dry_run=build.dry_run,
+        output=output,
         title=f"hangar ci build-image ({target})",
     )
 
@@ -68,27 +68,22 @@ def build_image(**options: Any) -> None:
 @click.option("--timeout", type=float, default=1800, show_default=True, help="Seconds.")
 @click.option("--interval", type=float, default=5, show_default=True, help="Seconds between polls.")
 @click.option("--pull", is_flag=True, help="Pull the image once it is there.")
-def wait_for_image(image: str, timeout: float, interval: float, pull: bool) -> None:
+def wait_for_image(*, image: str, timeout: float, interval: float, pull: bool) -> None:
     """Wait until IMAGE (REGISTRY/REPOSITORY:TAG) is in the registry, e.g. pushed by another
     workflow; fail with one line after --timeout."""
-    ref = parse_ref(image)
-    registry = HttpRegistry(host=ref.registry, credentials=credentials_from_env(os.environ))
-    console = common.err_console()
-    console.print(f"waiting for {ref} (up to {timeout:.0f}s)", highlight=False)
+    app = current_app()
+    ref = parse_pushed_ref(image)
+    render.note(f"waiting for {ref} (up to {timeout:.0f}s)")
     waited = wait_until_pushed(
-        registry,
+        app.registry(ref.registry),
         ref,
         timeout=timeout,
         interval=interval,
-        on_poll=lambda n, s: (
-            console.print(f"  not there yet ({s:.0f}s)", highlight=False) if n % 6 == 1 else None
-        ),
+        on_poll=lambda n, s: render.note(f"  not there yet ({s:.0f}s)") if n % 6 == 1 else None,
     )
-    console.print(f"{ref} is there ({waited.digest}, after {waited.seconds:.0f}s)")
+    render.note(f"{ref} is there ({waited.digest}, after {waited.seconds:.0f}s)")
     if pull:
-        result = common.runner().run(cmd("docker", "pull", "--quiet", image))
-        if not result.ok:
-            raise StepFailed(f"docker pull {image} failed: {last_line(result.stderr)}")
+        app.engine().pull(image)
     click.echo(waited.digest)
 
 
@@ -99,10 +94,11 @@ def wait_for_image(image: str, timeout: float, interval: float, pull: bool) -> N
     type=click.Path(file_okay=False, exists=True),
     help="A DAG folder mounted into the container (default: the DAGs embedded in the image).",
 )
-def check_dags(image: str, dags: str | None) -> None:
+def check_dags(*, image: str, dags: str | None) -> None:
     """Import every DAG file in the CI IMAGE (`check-dags` inside it) and fail if one does
     not import."""
-    engine = common.engine()
+    engine = current_app().engine()
+    engine.ensure_available()
     args: tuple[str, ...] = ()
     command = "check-dags"
     if dags is not None:

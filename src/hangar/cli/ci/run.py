@@ -4,23 +4,19 @@ per job, a log per job under .hangar/logs/ci/, and a summary of every stage."""
 
 from __future__ import annotations
 
-import datetime as dt
 import shutil
 import sys
 from pathlib import Path
 
 import rich_click as click
 from rich.markup import escape
-from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from rich.progress import TaskID
 
 from hangar.ci.flows import EVENTS, flow_for
 from hangar.ci.runner import FAILED, OK, FlowRun, Job, JobOutcome, LocalRun, run_flow
-from hangar.cli import render as common
+from hangar.cli import render
+from hangar.cli.options import current_app, dry_run_option, output_option, python_option
 from hangar.errors import GitError
-from hangar.infra.build_inputs import git_head
-from hangar.infra.process import DryRunRunner
-from hangar.ports import Runner
 
 
 def hangar_argv() -> tuple[str, ...]:
@@ -36,7 +32,7 @@ def hangar_argv() -> tuple[str, ...]:
 
 @click.command(name="run")
 @click.option("--event", type=click.Choice(EVENTS), required=True, help="Which flow to run.")
-@click.option("--python", "pythons", multiple=True, help="Python versions (instead of decided).")
+@python_option("Python versions (instead of decided).")
 @click.option("--extras", help="Airflow extras of every image (e.g. celery,postgres).")
 @click.option("--base", default="HEAD~1", show_default=True, help="Base commit for changed files.")
 @click.option("--upgrade-cutoff", help="--exclude-newer of upgraded constraints (default: now).")
@@ -57,9 +53,10 @@ def hangar_argv() -> tuple[str, ...]:
 )
 @click.option("--wait-timeout", type=int, default=1800, show_default=True, help="Seconds.")
 @click.option("--parallelism", type=click.IntRange(1, 16), default=4, show_default=True)
-@click.option("--dry-run", is_flag=True, help="Print every step's command; run none.")
-@click.option("--output", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@dry_run_option
+@output_option
 def run(
+    *,
     event: str,
     pythons: tuple[str, ...],
     extras: str | None,
@@ -78,20 +75,21 @@ def run(
     pull_request_target (from a fork: images built by the privileged workflow), push
     (canary) or schedule. Every step is a `hangar` command, as on GitHub."""
     flow = flow_for(event)
-    config = common.load_config()
-    cwd = Path.cwd()
-    runner: Runner = common.runner()
-    sha = git_head(runner, cwd)
+    app = current_app()
+    config = app.config()
+    cwd = app.cwd
+    sha = app.git(cwd).head_commit()
     if not sha:
         raise GitError(f"{cwd} is not a git work tree with a commit", hint="run it in the repo")
-    cutoff = upgrade_cutoff or dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    now = app.utc_now()
+    cutoff = upgrade_cutoff or now.strftime("%Y-%m-%dT%H:%M:%SZ")
     selective = ["--upgrade-cutoff", cutoff]
     for python in pythons:
         selective += ["--python", python]
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
+    stamp = now.strftime("%Y%m%dT%H%M%S")
     log_dir = cwd / config["log_dir"] / "ci" / f"{flow.name}-{stamp}"
     local = LocalRun(
-        runner=DryRunRunner(out=sys.stdout, reader=runner) if dry_run else runner,
+        runner=app.dry(dry_run).runner,
         hangar=hangar_argv(),
         cwd=cwd,
         log_dir=log_dir,
@@ -110,11 +108,8 @@ def run(
         lists={"extras": ["--extras", extras] if extras else [], "selective_options": selective},
         parallelism=parallelism,
     )
-    console = common.err_console()
-    console.print(f"[bold]{flow.title}[/] at {sha[:12]}; logs in {log_dir}", highlight=False)
-    with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
-    ) as progress:
+    render.note(f"{flow.title} at {sha[:12]}; logs in {log_dir}")
+    with render.progress() as progress:
         tasks: dict[str, TaskID] = {}
 
         def task(job: Job) -> TaskID:
@@ -135,55 +130,62 @@ def run(
             )
 
         result = run_flow(flow, local, on_line=on_line, on_done=on_done)
-    render(result, output, cwd)
+    show(result, output, cwd)
     result.raise_for_failure()
 
 
-def render(result: FlowRun, output: str, cwd: Path) -> None:
+def show(result: FlowRun, output: str, cwd: Path) -> None:
     def shown(path: Path | None) -> str:
         if path is None:
             return ""
         return str(path.relative_to(cwd)) if path.is_relative_to(cwd) else str(path)
 
-    rows = [
-        {
-            "stage": o.job.stage.id,
-            "workflow": o.job.stage.workflow,
-            "python": o.job.python,
-            "status": o.status,
-            "seconds": round(o.seconds, 1),
-            "steps_run": list(o.steps_run),
-            "steps_skipped": list(o.steps_skipped),
-            "failed_step": o.failed_step,
-            "detail": o.detail,
-            "log": shown(o.log),
-        }
-        for o in result.outcomes
-    ]
     if output == "json":
-        common.print_json({"flow": result.flow.name, "ok": result.ok, "jobs": rows})
-        return
-    logs = {str(Path(str(r["log"])).parent) for r in rows if r["log"]}
-    table = Table(
-        title=f"hangar ci run: {result.flow.title}",
-        caption=f"logs in {', '.join(sorted(logs))}" if logs else None,
-    )
-    for column in ("stage", "python", "result", "steps run", "time", "log"):
-        table.add_column(column, overflow="fold", no_wrap=column != "result", min_width=6)
-    for row in rows:
-        status = str(row["status"])
-        colour = {OK: "green", FAILED: "red"}.get(status, "yellow")
-        text = f"[{colour}]{status}[/]"
-        if row["failed_step"] or row["detail"]:
-            text += f" {escape(str(row['failed_step'] or ''))} {escape(str(row['detail']))}"
-        ran, skipped = len(row["steps_run"]), len(row["steps_skipped"])  # type: ignore[arg-type]
-        steps = f"{ran} of {ran + skipped}"
-        table.add_row(
-            str(row["stage"]),
-            str(row["python"] or ""),
-            text,
-            steps,
-            f"{row['seconds']}s",
-            Path(str(row["log"])).name if row["log"] else "",
+        render.print_json(
+            {
+                "flow": result.flow.name,
+                "ok": result.ok,
+                "jobs": [
+                    {
+                        "stage": o.job.stage.id,
+                        "workflow": o.job.stage.workflow,
+                        "python": o.job.python,
+                        "status": o.status,
+                        "seconds": round(o.seconds, 1),
+                        "steps_run": list(o.steps_run),
+                        "steps_skipped": list(o.steps_skipped),
+                        "failed_step": o.failed_step,
+                        "detail": o.detail,
+                        "log": shown(o.log),
+                    }
+                    for o in result.outcomes
+                ],
+            }
         )
-    common.out_console().print(table)
+        return
+
+    def status(o: JobOutcome) -> str:
+        colour = {OK: "green", FAILED: "red"}.get(o.status, "yellow")
+        text = f"[{colour}]{o.status}[/]"
+        if o.failed_step or o.detail:
+            text += f" {escape(o.failed_step or '')} {escape(o.detail)}"
+        return text
+
+    render.table(
+        f"hangar ci run: {result.flow.title}",
+        ("stage", "python", "result", "steps run", "time", "log"),
+        (
+            (
+                o.job.stage.id,
+                o.job.python or "",
+                status(o),
+                f"{len(o.steps_run)} of {len(o.steps_run) + len(o.steps_skipped)}",
+                f"{round(o.seconds, 1)}s",
+                o.log.name if o.log else "",
+            )
+            for o in result.outcomes
+        ),
+    )
+    logs = sorted({shown(o.log.parent) for o in result.outcomes if o.log})
+    if logs:
+        render.note(f"logs in {', '.join(logs)}")

@@ -44,7 +44,7 @@ def output_option(func: F) -> F:
     )(func)
 
 
-def split_commas(values: tuple[str, ...]) -> tuple[str, ...]:
+def split_list(values: tuple[str, ...]) -> tuple[str, ...]:
     """`--x a,b --x c` -> (a, b, c)."""
     return tuple(part.strip() for value in values for part in value.split(",") if part.strip())
 

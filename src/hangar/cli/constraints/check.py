@@ -12,20 +12,14 @@ from pathlib import Path
 import rich_click as click
 from rich.console import Console
 
-from hangar.cli.constraints import index_options, output_option, split_commas
+from hangar.cli.constraints import index_options, output_option
 from hangar.constraints import files as core
-from hangar.constraints.resolve import (
-    Mode,
-    ResolveRequest,
-    header_facts,
-    validate_airflow_version,
-    validate_extras,
-    validate_python,
-)
+from hangar.constraints.resolve import Mode, ResolveRequest, header_facts, validate_extras
 from hangar.errors import BadInput, NotFound, ResolutionConflict, StepFailed
 from hangar.infra.process import SubprocessRunner
 from hangar.infra.uv import UvResolver
 from hangar.ports import Resolver
+from hangar.values import split_list, validate_airflow_version, validate_python
 
 UNRESOLVABLE = "does not resolve"
 
@@ -117,7 +111,7 @@ def check(
             path=file,
             python=validate_python(python),
             airflow_version=validate_airflow_version(airflow_version) if airflow_version else None,
-            extras=validate_extras(split_commas(extras)) if extras else None,
+            extras=validate_extras(split_list(extras)) if extras else None,
             index_url=index_url,
             platform=platform,
             resolve=not no_resolve,

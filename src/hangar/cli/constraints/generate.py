@@ -16,7 +16,7 @@ import rich_click as click
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from hangar.cli.constraints import index_options, output_option, split_commas
+from hangar.cli.constraints import index_options, output_option
 from hangar.constraints import files as core
 from hangar.constraints.cache import (
     generate_text,
@@ -33,15 +33,14 @@ from hangar.constraints.resolve import (
     output_dir_name,
     output_name,
     parse_time,
-    validate_airflow_version,
     validate_extras,
-    validate_python,
 )
 from hangar.errors import BadInput, HangarError
 from hangar.infra.index import SimpleIndex
 from hangar.infra.process import SubprocessRunner
 from hangar.infra.uv import UvResolver
 from hangar.ports import Resolver
+from hangar.values import split_list, validate_airflow_version, validate_python
 
 DEFAULT_PYTHONS = ("3.10", "3.11", "3.12", "3.13")
 
@@ -88,8 +87,8 @@ def _params(
 ) -> GenerateParams:
     try:
         version = validate_airflow_version(airflow_version)
-        pythons = tuple(dict.fromkeys(validate_python(p) for p in split_commas(python)))
-        chosen = validate_extras(split_commas(extras)) if extras else None
+        pythons = tuple(dict.fromkeys(validate_python(p) for p in split_list(python)))
+        chosen = validate_extras(split_list(extras)) if extras else None
         cutoff = parse_time(exclude_newer) if exclude_newer else None
     except ValueError as exc:
         raise BadInput(str(exc)) from None

@@ -11,15 +11,15 @@ from pathlib import Path
 import rich_click as click
 from rich.console import Console
 
-from hangar.cli.constraints import output_option, split_commas
+from hangar.cli.constraints import output_option
 from hangar.constraints.edit import unified_diff
 from hangar.constraints.files import parse_pin
-from hangar.constraints.resolve import validate_airflow_version
 from hangar.constraints.update import UpdateRequest, VersionPlan, apply_update, plan_update
 from hangar.errors import Aborted, BadInput
 from hangar.infra.git import GitCli
 from hangar.infra.process import DryRunRunner, SubprocessRunner
 from hangar.ports import Runner
+from hangar.values import split_list, validate_airflow_version
 
 
 def _request(
@@ -31,7 +31,7 @@ def _request(
 ) -> UpdateRequest:
     try:
         parsed_versions = tuple(
-            dict.fromkeys(validate_airflow_version(v) for v in split_commas(versions))
+            dict.fromkeys(validate_airflow_version(v) for v in split_list(versions))
         )
         pins = tuple(parse_pin(p) for p in updated)
     except ValueError as exc:

@@ -5,19 +5,17 @@ tag's digest; `--refresh-base` rebuilds the version on the current base image fi
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Sequence
 
 import rich_click as click
-from rich.table import Table
 
-from hangar.cli import render as common
-from hangar.cli.image import build as image_build
-from hangar.cli.options import Deps
+from hangar.app import App
+from hangar.cli import render
+from hangar.cli.builds import prepare, run_jobs
+from hangar.cli.options import current_app, output_option
 from hangar.config import Config
 from hangar.errors import StepFailed
-from hangar.image import plan as build_plan
-from hangar.image.plan import BuildJob, BuildRequest
+from hangar.image.plan import Build, BuildJob, BuildRequest, resolve_pythons
 from hangar.image.release import (
     CANDIDATE_SOURCE,
     DEFAULT_SOURCE,
@@ -32,10 +30,9 @@ from hangar.image.release import (
     plan_release,
     refresh_base,
 )
-from hangar.image.tags import parse_ref, parse_version
 from hangar.image.verify import verify_image
-from hangar.infra.registry import HttpRegistry, credentials_from_env
-from hangar.ports import Runner, cmd, run_checked
+from hangar.ports import Registry
+from hangar.values import parse_ref, validate_airflow_version
 
 
 @click.command(name="release")
@@ -74,8 +71,9 @@ from hangar.ports import Runner, cmd, run_checked
 @click.option(
     "--dry-run", is_flag=True, help="Show the plan (tags, sources, digests) and change nothing."
 )
-@click.option("--output", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@output_option
 def command(
+    *,
     version: str | None,
     pythons: tuple[str, ...],
     slim: bool,
@@ -93,23 +91,21 @@ def command(
     Exit codes: 0 released (or planned), 1 a tag or a check failed, 4 registry unreachable,
     5 bad version or Python, 8 a source image is missing.
     """
-    config = common.load_config({"registry": registry, "image_name": image_name})
-    version = version or config["airflow_version"]
-    parse_version(version)
+    app = current_app()
+    config = app.config({"registry": registry, "image_name": image_name})
+    version = validate_airflow_version(version or config["airflow_version"])
     params = ReleaseParams(
         repository=config.image_repository(),
         version=version,
-        pythons=_pythons(pythons, config),
+        pythons=resolve_pythons(pythons or ("all",), config),
         default_python=config["default_python"],
         slim=slim,
         source=source or (CANDIDATE_SOURCE if refresh_base else DEFAULT_SOURCE),
         skip_latest=skip_latest,
     )
-    reg = HttpRegistry(
-        host=parse_ref(params.repository).registry, credentials=credentials_from_env(os.environ)
-    )
+    reg = app.registry(parse_ref(params.repository).registry)
     if refresh_base:
-        _refresh(params, config, reg, dry_run=dry_run, output=output)
+        _refresh(app, params, config, reg, dry_run=dry_run, output=output)
         return
     plan = plan_release(params, reg)
     if dry_run:
@@ -120,43 +116,43 @@ def command(
     _raise_for(result)
 
 
-def _pythons(given: tuple[str, ...], config: Config) -> tuple[str, ...]:
-    return build_plan.resolve_pythons(given or ("all",), config)
-
-
 def _refresh(
-    params: ReleaseParams, config: Config, reg: HttpRegistry, *, dry_run: bool, output: str
+    app: App, params: ReleaseParams, config: Config, reg: Registry, *, dry_run: bool, output: str
 ) -> None:
-    d = Deps()
-    runner = d.effective_runner(dry_run)
-    refresh = RefreshParams(release=params, builds=(), candidate=params.source)
     request = BuildRequest(
         airflow_version=params.version,
         extras=() if params.slim else None,
         no_cache=True,
         pull=True,  # the point of a security refresh: the current base image
-        context=d.cwd.resolve(),
+        context=app.cwd.resolve(),
     )
-    refresh = dataclasses.replace(refresh, builds=_jobs(refresh, request, config, d))
-    builder = ImageBuilder(request=request, config=config, d=d, runner=runner, dry_run=dry_run)
+    refresh = RefreshParams(release=params, builds=(), candidate=params.source)
+    jobs: list[BuildJob] = []
+    build: Build | None = None
+    for python, ref in zip(params.pythons, candidate_refs(refresh), strict=True):
+        one = dataclasses.replace(request, pythons=(python,), tags=(ref,))
+        build, planned = prepare(app, config, one)
+        jobs += planned
+    assert build is not None
+    refresh = dataclasses.replace(refresh, builds=tuple(jobs))
+    builder = ImageBuilder(app=app.dry(dry_run), resolved=build, config=config, dry_run=dry_run)
     if dry_run:
         reg.ensure_available()
         builder.build(refresh.builds)
         for ref in candidate_refs(refresh):
             builder.push(ref)
-        common.err_console().print(
+        render.note(
             "# then: `hangar image verify` each candidate and, only if all pass, "
             f"`hangar image release {params.version} --source '{params.source}'`"
         )
         return
-    engine = d.engine(runner)
-    console = common.err_console()
+    engine = app.engine()
     result = refresh_base(
         refresh,
         builder=builder,
         verify=lambda ref: verify_image(engine, ref),
         registry=reg,
-        on_step=lambda step: console.print(f"[bold]refresh:[/] {step}"),
+        on_step=lambda step: render.note(f"refresh: {step}"),
     )
     render_refresh(result, output)
     if result.release is None:
@@ -170,50 +166,29 @@ def _refresh(
     _raise_for(result.release)
 
 
-def _jobs(
-    refresh: RefreshParams, request: BuildRequest, config: Config, d: Deps
-) -> tuple[BuildJob, ...]:
-    """One build per Python version, tagged with its candidate reference."""
-    stamp = d.stamp(None)
-    jobs: list[BuildJob] = []
-    for python, ref in zip(refresh.release.pythons, candidate_refs(refresh), strict=True):
-        jobs += build_plan.plan(
-            dataclasses.replace(request, pythons=(python,), tags=(ref,)),
-            config=config,
-            stamp=stamp,
-            host_platform=d.host_platform,
-            log_dir=d.cwd / config["log_dir"],
-        )
-    return tuple(jobs)
-
-
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class ImageBuilder:
     """Builds refresh candidates with `hangar image build`'s machinery, then pushes them."""
 
-    request: BuildRequest
+    app: App
+    resolved: Build
     config: Config
-    d: Deps
-    runner: Runner
     dry_run: bool = False
 
     def build(self, jobs: Sequence[BuildJob]) -> None:
-        extras = image_build.extras_of(self.request, self.request.context)
-        report = image_build.run_build_jobs(
+        report = run_jobs(
+            self.app,
             jobs,
-            request=self.request,
+            build=self.resolved,
             config=self.config,
-            d=self.d,
-            dry_run=self.dry_run,
             parallelism=len(jobs),
-            extras=extras,
+            dry_run=self.dry_run,
         )
         if report is not None:
             report.raise_for_failure()
 
     def push(self, ref: str) -> None:
-        what = f"docker push {ref}"
-        run_checked(self.runner, cmd("docker", "push", ref), error=StepFailed, what=what)
+        self.app.engine().push(ref)
 
 
 def _raise_for(result: ReleaseResult) -> None:
@@ -229,10 +204,6 @@ def _raise_for(result: ReleaseResult) -> None:
 # -- rendering ---------------------------------------------------------------------------------
 
 
-def _short(digest: str | None) -> str:
-    return digest[:19] if digest else "-"
-
-
 def plan_json(plan: ReleasePlan) -> dict[str, object]:
     return {
         "version": plan.params.version,
@@ -246,42 +217,38 @@ def plan_json(plan: ReleasePlan) -> dict[str, object]:
     }
 
 
+def _change(current: str | None, digest: str) -> str:
+    if current == digest:
+        return "unchanged"
+    return "new" if current is None else f"moves from {current}"
+
+
 def render_plan(plan: ReleasePlan, output: str) -> None:
     if output == "json":
-        common.print_json({"dry_run": True, "plan": plan_json(plan)})
+        render.print_json({"dry_run": True, "plan": plan_json(plan)})
         return
-    table = Table(title=f"release plan: {plan.params.repository} {plan.params.version} (dry run)")
-    for column in ("tag", "from", "digest", "change"):
-        table.add_column(column)
-    for t in plan.tags:
-        change = (
-            "unchanged"
-            if t.current == t.digest
-            else "new"
-            if t.current is None
-            else f"moves from {_short(t.current)}"
-        )
-        table.add_row(t.tag, t.source, _short(t.digest), change)
-    common.out_console().print(table)
-    common.err_console().print(
-        f"latest: {'moves' if plan.latest.move else 'stays'} ({plan.latest.reason})"
+    render.table(
+        f"release plan: {plan.params.repository} {plan.params.version} (dry run)",
+        ("tag", "from", "digest", "change"),
+        ((t.tag, t.source, t.digest, _change(t.current, t.digest)) for t in plan.tags),
     )
+    render.note(f"latest: {'moves' if plan.latest.move else 'stays'} ({plan.latest.reason})")
 
 
 def render_result(result: ReleaseResult, output: str) -> None:
     if output == "json":
-        common.print_json(result_json(result))
+        render.print_json(result_json(result))
         return
-    table = Table(title=f"released {result.plan.params.repository} {result.plan.params.version}")
-    for column in ("tag", "digest", "check"):
-        table.add_column(column)
-    for c in result.checks:
-        verdict = "[green]ok[/]" if c.ok else f"[red]points at {_short(c.actual)}[/]"
-        table.add_row(c.tag, _short(c.expected), verdict)
-    common.out_console().print(table)
+    render.table(
+        f"released {result.plan.params.repository} {result.plan.params.version}",
+        ("tag", "digest", "check"),
+        (
+            (c.tag, c.expected, render.ok_or_failed(c.ok, f"points at {c.actual or '-'}"))
+            for c in result.checks
+        ),
+    )
     latest = result.plan.latest
-    moved = "moved" if latest.move else "not moved"
-    common.err_console().print(f"latest: {moved} ({latest.reason})")
+    render.note(f"latest: {'moved' if latest.move else 'not moved'} ({latest.reason})")
 
 
 def result_json(result: ReleaseResult) -> dict[str, object]:
@@ -294,7 +261,7 @@ def result_json(result: ReleaseResult) -> dict[str, object]:
 
 def render_refresh(result: RefreshResult, output: str) -> None:
     if output == "json":
-        common.print_json(
+        render.print_json(
             {
                 "ok": result.ok,
                 "candidates": list(result.candidates),
@@ -304,7 +271,6 @@ def render_refresh(result: RefreshResult, output: str) -> None:
         )
         return
     for report in result.reports:
-        state = "[green]passed[/]" if report.passed else "[red]FAILED[/]"
-        common.err_console().print(f"checks of {report.image}: {state}")
+        render.note(f"checks of {report.image}: {'passed' if report.passed else 'FAILED'}")
     if result.release is not None:
         render_result(result.release, output)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import dataclasses
 
 import rich_click as click
-from rich.table import Table
 
-from hangar.cli import render as common
+from hangar.cli import render
+from hangar.cli.options import current_app, output_option
 from hangar.errors import StepFailed
 from hangar.image.checks import image_checks
 from hangar.image.verify import VerifyReport, verify_image
@@ -23,20 +23,22 @@ from hangar.image.verify import VerifyReport, verify_image
     help="Run only this check (repeatable).",
 )
 @click.option("--parallel", default=4, show_default=True, help="Containers run at once.")
-@click.option("--output", type=click.Choice(["table", "json"]), default="table", show_default=True)
-def command(image: str, only: tuple[str, ...], parallel: int, output: str) -> None:
+@output_option
+def command(*, image: str, only: tuple[str, ...], parallel: int, output: str) -> None:
     """Run the image checks (user, paths, permissions, versions, providers, entrypoint…)
     against IMAGE, any image reference in the engine, and exit non-zero if one fails."""
-    report = verify_image(common.engine(), image, only=only, parallel=parallel)
-    render(report, output)
+    engine = current_app().engine()
+    engine.ensure_available()
+    report = verify_image(engine, image, only=only, parallel=parallel)
+    show(report, output)
     if not report.passed:
         failed = [r.name for r in report.results if not r.passed]
         raise StepFailed(f"{image}: {len(failed)} check(s) failed: {', '.join(failed)}")
 
 
-def render(report: VerifyReport, output: str) -> None:
+def show(report: VerifyReport, output: str) -> None:
     if output == "json":
-        common.print_json(
+        render.print_json(
             {
                 "image": report.image,
                 "passed": report.passed,
@@ -44,14 +46,15 @@ def render(report: VerifyReport, output: str) -> None:
             }
         )
         return
-    table = Table(title=f"hangar image verify {report.image}")
-    table.add_column("check")
-    table.add_column("result")
-    table.add_column("what it checks / what was wrong")
-    for r in report.results:
-        table.add_row(
-            r.name,
-            "[green]pass[/]" if r.passed else "[red]FAIL[/]",
-            r.description if r.passed else f"[red]{r.detail}[/]",
-        )
-    common.out_console().print(table)
+    render.table(
+        f"hangar image verify {report.image}",
+        ("check", "result", "what it checks / what was wrong"),
+        (
+            (
+                r.name,
+                "[green]pass[/]" if r.passed else "[red]FAIL[/]",
+                r.description if r.passed else f"[red]{r.detail}[/]",
+            )
+            for r in report.results
+        ),
+    )

@@ -1,5 +1,6 @@
-"""Fakes for the build commands' tests: a runner that records commands and answers docker's
-queries, an image probe and a constraints source, and a way to drive the real CLI with them."""
+"""A world of fakes for driving the real CLI: a runner that records commands and answers
+docker's and git's queries, an image probe, a constraints source, a registry, a resolver and
+an index, wired into the application context the CLI uses."""
 
 from __future__ import annotations
 
@@ -12,9 +13,13 @@ from typing import IO
 
 from click.testing import CliRunner, Result
 
+from hangar.app import App
 from hangar.cli.main import cli
-from hangar.cli.options import Deps
+from hangar.infra.docker import DockerEngine
+from hangar.infra.git import GitCli, GitConstraintsBranch
 from hangar.ports import Command, ProcessResult, Runner
+from tests.fakes.constraints import FakeIndex, FakeResolver
+from tests.fakes.registry import FakeRegistry
 
 REPO = Path(__file__).resolve().parents[2]
 NOW = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
@@ -45,7 +50,7 @@ class FakeRunner:
     def run(self, command: Command, *, stream_to: IO[str] | None = None) -> ProcessResult:
         self.commands.append(command)
         args = command.args
-        if args[:2] == ("git", "rev-parse"):
+        if args[:1] == ("git",) and "rev-parse" in args:
             return ProcessResult(args=args, returncode=0, stdout=SHA + "\n")
         if args[:1] == ("docker",) and not self.engine_up:
             return ProcessResult(
@@ -128,21 +133,33 @@ class World:
     runner: FakeRunner = field(default_factory=FakeRunner)
     probe: FakeProbe = field(default_factory=FakeProbe)
     constraints: FakeConstraints = field(default_factory=FakeConstraints)
-    environ: dict[str, str] = field(default_factory=dict)
+    registry: FakeRegistry = field(default_factory=FakeRegistry)
+    resolver: FakeResolver = field(default_factory=FakeResolver)
+    index: FakeIndex = field(default_factory=FakeIndex)
+    # no machine-wide overlay unless a test writes one
+    environ: dict[str, str] = field(default_factory=lambda: {"HANGAR_ENVIRONMENT_FILE": ""})
 
-    def deps(self) -> Deps:
-        return Deps(
+    def app(self) -> App:
+        return App(
             runner=self.runner,
             environ=self.environ,
             cwd=self.root,
             now=lambda: NOW,
-            probe=lambda _r: self.probe,
-            constraints=lambda _r, _cache, _index: self.constraints,
             host_platform="linux/amd64",
+            make_engine=lambda runner, secrets: DockerEngine(runner=runner, secret_env=secrets),
+            make_probe=lambda _runner: self.probe,
+            make_registry=lambda _host, _environ: self.registry,
+            make_resolver=lambda _runner: self.resolver,
+            make_index=lambda _url: self.index,
+            make_git=lambda runner, repo: GitCli(repo=repo, runner=runner),
+            make_branch=lambda runner, repo, remote, branch: GitConstraintsBranch(
+                repo=repo, remote=remote, branch=branch, runner=runner
+            ),
+            make_constraints=lambda _resolver, _index, _cache, _url: self.constraints,
         )
 
     def invoke(self, *args: str) -> Result:
-        return CliRunner().invoke(cli, list(args), obj=self.deps(), catch_exceptions=True)
+        return CliRunner().invoke(cli, list(args), obj=self.app(), catch_exceptions=True)
 
 
 def value_of(args: Sequence[str], flag: str) -> list[str]:

@@ -1,0 +1,151 @@
+"""The application context: the one way every command reaches the outside world.
+
+`real_app()` wires the real adapters from infra/; tests build an `App` with fakes and pass it
+to click's CliRunner as `obj`. Commands reach it through `hangar.cli.options.current_app()`.
+This module is the composition root: the only one outside infra/ and cli/ that imports infra/.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform as platform_mod
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import IO
+
+from hangar.config import Config, load_config
+from hangar.ports import (
+    ConstraintsBranch,
+    ConstraintsSource,
+    Engine,
+    Git,
+    ImageProbe,
+    Registry,
+    Resolver,
+    Runner,
+    UploadTimes,
+)
+
+_MACHINES = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
+# The machine-wide settings overlay that scripts/setup-env.sh writes where it had to build
+# local base images (no Docker Hub); HANGAR_ENVIRONMENT_FILE names another file ("" for none).
+ENVIRONMENT_FILE = Path("/etc/hangar/environment.toml")
+ENVIRONMENT_FILE_ENV = "HANGAR_ENVIRONMENT_FILE"
+
+
+@dataclass(frozen=True, kw_only=True)
+class App:
+    """The outside world of a command. Every adapter is made from the app's runner, so a dry
+    run (`dry()`) swaps one object and every command it makes is printed instead of run."""
+
+    runner: Runner
+    environ: Mapping[str, str]
+    cwd: Path
+    now: Callable[[], dt.datetime]
+    host_platform: str
+    out: IO[str] | None = None  # where a dry run prints its commands (None: sys.stdout)
+    make_engine: Callable[[Runner, Mapping[str, str]], Engine]
+    make_probe: Callable[[Runner], ImageProbe]
+    make_registry: Callable[[str, Mapping[str, str]], Registry]
+    make_resolver: Callable[[Runner], Resolver]
+    make_index: Callable[[str], UploadTimes]
+    make_git: Callable[[Runner, Path], Git]
+    make_branch: Callable[[Runner, Path, str, str], ConstraintsBranch]
+    # the constraints an image build uses: (resolver, index, cache folder, index URL)
+    make_constraints: Callable[[Resolver, UploadTimes, Path, str], ConstraintsSource]
+
+    # -- settings ---------------------------------------------------------------------------
+    def environment_file(self) -> Path | None:
+        given = self.environ.get(ENVIRONMENT_FILE_ENV)
+        if given is not None:
+            return Path(given) if given else None
+        return ENVIRONMENT_FILE
+
+    def config(self, options: Mapping[str, str | None] | None = None) -> Config:
+        """The settings: defaults < environment overlay < project file < HANGAR_* < options."""
+        return load_config(
+            start=self.cwd,
+            overlay=self.environment_file(),
+            environ=self.environ,
+            options=options or {},
+        )
+
+    # -- adapters ---------------------------------------------------------------------------
+    def engine(self, secret_env: Mapping[str, str] | None = None) -> Engine:
+        return self.make_engine(self.runner, dict(secret_env or {}))
+
+    def probe(self) -> ImageProbe:
+        return self.make_probe(self.runner)
+
+    def registry(self, host: str) -> Registry:
+        return self.make_registry(host, self.environ)
+
+    def resolver(self) -> Resolver:
+        return self.make_resolver(self.runner)
+
+    def index(self, index_url: str) -> UploadTimes:
+        return self.make_index(index_url)
+
+    def git(self, repo: Path) -> Git:
+        return self.make_git(self.runner, repo)
+
+    def branch(self, repo: Path, remote: str, branch: str) -> ConstraintsBranch:
+        return self.make_branch(self.runner, repo, remote, branch)
+
+    def constraints(self, *, cache_dir: Path, index_url: str) -> ConstraintsSource:
+        return self.make_constraints(self.resolver(), self.index(index_url), cache_dir, index_url)
+
+    # -- modes ------------------------------------------------------------------------------
+    def dry(self, dry_run: bool = True, *, out: IO[str] | None = None) -> App:
+        """The same app, printing every state-changing command instead of running it;
+        read-only queries still run, so the printed plan is faithful."""
+        if not dry_run:
+            return self
+        from hangar.infra.process import DryRunRunner
+
+        sink = out or self.out or sys.stdout
+        return replace(self, runner=DryRunRunner(out=sink, reader=self.runner))
+
+    def utc_now(self) -> dt.datetime:
+        return self.now().astimezone(dt.UTC)
+
+
+def host_platform() -> str:
+    machine = platform_mod.machine()
+    return f"linux/{_MACHINES.get(machine, machine)}"
+
+
+def real_app() -> App:
+    """The app with the real adapters."""
+    from hangar.constraints.provide import GeneratedConstraints
+    from hangar.infra.docker import DockerEngine, DockerImageProbe
+    from hangar.infra.git import GitCli, GitConstraintsBranch
+    from hangar.infra.index import SimpleIndex
+    from hangar.infra.process import SubprocessRunner
+    from hangar.infra.registry import HttpRegistry, credentials_from_env
+    from hangar.infra.uv import UvResolver
+
+    return App(
+        runner=SubprocessRunner(),
+        environ=dict(os.environ),
+        cwd=Path.cwd(),
+        now=lambda: dt.datetime.now(dt.UTC),
+        host_platform=host_platform(),
+        make_engine=lambda runner, secrets: DockerEngine(runner=runner, secret_env=secrets),
+        make_probe=lambda runner: DockerImageProbe(runner=runner),
+        make_registry=lambda host, environ: HttpRegistry(
+            host=host, credentials=credentials_from_env(environ)
+        ),
+        make_resolver=lambda runner: UvResolver(runner=runner),
+        make_index=lambda url: SimpleIndex(index_url=url),
+        make_git=lambda runner, repo: GitCli(repo=repo, runner=runner),
+        make_branch=lambda runner, repo, remote, branch: GitConstraintsBranch(
+            repo=repo, remote=remote, branch=branch, runner=runner
+        ),
+        make_constraints=lambda resolver, index, cache_dir, index_url: GeneratedConstraints(
+            resolver=resolver, index=index, cache_dir=cache_dir, index_url=index_url
+        ),
+    )

@@ -1,0 +1,161 @@
+"""Running planned builds from a command: a dry run prints them; a real run shows a live line
+per job, then the last lines of any failed job's log, then a summary (shared by `image build`,
+`cache refresh`, `ci build-image` and `image release --refresh-base`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from rich.markup import escape
+from rich.progress import TaskID
+
+from hangar.app import App
+from hangar.cli import render
+from hangar.cli.options import log_dir, read_dockerfile_defaults, stamp
+from hangar.config import Config
+from hangar.constraints.resolve import DEFAULT_INDEX_URL
+from hangar.image.build import BuildReport, BuildWorld, print_builds, run_builds
+from hangar.image.jobs import JobResult
+from hangar.image.plan import Build, BuildJob, BuildRequest, Stamp, plan, resolve
+from hangar.infra.files import open_log
+
+Planner = Callable[..., tuple[BuildJob, ...]]  # image.plan.plan or image.plan.cache_jobs
+
+
+def prepare(
+    app: App,
+    config: Config,
+    request: BuildRequest,
+    *,
+    build_id: str | None = None,
+    planner: Planner = plan,
+) -> tuple[Build, tuple[BuildJob, ...]]:
+    """Resolve the request's defaults once and plan its jobs."""
+    resolved = resolve(
+        request,
+        config=config,
+        dockerfile_defaults=read_dockerfile_defaults(request.context, request.dockerfile),
+        host_platform=app.host_platform,
+    )
+    run_stamp: Stamp = stamp(app, build_id)
+    return resolved, planner(resolved, config=config, stamp=run_stamp, log_dir=log_dir(app, config))
+
+
+def build_world(app: App, build: Build, config: Config) -> BuildWorld:
+    index_url = build.index_url or DEFAULT_INDEX_URL
+    return BuildWorld(
+        engine=app.engine(build.secret_env),
+        probe=app.probe(),
+        constraints=app.constraints(
+            cache_dir=app.cwd / config["cache_dir"] / "constraints", index_url=index_url
+        ),
+        open_log=open_log,
+    )
+
+
+def run_jobs(
+    app: App,
+    jobs: Sequence[BuildJob],
+    *,
+    build: Build,
+    config: Config,
+    parallelism: int,
+    dry_run: bool,
+) -> BuildReport | None:
+    """Run the jobs (None after a dry run, which only prints them)."""
+    if dry_run:
+        engine = app.dry().engine(build.secret_env)
+        print_builds(jobs, build=build, engine=engine, on_note=render.note)
+        return None
+    with render.progress() as progress:
+        tasks: dict[str, TaskID] = {
+            job.name: progress.add_task(f"[bold]{job.name}[/] waiting", total=1) for job in jobs
+        }
+
+        def on_line(job: BuildJob, line: str) -> None:
+            progress.update(tasks[job.name], description=f"[bold]{job.name}[/] {escape(line)}")
+
+        def on_done(result: JobResult) -> None:
+            state = render.ok_or_failed(result.ok, f"FAILED {escape(result.failing_step or '')}")
+            progress.update(
+                tasks[result.job.name],
+                description=f"[bold]{result.job.name}[/] {state}",
+                completed=1,
+            )
+
+        report = run_builds(
+            jobs,
+            build=build,
+            world=build_world(app, build, config),
+            parallelism=parallelism,
+            on_note=lambda text: render.note(text, dim=True),
+            on_line=on_line,
+            on_done=on_done,
+        )
+    for result in report.results:
+        if not result.ok:
+            render.note(
+                f"{result.job.name} failed at {result.failing_step or '?'}; "
+                f"last lines of {result.job.log_path}:"
+            )
+            for line in result.tail:
+                render.note(f"  {line}")
+    return report
+
+
+def show_report(report: BuildReport, output: str, *, title: str, cwd: Path) -> None:
+    rows = [
+        {
+            "name": r.job.name,
+            "python": r.job.python,
+            "tags": list(r.job.params.tags),
+            "cache_to": r.job.params.cache_to,
+            "result": "ok" if r.ok else "failed",
+            "failing_step": r.failing_step,
+            "seconds": round(r.seconds, 1),
+            "log": _shown_path(r.job.log_path, cwd),
+        }
+        for r in report.results
+    ]
+    if output == "json":
+        render.print_json({"ok": report.ok, "builds": rows})
+        return
+    render.table(
+        title,
+        ("python", "tag", "result", "time", "log"),
+        (
+            (
+                r.job.name,
+                ", ".join(r.job.params.tags) or f"(cache {r.job.params.cache_to})",
+                render.ok_or_failed(r.ok, f"FAILED {r.failing_step or ''}"),
+                f"{round(r.seconds, 1)}s",
+                _shown_path(r.job.log_path, cwd),
+            )
+            for r in report.results
+        ),
+    )
+
+
+def _shown_path(path: Path, cwd: Path) -> str:
+    return str(path.relative_to(cwd)) if path.is_relative_to(cwd) else str(path)
+
+
+def run_and_show(
+    app: App,
+    jobs: Sequence[BuildJob],
+    *,
+    build: Build,
+    config: Config,
+    parallelism: int,
+    dry_run: bool,
+    output: str,
+    title: str,
+) -> None:
+    """Run the jobs, show the summary and fail (one line, exit 1) if a job failed."""
+    report = run_jobs(
+        app, jobs, build=build, config=config, parallelism=parallelism, dry_run=dry_run
+    )
+    if report is not None:
+        show_report(report, output, title=title, cwd=app.cwd)
+        report.raise_for_failure()
