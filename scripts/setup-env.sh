@@ -249,7 +249,13 @@ manage_own_engine() {
 }
 
 use_existing_engine() {
-	docker_ok || die "a docker CLI is installed but no Docker engine answers (docker info fails): start that engine (Docker Desktop, or the docker service) and run this again"
+	local answer
+	if ! answer="$(docker info 2>&1 >/dev/null)"; then
+		if [[ "${answer}" == *"permission denied"* ]]; then
+			die "the Docker engine refuses this user (permission denied on its socket): run this as a user in the docker group, or as root"
+		fi
+		die "a docker CLI is installed but no Docker engine answers (docker info fails): start that engine (Docker Desktop, or the docker service) and run this again"
+	fi
 	buildx_ok || die "the Docker engine answers but the docker CLI has no buildx plugin: install the buildx plugin (docker-buildx-plugin or docker-buildx) and run this again"
 	log "using the running Docker engine as it is ($(docker context show 2>/dev/null || echo default) context)"
 }

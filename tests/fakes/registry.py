@@ -42,3 +42,17 @@ class FakeRegistry:
         self.tags.setdefault(repository, {})[tag] = digest
         self.copies.append((f"{source_repository}@{source_reference}", f"{repository}:{tag}"))
         return digest
+
+
+class SlowRegistry:
+    """The image appears after `after` polls."""
+
+    def __init__(self, after: int | None) -> None:
+        self.after = after
+        self.polls = 0
+
+    def digest(self, repository: str, reference: str) -> str | None:
+        self.polls += 1
+        if self.after is not None and self.polls > self.after:
+            return "sha256:" + "a" * 64
+        return None

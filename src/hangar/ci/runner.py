@@ -19,6 +19,7 @@ from typing import IO, cast
 
 from hangar.ci.flows import Flow, Stage, Step, expand
 from hangar.errors import StepFailed
+from hangar.lines import LineTap
 from hangar.ports import Command, Runner, last_line
 
 OK, FAILED, SKIPPED = "ok", "failed", "skipped"
@@ -92,22 +93,6 @@ OnLine = Callable[[Job, str], None]
 OnDone = Callable[[JobOutcome], None]
 
 
-class _Tap:
-    def __init__(self, sink: IO[str], report: Callable[[str], None]) -> None:
-        self._sink, self._report, self._pending = sink, report, ""
-
-    def write(self, text: str) -> int:
-        self._sink.write(text)
-        self._pending += text
-        *lines, self._pending = self._pending.split("\n")
-        for line in lines:
-            if line.strip():
-                self._report(line.strip()[:160])
-        return len(text)
-
-    def flush(self) -> None:
-        self._sink.flush()
-
 
 def _holds(step: Step, decision: Mapping[str, object]) -> bool:
     return all(
@@ -155,7 +140,7 @@ def _run_job(
                 log.write(result.stderr)
                 log.write(result.stdout)
             else:
-                tap = _Tap(log, lambda line: on_line(job, line))
+                tap = LineTap(log, lambda line: on_line(job, line))
                 result = run.runner.run(command, stream_to=cast("IO[str]", tap))
             if not result.ok:
                 return JobOutcome(

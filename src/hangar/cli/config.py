@@ -11,8 +11,9 @@ from hangar.config import find_config_file, shown_settings
 
 @click.group(name="config")
 def group() -> None:
-    """hangar's settings (defaults < environment overlay < hangar.toml / [tool.hangar] <
-    HANGAR_* env < options)."""
+    """hangar's settings and where each comes from.
+
+    defaults < environment overlay < hangar.toml / [tool.hangar] < HANGAR_* env < options."""
 
 
 @group.command(name="show")

@@ -20,7 +20,7 @@ click.rich_click.COMMAND_GROUPS = {
         {"name": "Images", "commands": ["image", "cache", "base"]},
         {"name": "Dependencies", "commands": ["constraints"]},
         {"name": "CI and local runs", "commands": ["ci", "quickstart"]},
-        {"name": "Environment", "commands": ["env", "config"]},
+        {"name": "Environment", "commands": ["env", "config", "completion"]},
     ]
 }
 
@@ -50,7 +50,7 @@ def cli(verbose: bool, log_file: Path | None) -> None:
 
 
 def _register() -> None:
-    from hangar.cli import base, cache, ci, config, constraints, env, image, quickstart
+    from hangar.cli import base, completion, cache, ci, config, constraints, env, image, quickstart
 
     cli.add_command(constraints.group)
     cli.add_command(image.group)
@@ -60,6 +60,7 @@ def _register() -> None:
     cli.add_command(config.group)
     cli.add_command(quickstart.group)
     cli.add_command(ci.group)
+    cli.add_command(completion.command)
 
 
 _register()

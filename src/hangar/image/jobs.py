@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO, Protocol, cast
 
 from hangar.image.plan import BuildJob
+from hangar.lines import LineTap
 from hangar.ports import ProcessResult
 
 TAIL_LINES = 15
@@ -79,27 +80,6 @@ def tail(text: str, lines: int = TAIL_LINES) -> tuple[str, ...]:
     return tuple(line for line in text.rstrip().splitlines()[-lines:])
 
 
-class _Tap:
-    """A text sink that writes to the job's log and reports each complete line."""
-
-    def __init__(self, sink: IO[str], on_line: Callable[[str], None]) -> None:
-        self._sink = sink
-        self._on_line = on_line
-        self._pending = ""
-
-    def write(self, text: str) -> int:
-        self._sink.write(text)
-        self._pending += text
-        *lines, self._pending = self._pending.split("\n")
-        for line in lines:
-            shown = meaningful_line(line)
-            if shown is not None:
-                self._on_line(shown)
-        return len(text)
-
-    def flush(self) -> None:
-        self._sink.flush()
-
 
 def run_one(
     job: BuildJob,
@@ -111,7 +91,7 @@ def run_one(
 ) -> JobResult:
     started = clock()
     with open_log(job.log_path) as log:
-        tap = _Tap(log, lambda shown: on_line(job, shown))
+        tap = LineTap(log, lambda shown: on_line(job, shown), keep=meaningful_line)
         result = engine.build(job.args(), log=cast("IO[str]", tap))
     seconds = clock() - started
     output = result.stdout or result.stderr

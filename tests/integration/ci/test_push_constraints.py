@@ -62,7 +62,7 @@ def _generated(tmp_path: Path, text: str) -> Path:
 def _push(source: Path, clone: Path) -> tuple[int, str]:
     result = subprocess.run(
         [
-            str(Path(__file__).resolve().parents[2] / ".venv" / "bin" / "hangar"),
+            str(Path(__file__).resolve().parents[3] / ".venv" / "bin" / "hangar"),
             "ci",
             "push-constraints",
             "--from",

@@ -16,7 +16,7 @@ from hangar.ci.flows import FLOWS, FORK
 from hangar.ci.workflows import FOLDER, REGENERATE, render, workflow_files
 from hangar.cli.main import cli
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 FILES = workflow_files()
 
 

@@ -1,0 +1,40 @@
+"""`hangar base build` through the real CLI, with a recording runner."""
+
+from __future__ import annotations
+
+from tests.fakes.world import (
+    World,
+)
+
+
+def test_base_build_runs_the_script_per_python_with_the_configured_names(world: World) -> None:
+    result = world.invoke("base", "build", "--push")
+    assert result.exit_code == 0, result.output
+    runs = [c.args for c in world.runner.commands if c.args[0].endswith("build-base-image.sh")]
+    assert [r[1:] for r in runs] == [
+        (
+            "--python",
+            "3.11",
+            "--codename",
+            "bookworm",
+            "--tag",
+            "reg.example:5000/python:3.11-slim-bookworm",
+            "--push",
+        ),
+        (
+            "--python",
+            "3.13",
+            "--codename",
+            "trixie",
+            "--tag",
+            "reg.example:5000/python:3.13-slim-trixie",
+            "--push",
+        ),
+    ]
+
+
+def test_base_build_dry_run_prints_the_script_lines(world: World) -> None:
+    result = world.invoke("base", "build", "--python", "3.11", "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "build-base-image.sh --python 3.11 --codename bookworm" in result.output
+    assert not [c for c in world.runner.commands if c.args[0].endswith("build-base-image.sh")]

@@ -1,0 +1,48 @@
+"""`hangar cache refresh` through the real CLI, with fakes."""
+
+from __future__ import annotations
+
+from hangar.errors import BadInput
+from tests.fakes.world import (
+    World,
+    build_args,
+    value_of,
+)
+
+
+def test_cache_refresh_exports_every_python_cache_and_pushes_no_image(world: World) -> None:
+    result = world.invoke("cache", "refresh", "--extras", "celery,postgres")
+    assert result.exit_code == 0, result.output
+    builds = sorted(
+        world.runner.builds(), key=lambda b: build_args(b)["PYTHON_MAJOR_MINOR_VERSION"]
+    )
+    assert len(builds) == 2  # run in parallel, so in any order
+    for build, python in zip(builds, ("3.11", "3.13"), strict=True):
+        ref = f"reg.example:5000/airflow:cache-python{python}-linux-amd64"
+        assert value_of(build.args, "--cache-to") == [f"type=registry,ref={ref},mode=max"]
+        assert value_of(build.args, "--cache-from") == [f"type=registry,ref={ref}"]
+        assert value_of(build.args, "--platform") == ["linux/amd64"]
+        assert "--push" not in build.args
+        assert "--tag" not in build.args
+        assert (world.root / ".hangar" / "logs" / f"cache-{python}-linux-amd64.log").is_file()
+
+
+def test_cache_refresh_builds_each_platform_the_builder_can_run(world: World) -> None:
+    world.probe.platforms = ("linux/amd64", "linux/arm64")
+    result = world.invoke(
+        "cache", "refresh", "--python", "3.11", "--platform", "linux/amd64,linux/arm64"
+    )
+    assert result.exit_code == 0, result.output
+    refs = sorted(value_of(b.args, "--cache-to")[0] for b in world.runner.builds())
+    assert refs == [
+        "type=registry,ref=reg.example:5000/airflow:cache-python3.11-linux-amd64,mode=max",
+        "type=registry,ref=reg.example:5000/airflow:cache-python3.11-linux-arm64,mode=max",
+    ]
+
+
+def test_cache_refresh_refuses_a_platform_without_emulation(world: World) -> None:
+    result = world.invoke("cache", "refresh", "--platform", "linux/amd64,linux/arm64")
+    assert isinstance(result.exception, BadInput)
+    assert "linux/arm64" in result.exception.message
+    assert "emulation" in (result.exception.hint or "")
+    assert not world.runner.builds()
