@@ -1,17 +1,21 @@
 # The two everyday commands; each sets up what it needs first (scripts/setup-env.sh is quick
 # when everything already runs).
-.PHONY: setup image test test-unit lint
+.PHONY: setup setup-test image test test-unit lint
 
 PYTHON_VERSION ?= 3.13
-IMAGE ?= hangar/airflow:latest-python$(PYTHON_VERSION)
 
 setup:
 	bash scripts/setup-env.sh
 
-image: setup
-	.venv/bin/hangar image build --python $(PYTHON_VERSION) --tag $(IMAGE)
+setup-test:
+	bash scripts/setup-env.sh --test
 
-test: setup lint
+# the default tag: <registry>/<image_name>:<airflow_version>-python<py> (`hangar config show`),
+# which `hangar quickstart up` runs
+image: setup
+	.venv/bin/hangar image build --python $(PYTHON_VERSION)
+
+test: setup-test lint
 	.venv/bin/pytest
 
 test-unit:
@@ -19,6 +23,7 @@ test-unit:
 
 lint:
 	shellcheck -x scripts/*.sh scripts/docker/*.sh
+	.venv/bin/hadolint Dockerfile scripts/base-image/Dockerfile
 	.venv/bin/ruff check src tests bench scripts
 	.venv/bin/ruff format --check src tests bench scripts
 	.venv/bin/mypy

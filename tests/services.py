@@ -10,7 +10,7 @@ import subprocess
 PG_HOST, PG_PORT = "127.0.0.1", 5432
 PG_ADMIN_URL = f"postgresql://airflow:airflow@{PG_HOST}:{PG_PORT}/airflow"
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
-SETUP_HINT = "start it with: bash scripts/setup-env.sh --no-bases --no-venv"
+SETUP_HINT = "start it with: bash scripts/setup-env.sh --test --no-bases --no-venv"
 
 
 def psql(url: str, sql: str) -> str:

@@ -46,13 +46,20 @@ def status(*, output: str) -> None:
 
 
 @group.command(name="up")
-@click.option("--no-services", is_flag=True, help="Do not start PostgreSQL and Redis.")
+@click.option(
+    "--test",
+    is_flag=True,
+    help="Also start what the test suite needs: the registry, PostgreSQL and Redis.",
+)
+@click.option("--no-services", is_flag=True, help="With --test: not PostgreSQL and Redis.")
 @click.option("--no-bases", is_flag=True, help="Do not build or pull the base images.")
 @click.option("--no-venv", is_flag=True, help="Do not set up .venv.")
 @dry_run_option
-def up(*, no_services: bool, no_bases: bool, no_venv: bool, dry_run: bool) -> None:
-    """Set up and start the engine, registry, base images and services
-    (scripts/setup-env.sh; needs root; safe to run again)."""
+def up(*, test: bool, no_services: bool, no_bases: bool, no_venv: bool, dry_run: bool) -> None:
+    """Set up what builds need (scripts/setup-env.sh; safe to run again).
+
+    Uses a running Docker engine as it is; installs one only on Debian 12 or 13 without any;
+    builds local base images (and writes the environment overlay) only without Docker Hub."""
     app = current_app().dry(dry_run)
     script = app.cwd / SETUP_SCRIPT
     if not script.is_file():
@@ -62,6 +69,7 @@ def up(*, no_services: bool, no_bases: bool, no_venv: bool, dry_run: bool) -> No
     flags = [
         f
         for f, on in (
+            ("--test", test),
             ("--no-services", no_services),
             ("--no-bases", no_bases),
             ("--no-venv", no_venv),

@@ -29,7 +29,7 @@ import pytest
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 SCRIPTS = REPO / "scripts"
 REGISTRY = os.environ.get("HANGAR_REGISTRY", "127.0.0.1:5000")
 IMAGE = f"{REGISTRY}/python:3.13-slim-trixie"
