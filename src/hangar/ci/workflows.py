@@ -85,6 +85,9 @@ def github_values(info: str, *, trigger: str) -> dict[str, str]:
     }
 
 
+LOWERCASE = frozenset({"image"})
+
+
 def env_name(placeholder: str) -> str:
     return "CI_" + placeholder.upper()
 
@@ -97,11 +100,18 @@ def shell_line(argv: Sequence[str]) -> str:
         if match and match.group(1):
             continue
         if PLACEHOLDER.search(arg):
-            inner = PLACEHOLDER.sub(lambda m: "${" + env_name(m.group(2)) + "}", arg)
+            inner = PLACEHOLDER.sub(lambda m: _expansion(m.group(2)), arg)
             words.append(f'"{inner}"')
         else:
             words.append(shlex.quote(arg))
     return " ".join(words)
+
+
+def _expansion(placeholder: str) -> str:
+    """The shell expansion of a placeholder's variable; image references are lowercased
+    (bash's `${X,,}`): `ghcr.io/${{ github.repository }}` keeps the owner's capitals, which
+    no image reference may have."""
+    return "${" + env_name(placeholder) + (",," if placeholder in LOWERCASE else "") + "}"
 
 
 def _quote(value: str) -> str:

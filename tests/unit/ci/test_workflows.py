@@ -3,6 +3,7 @@ the right triggers and the least token permissions per job."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -15,6 +16,7 @@ from click.testing import CliRunner
 from hangar.ci.flows import FLOWS, FORK
 from hangar.ci.workflows import FOLDER, REGENERATE, render, workflow_files
 from hangar.cli.main import cli
+from hangar.values import parse_ref
 
 REPO = Path(__file__).resolve().parents[3]
 FILES = workflow_files()
@@ -131,3 +133,33 @@ def test_the_workflows_command_checks_and_writes(tmp_path: Path) -> None:
     again = runner.invoke(cli, ["ci", "workflows", "--check", "--root", str(tmp_path)])
     assert again.exit_code == 0, again.output
     assert (tmp_path / FOLDER / "ci-canary.yml").read_text() == render("canary", FLOWS)
+
+
+def test_image_references_are_lowercase_for_a_repository_with_capitals() -> None:
+    """`ghcr.io/${{ github.repository }}` keeps an owner's capitals; every step that names an
+    image must still give hangar a valid (lowercase) reference. Each such `run:` line is run
+    by bash as GitHub runs it, with `hangar` replaced by a function printing its arguments."""
+    env = {
+        **{f"CI_{name.upper()}": "x" for name in ("sha", "python", "airflow_version", "context")},
+        "CI_IMAGE": "ghcr.io/Some-Owner/My-Repo",
+        "CI_WAIT_TIMEOUT": "60",
+        "CI_UPGRADE_CUTOFF": "2026-01-01T00:00:00Z",
+        "PATH": os.environ["PATH"],
+    }
+    checked = 0
+    for name, text in FILES.items():
+        for line in text.splitlines():
+            run = line.strip().removeprefix("run: ")
+            if run == line.strip() or "CI_IMAGE" not in run:
+                continue
+            script = 'hangar() { printf "%s\\n" "$@"; }\n' + run
+            done = subprocess.run(
+                ["bash", "-c", script], env=env, capture_output=True, text=True, check=True
+            )
+            images = [a for a in done.stdout.splitlines() if a.startswith("ghcr.io/")]
+            assert images, f"{name}: {run}"
+            for image in images:
+                assert image == image.lower(), f"{name}: {image}"
+                parse_ref(image)
+            checked += 1
+    assert checked > 5
