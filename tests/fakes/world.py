@@ -16,6 +16,7 @@ from click.testing import CliRunner, Result
 from hangar.app import App
 from hangar.cli.main import cli
 from hangar.infra.docker import DockerEngine
+from hangar.infra.files import copy_build_context
 from hangar.infra.git import GitCli, GitConstraintsBranch
 from hangar.ports import Command, ProcessResult, Runner
 from tests.fakes.constraints import FakeIndex, FakeResolver
@@ -99,17 +100,15 @@ class FakeConstraints:
         self.calls.append(
             {"airflow_version": airflow_version, "python": python, "extras": extras, "mode": mode}
         )
+        target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(f"# Regenerate with:\nfoo==1.0 # {python}\n")
         return f"{target.name} generated"
 
 
 def make_project(root: Path, config: str | None = None) -> Path:
-    """A project folder: the repository's Dockerfile, scripts and an optional hangar.toml."""
-    root.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(REPO / "Dockerfile", root / "Dockerfile")
-    (root / "docker-context-files").mkdir(exist_ok=True)
-    (root / "dags").mkdir(exist_ok=True)
-    (root / "scripts").mkdir(exist_ok=True)
+    """A checkout-like project folder: the image recipe (Dockerfile, scripts/docker, ...), the
+    set-up scripts and an optional hangar.toml."""
+    copy_build_context(REPO, root)
     for script in ("setup-env.sh", "build-base-image.sh"):
         shutil.copy2(REPO / "scripts" / script, root / "scripts" / script)
     if config is not None:

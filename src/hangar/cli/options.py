@@ -13,10 +13,12 @@ from typing import Any, TypeVar
 import click as plain_click
 import rich_click as click
 
+from hangar import __version__
 from hangar.app import App, real_app
 from hangar.config import Config
 from hangar.errors import NotFound
 from hangar.image.plan import CONSTRAINTS_MODES, BuildRequest, Stamp, dockerfile_args
+from hangar.infra.files import assemble_context, is_recipe, recipe_dir
 from hangar.values import split_list, split_words
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -57,6 +59,7 @@ def stamp(app: App, build_id: str | None) -> Stamp:
     """Facts of this run for the image labels: commit, time, build id."""
     now = app.utc_now()
     return Stamp(
+        hangar_version=__version__,
         commit_sha=app.git(app.cwd).head_commit(),
         date_created=now.strftime("%Y-%m-%dT%H:%M:%SZ"),
         build_id=build_id or now.strftime("%Y%m%d%H%M%S"),
@@ -98,12 +101,31 @@ class BuildOptions:
     base_image: str | None
     platform: str | None
     context: Path | None
+    dockerfile: Path | None
     parallelism: int
     build_id: str | None
     dry_run: bool
 
     def context_folder(self, app: App) -> Path:
         return (self.context or app.cwd).resolve()
+
+    def build_context(self, app: App, folder: Path) -> tuple[Path, Path | None]:
+        """The context to build and the Dockerfile (None: the context's own). A folder
+        holding the recipe (a checkout) is built as it is; any other folder supplies its
+        docker-context-files/, dags/ and requirements.txt to hangar's own recipe, assembled
+        under .hangar/context; --dockerfile builds the folder with the user's Dockerfile."""
+        if self.dockerfile is not None:
+            dockerfile = (app.cwd / self.dockerfile).resolve()
+            if not dockerfile.is_file():
+                raise NotFound(f"no Dockerfile at {dockerfile}", hint="check --dockerfile")
+            return folder, dockerfile
+        if is_recipe(folder):
+            return folder, None
+        if not folder.is_dir():
+            raise NotFound(f"no folder {folder}", hint="check --context")
+        extra = (self.embedded_dags,) if self.embedded_dags else ()
+        dest = folder / ".hangar" / "context"
+        return assemble_context(recipe_dir(), folder, dest, extra=extra), None
 
     def request(
         self,
@@ -120,11 +142,12 @@ class BuildOptions:
         all_pythons: bool = False,
     ) -> BuildRequest:
         """The one BuildRequest of this command (paths checked against the context)."""
-        context = self.context_folder(app)
+        folder = self.context_folder(app)
         if self.ca_bundle is not None and not self.ca_bundle.is_file():
             raise NotFound(
                 f"CA bundle {self.ca_bundle} not found", hint="give the path of a PEM file"
             )
+        context, dockerfile = self.build_context(app, folder)
         return BuildRequest(
             pythons=self.pythons or (("all",) if all_pythons else ()),
             extras=split_list(self.extras) if self.extras else None,
@@ -136,7 +159,11 @@ class BuildOptions:
             additional_runtime_apt_deps=split_words(self.additional_runtime_apt_deps),
             airflow_version=self.airflow_version,
             installation_method=_in_context(
-                context, "docker-context-files", self.installation_method, "--installation-method"
+                app.cwd,
+                folder,
+                "docker-context-files",
+                self.installation_method,
+                "--installation-method",
             ),
             constraints_location=self.constraints_location,
             constraints_mode=self.constraints_mode,
@@ -144,7 +171,7 @@ class BuildOptions:
             uid=self.uid,
             home=self.home,
             installer=self.installer,
-            embedded_dags=_in_context(context, "", self.embedded_dags, "--embedded-dags"),
+            embedded_dags=_in_context(app.cwd, folder, "", self.embedded_dags, "--embedded-dags"),
             build_args=self.build_args,
             ca_bundle=self.ca_bundle,
             index_url=self.index_url,
@@ -156,6 +183,7 @@ class BuildOptions:
             cache_from=cache_from,
             cache_to=cache_to,
             context=context,
+            dockerfile=dockerfile,
             no_cache=no_cache,
             pull=pull,
             compression=compression,
@@ -173,14 +201,16 @@ def read_dockerfile_defaults(context: Path, dockerfile: Path | None = None) -> d
     return dockerfile_args(path.read_text(encoding="utf-8"))
 
 
-def _in_context(context: Path, sub: str, value: str | None, what: str) -> str | None:
-    """A path given relative to the context's `sub` folder (or inside it), as the Dockerfile
-    reads it; NotFound if it is not there."""
+def _in_context(cwd: Path, context: Path, sub: str, value: str | None, what: str) -> str | None:
+    """A path given relative to the context's `sub` folder (or as a path from `cwd` inside
+    it), as the Dockerfile reads it; NotFound if it is not there."""
     if value is None or value == "apache-airflow":
         return value
     base = context / sub if sub else context
     candidate = Path(value)
-    if candidate.is_absolute() or candidate.exists():
+    if not candidate.is_absolute() and (cwd / candidate).exists():
+        candidate = cwd / candidate
+    if candidate.is_absolute():
         try:
             candidate = candidate.resolve().relative_to(base.resolve())
         except ValueError as exc:
@@ -272,6 +302,12 @@ _BUILD_OPTIONS: list[Callable[[F], F]] = [
         type=click.Path(file_okay=False, path_type=Path),
         default=None,
         help="Build context (default: the current folder).",
+    ),
+    click.option(
+        "--dockerfile",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="Build with your own Dockerfile instead of hangar's (the context is the folder).",
     ),
     click.option(
         "--parallelism",

@@ -27,6 +27,7 @@ from hangar.values import (
 # process, so that it is on no command line and in no log.
 INDEX_URL_ENV = "HANGAR_SECRET_INDEX_URL"
 EXTRA_INDEX_URLS_ENV = "HANGAR_SECRET_EXTRA_INDEX_URLS"
+HANGAR_VERSION_LABEL = "dev.hangar.version"  # the hangar that built an image
 CONSTRAINTS_MODES = ("constraints", "constraints-no-providers", "constraints-source-providers")
 _ARG_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _ARG_LINE = re.compile(r"^\s*ARG\s+([A-Za-z_][A-Za-z0-9_]*)(?:=(.*))?$")
@@ -93,6 +94,8 @@ class Build:
 @dataclass(frozen=True, kw_only=True)
 class Stamp:
     """Facts about this run that end up in labels (never in a cached layer)."""
+
+    hangar_version: str
 
     commit_sha: str
     date_created: str  # UTC, RFC 3339
@@ -348,6 +351,7 @@ def plan(build: Build, *, config: Config, stamp: Stamp, log_dir: Path) -> tuple[
             pull=request.pull,
             compression=layer_compression(request.compression, push=request.push),
             target=request.target,
+            labels=((HANGAR_VERSION_LABEL, stamp.hangar_version),),
         )
         log_name = (
             f"build-{python}.log"

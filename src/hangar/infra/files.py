@@ -1,12 +1,14 @@
-"""Files hangar writes for a run: per-job logs and clean build contexts."""
+"""Files hangar reads and writes for a run: the image recipe, build contexts, per-job logs."""
 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
+
+import hangar
 
 
 @contextmanager
@@ -50,3 +52,44 @@ def copy_build_context(
         else:
             target.write_bytes(content)
     return dest
+
+
+def recipe_dir() -> Path:
+    """The image recipe (Dockerfile, .dockerignore, scripts/docker, empty/): inside the
+    installed package, or the checkout an editable install runs from."""
+    package = Path(hangar.__file__).resolve().parent
+    shipped = package / "recipe"
+    if (shipped / "Dockerfile").is_file():
+        return shipped
+    return package.parents[1]
+
+
+def assemble_context(recipe: Path, folder: Path, dest: Path, *, extra: Sequence[str] = ()) -> Path:
+    """A build context at `dest` (made anew): the recipe, plus what the user's `folder`
+    supplies: docker-context-files/ (wheels, requirements, constraints) and dags/. Files are
+    hard-linked where the file system allows, so large wheels cost nothing to add."""
+    if dest.exists():
+        shutil.rmtree(dest)
+    copy_build_context(recipe, dest)
+    for name in ("docker-context-files", "dags", *extra):
+        source = folder / name
+        if source.is_dir():
+            shutil.copytree(source, dest / name, dirs_exist_ok=True, copy_function=_link_or_copy)
+    requirements = dest / "docker-context-files" / "requirements.txt"
+    if (folder / "requirements.txt").is_file() and not requirements.exists():
+        _link_or_copy(str(folder / "requirements.txt"), str(requirements))
+    return dest
+
+
+def is_recipe(folder: Path) -> bool:
+    """A folder that holds hangar's image recipe itself (a checkout, or a context made from
+    one), and so is built as it is."""
+    return (folder / "Dockerfile").is_file() and (folder / "scripts/docker/entrypoint.sh").is_file()
+
+
+def _link_or_copy(src: str, dst: str) -> None:
+    try:
+        Path(dst).unlink(missing_ok=True)
+        Path(dst).hardlink_to(src)
+    except OSError:
+        shutil.copy2(src, dst)
