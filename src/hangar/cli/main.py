@@ -50,7 +50,7 @@ def cli(verbose: bool, log_file: Path | None) -> None:
 
 
 def _register() -> None:
-    from hangar.cli import base, completion, cache, ci, config, constraints, env, image, quickstart
+    from hangar.cli import base, cache, ci, completion, config, constraints, env, image, quickstart
 
     cli.add_command(constraints.group)
     cli.add_command(image.group)

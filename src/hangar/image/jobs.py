@@ -80,7 +80,6 @@ def tail(text: str, lines: int = TAIL_LINES) -> tuple[str, ...]:
     return tuple(line for line in text.rstrip().splitlines()[-lines:])
 
 
-
 def run_one(
     job: BuildJob,
     engine: BuildEngine,
