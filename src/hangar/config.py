@@ -19,7 +19,10 @@ from hangar.values import DEFAULT_AIRFLOW_VERSION, DEFAULT_PYTHON, SUPPORTED_PYT
 
 # name -> (default, help). Values are strings; lists are comma-separated.
 SETTINGS: dict[str, tuple[str, str]] = {
-    "registry": ("127.0.0.1:5000", "registry that images and the build cache are pushed to"),
+    "registry": (
+        "",
+        "registry that images and the build cache are pushed to (empty: local images only)",
+    ),
     "image_name": ("airflow", "repository name of the images inside the registry"),
     "base_image": (
         "python:{python}-slim-{debian}",

@@ -263,6 +263,12 @@ def resolve(
     given_platform = request.platform if request.platform is not None else config["platform"]
     platforms = split_list((given_platform,)) or (host_platform,)
     secrets, secret_env, index_url = _secrets(request, config)
+    uses_cache = request.cache_from is not None or request.cache_to is not None
+    if uses_cache and not config["registry"] and not (request.cache_from or request.cache_to):
+        raise BadInput(
+            "the registry cache needs a registry, and none is configured",
+            hint="set `registry` in hangar.toml (see `hangar config show`) or pass a REPO",
+        )
     return Build(
         request=request,
         pythons=resolve_pythons(request.pythons, config),
@@ -375,6 +381,11 @@ def cache_jobs(
 ) -> tuple[BuildJob, ...]:
     """`cache refresh`: one job per Python version and platform, exporting the registry cache
     (`mode=max`) and pushing no image."""
+    if not (build.request.cache_to or config["registry"]):
+        raise BadInput(
+            "the registry cache needs a registry, and none is configured",
+            hint="set `registry` in hangar.toml (see `hangar config show`) or pass --cache-repo",
+        )
     single = replace(
         build,
         request=replace(

@@ -14,7 +14,7 @@ from hangar.cli import render
 from hangar.cli.builds import prepare, run_jobs
 from hangar.cli.options import current_app, output_option
 from hangar.config import Config
-from hangar.errors import StepFailed
+from hangar.errors import BadInput, StepFailed
 from hangar.image.plan import Build, BuildJob, BuildRequest, resolve_pythons
 from hangar.image.release import (
     CANDIDATE_SOURCE,
@@ -103,7 +103,13 @@ def command(
         source=source or (CANDIDATE_SOURCE if refresh_base else DEFAULT_SOURCE),
         skip_latest=skip_latest,
     )
-    reg = app.registry(parse_ref(params.repository).registry)
+    host = parse_ref(params.repository).registry
+    if not host:
+        raise BadInput(
+            f"{params.repository} names no registry to release to",
+            hint="set `registry` in hangar.toml or pass --registry",
+        )
+    reg = app.registry(host)
     if refresh_base:
         _refresh(app, params, config, reg, dry_run=dry_run, output=output)
         return
