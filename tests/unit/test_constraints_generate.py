@@ -9,6 +9,7 @@ import pytest
 
 from hangar.constraints.cache import ensure_constraints, generate_text, release_cutoff
 from hangar.constraints.files import Pin, parse
+from hangar.constraints.generate import FileResult, GenerateRequest, generate_constraints
 from hangar.constraints.resolve import (
     Mode,
     ResolveRequest,
@@ -18,7 +19,7 @@ from hangar.constraints.resolve import (
     parse_resolution,
     uv_compile_args,
 )
-from hangar.errors import NotFound, ResolutionConflict
+from hangar.errors import HangarError, NotFound, ResolutionConflict
 from hangar.infra.index import files_of_release, parse_simple_page
 from hangar.infra.uv import UvResolver
 from hangar.ports import ProcessResult
@@ -189,3 +190,46 @@ def test_uv_conflict_becomes_a_resolution_conflict_error() -> None:
         match=r"Python 3.13 cannot be resolved: Because x==1 depends on y<1 and you require y==2",
     ):
         resolver.resolve(request())
+
+
+def test_generate_reports_the_files_as_they_start_and_end(tmp_path: Path) -> None:
+    providers = tmp_path / "providers"
+    (providers / "ftp").mkdir(parents=True)
+    (providers / "ftp" / "pyproject.toml").write_text("[project]\n")
+    (providers / "apache_airflow_providers_http-5.0.0-py3-none-any.whl").write_bytes(b"")
+    (providers / "notes.txt").write_text("not a provider")
+    index = FakeIndex(times={("apache-airflow", "3.0.0"): datetime(2025, 4, 22, 9, 0, tzinfo=UTC)})
+    resolver = FakeResolver(pins=PINS)
+    started: list[tuple[datetime, tuple[str, ...]]] = []
+    ended: dict[str, FileResult | HangarError] = {}
+    report = generate_constraints(
+        GenerateRequest(
+            airflow_version="3.0.0",
+            pythons=("3.13", "3.11"),
+            modes=(Mode.SOURCE_PROVIDERS, Mode.NO_PROVIDERS),
+            providers_dir=str(providers),
+            output_dir=tmp_path / "out",
+            parallelism=1,
+        ),
+        resolver=resolver,
+        index=index,
+        on_start=lambda cutoff, names: started.append((cutoff, names)),
+        on_done=ended.__setitem__,
+    )
+    names = (
+        "constraints-source-providers-3.13.txt",
+        "constraints-source-providers-3.11.txt",
+        "constraints-no-providers-3.13.txt",
+        "constraints-no-providers-3.11.txt",
+    )
+    assert started == [(datetime(2025, 4, 22, 10, 0, 1, tzinfo=UTC), names)]
+    assert sorted(ended) == sorted(names)
+    assert report.failures == ()
+    assert [r.path.name for r in report.results] == sorted(names)
+    source = next(r for r in resolver.requests if r.mode is Mode.SOURCE_PROVIDERS)
+    assert [p.path.rsplit("/", 1)[-1] for p in source.providers] == [
+        "apache_airflow_providers_http-5.0.0-py3-none-any.whl",
+        "ftp",
+    ]
+    text = (report.folder / "constraints-source-providers-3.11.txt").read_text()
+    assert f"# Providers from: {providers}" in text

@@ -7,6 +7,7 @@ import hashlib
 import json
 import re
 import shlex
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -20,6 +21,7 @@ from packaging.utils import (
 )
 
 from hangar.constraints.files import Pin, keep_pin
+from hangar.errors import BadInput
 
 DEFAULT_INDEX_URL = "https://pypi.org/simple"
 DEFAULT_PLATFORM = "x86_64-manylinux_2_28"  # what the image's Debian base runs
@@ -108,11 +110,12 @@ class ResolveRequest:
         return hashlib.sha256(blob).hexdigest()[:24]
 
 
-def validate_extras(extras: tuple[str, ...]) -> tuple[str, ...]:
+def validate_extras(extras: Iterable[str]) -> tuple[str, ...]:
+    """Extras by canonical name, sorted, once each; BadInput for a name that is not one."""
     cleaned = sorted({canonicalize_name(e) for e in extras if e.strip()})
     for extra in cleaned:
         if not re.fullmatch(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?", extra):
-            raise ValueError(f"invalid extra {extra!r}")
+            raise BadInput(f"invalid extra {extra!r}")
     return tuple(cleaned)
 
 
@@ -138,14 +141,12 @@ def format_time(moment: datetime) -> str:
 
 
 def parse_time(text: str) -> datetime:
-    """An RFC 3339 time or a date (taken as midnight UTC)."""
+    """An RFC 3339 time or a date (taken as midnight UTC); BadInput for anything else."""
     value = text.strip()
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise ValueError(
-            f"{text!r} is not a date or time (use e.g. 2025-04-22T10:00:00Z)"
-        ) from None
+        raise BadInput(f"{text!r} is not a date or time (use e.g. 2025-04-22T10:00:00Z)") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)

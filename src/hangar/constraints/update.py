@@ -10,7 +10,7 @@ nothing on either side.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from hangar.constraints.edit import (
@@ -24,7 +24,7 @@ from hangar.constraints.edit import (
     tag_message,
     tag_name,
 )
-from hangar.constraints.files import Pin
+from hangar.constraints.files import Pin, parse_pin
 from hangar.errors import BadInput, GitError
 from hangar.ports import Git
 
@@ -71,8 +71,20 @@ class VersionResult:
     backup_ref: str
 
 
+def parse_pins(texts: Iterable[str]) -> tuple[Pin, ...]:
+    """`name==version` pins as given on the command line; BadInput saying what is wrong."""
+    try:
+        return tuple(parse_pin(text) for text in texts)
+    except ValueError as exc:
+        raise BadInput(str(exc)) from None
+
+
 def plan_update(git: Git, request: UpdateRequest) -> tuple[VersionPlan, ...]:
     """Read and check everything; change nothing. Raises on the first problem found."""
+    if len({p.key for p in request.pins}) != len(request.pins):
+        raise BadInput("the same distribution is given twice in --updated-constraint")
+    if not request.commit_message.strip():
+        raise BadInput("the commit message is empty")
     if not request.pins and not request.comment:
         raise BadInput("nothing to change", hint="give --updated-constraint and/or --comment")
     git.toplevel()

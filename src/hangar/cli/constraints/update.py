@@ -4,63 +4,25 @@ hangar.constraints.update for why this can never lose anything."""
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import rich_click as click
-from rich.console import Console
+from rich.markup import escape
 
-from hangar.cli.constraints import output_option
+from hangar.cli import render
+from hangar.cli.options import current_app, output_option
 from hangar.constraints.edit import unified_diff
-from hangar.constraints.files import parse_pin
-from hangar.constraints.update import UpdateRequest, VersionPlan, apply_update, plan_update
-from hangar.errors import Aborted, BadInput
-from hangar.infra.git import GitCli
-from hangar.infra.process import DryRunRunner, SubprocessRunner
-from hangar.ports import Runner
+from hangar.constraints.update import (
+    UpdateRequest,
+    VersionPlan,
+    VersionResult,
+    apply_update,
+    parse_pins,
+    plan_update,
+)
+from hangar.errors import Aborted
 from hangar.values import split_list, validate_airflow_version
-
-
-def _request(
-    versions: tuple[str, ...],
-    updated: tuple[str, ...],
-    comment: str | None,
-    commit_message: str,
-    remote: str,
-) -> UpdateRequest:
-    try:
-        parsed_versions = tuple(
-            dict.fromkeys(validate_airflow_version(v) for v in split_list(versions))
-        )
-        pins = tuple(parse_pin(p) for p in updated)
-    except ValueError as exc:
-        raise BadInput(str(exc)) from None
-    if len({p.key for p in pins}) != len(pins):
-        raise BadInput("the same distribution is given twice in --updated-constraint")
-    if not commit_message.strip():
-        raise BadInput("the commit message is empty")
-    return UpdateRequest(
-        remote=remote,
-        airflow_versions=parsed_versions,
-        pins=pins,
-        comment=comment,
-        commit_message=commit_message.strip(),
-    )
-
-
-def _show(plans: tuple[VersionPlan, ...], console: Console) -> None:
-    for plan in plans:
-        if not plan.changed:
-            console.print(f"{plan.tag}: already up to date, nothing to change")
-            continue
-        console.print(f"[bold]{plan.tag}[/] (tagged commit {plan.commit[:12]}):")
-        for edit in plan.edits:
-            if edit.changed:
-                sys.stdout.write(unified_diff(edit, ref=plan.tag))
-        untouched = [e.path for e in plan.edits if not e.changed]
-        if untouched:
-            console.print(f"  unchanged (no such pin): {', '.join(untouched)}", highlight=False)
 
 
 @click.command(name="update")
@@ -98,6 +60,7 @@ def _show(plans: tuple[VersionPlan, ...], console: Console) -> None:
 )
 @output_option
 def update(
+    *,
     repo: Path,
     remote: str,
     versions: tuple[str, ...],
@@ -106,16 +69,24 @@ def update(
     commit_message: str,
     yes: bool,
     dry_run: bool,
-    output_format: str,
+    output: str,
 ) -> None:
     """Repair the constraints of already released Airflow versions, keeping their history."""
-    request = _request(versions, updated, comment, commit_message, remote)
-    console = Console(stderr=True)
-    plans = plan_update(GitCli(repo=repo, runner=SubprocessRunner()), request)
-    _show(plans, console)
+    app = current_app()
+    request = UpdateRequest(
+        remote=remote,
+        airflow_versions=tuple(
+            dict.fromkeys(validate_airflow_version(v) for v in split_list(versions))
+        ),
+        pins=parse_pins(updated),
+        comment=comment,
+        commit_message=commit_message.strip(),
+    )
+    plans = plan_update(app.git(repo), request)
+    _show_plans(plans)
     changed = [p for p in plans if p.changed]
     if not changed:
-        console.print("Nothing to change.")
+        render.note("Nothing to change.")
         return
     tags = ", ".join(p.tag for p in changed)
     if (
@@ -124,33 +95,48 @@ def update(
         and not click.confirm(f"Commit, move {tags} and push to {remote!r}?", err=True)
     ):
         raise Aborted("nothing was changed")
-    runner: Runner = DryRunRunner(out=sys.stderr) if dry_run else SubprocessRunner()
     if dry_run:
-        console.print("Dry run: these commands would run (<...> stands for new object ids):")
-    results = apply_update(GitCli(repo=repo, runner=runner), request, plans)
-    if dry_run:
-        return
+        render.note("Dry run: these commands would run (<...> stands for new object ids):")
+    # a dry run prints the git commands on stderr: stdout carries the diffs
+    results = apply_update(app.dry(dry_run, out=sys.stderr).git(repo), request, plans)
+    if not dry_run:
+        _show_results(results, remote, output)
+
+
+def _show_plans(plans: tuple[VersionPlan, ...]) -> None:
+    """Each tag's diff on stdout; what is unchanged, and why, on stderr."""
+    for plan in plans:
+        if not plan.changed:
+            render.note(f"{plan.tag}: already up to date, nothing to change")
+            continue
+        render.err_console().print(
+            f"[bold]{escape(plan.tag)}[/] (tagged commit {plan.commit[:12]}):", soft_wrap=True
+        )
+        for edit in plan.edits:
+            if edit.changed:
+                click.echo(unified_diff(edit, ref=plan.tag), nl=False)
+        untouched = [e.path for e in plan.edits if not e.changed]
+        if untouched:
+            render.note(f"  unchanged (no such pin): {', '.join(untouched)}")
+
+
+def _show_results(results: tuple[VersionResult, ...], remote: str, output: str) -> None:
     for result in results:
-        console.print(
+        render.note(
             f"constraints-{result.airflow_version}: tag moved {result.old_tag_oid[:12]} -> "
             f"{result.new_tag_oid[:12]} (commit {result.new_commit[:12]}), pushed to {remote!r}; "
-            f"old target kept at {result.backup_ref}",
-            highlight=False,
+            f"old target kept at {result.backup_ref}"
         )
-    if output_format == "json":
-        sys.stdout.write(
-            json.dumps(
-                [
-                    {
-                        "airflow_version": r.airflow_version,
-                        "old_tag": r.old_tag_oid,
-                        "new_tag": r.new_tag_oid,
-                        "new_commit": r.new_commit,
-                        "backup_ref": r.backup_ref,
-                    }
-                    for r in results
-                ],
-                indent=2,
-            )
-            + "\n"
+    if output == "json":
+        render.print_json(
+            [
+                {
+                    "airflow_version": r.airflow_version,
+                    "old_tag": r.old_tag_oid,
+                    "new_tag": r.new_tag_oid,
+                    "new_commit": r.new_commit,
+                    "backup_ref": r.backup_ref,
+                }
+                for r in results
+            ]
         )
