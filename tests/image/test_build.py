@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from hangar.image.buildx import Secret
-from tests.conftest import BASES, CA_BUNDLE, REPO, Built, run
+from tests.images import BASES, CA_BUNDLE, REPO, Built, run
 
 pytestmark = [pytest.mark.integration, pytest.mark.image]
 

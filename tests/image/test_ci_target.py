@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run
+from tests.images import run
 
 pytestmark = [pytest.mark.integration, pytest.mark.image]
 

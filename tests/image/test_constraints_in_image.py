@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.conftest import constraints_for_tests, run
+from tests.images import constraints_for_tests, run
 
 pytestmark = [pytest.mark.integration, pytest.mark.image, pytest.mark.network]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import run
+from tests.images import run
 from tests.services import psql
 
 pytestmark = [pytest.mark.integration, pytest.mark.image]

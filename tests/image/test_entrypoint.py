@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CA_BUNDLE, run_options
-from tests.conftest import run as run_container
+from tests.images import CA_BUNDLE, run_options
+from tests.images import run as run_container
 from tests.services import psql
 
 pytestmark = [pytest.mark.integration, pytest.mark.image]

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from hangar.infra.registry import HttpRegistry
-from tests.conftest import REGISTRY, REPO, make_context
+from tests.images import REGISTRY, REPO, make_context
 
 pytestmark = [pytest.mark.integration, pytest.mark.network]
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REGISTRY, REPO, make_context
+from tests.images import REGISTRY, REPO, make_context
 
 pytestmark = pytest.mark.integration
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from hangar.infra.registry import HttpRegistry
-from tests.conftest import REGISTRY
+from tests.images import REGISTRY
 
 pytestmark = pytest.mark.integration
 

@@ -18,7 +18,7 @@ import pytest
 
 from hangar import __version__
 from hangar.image.plan import HANGAR_VERSION_LABEL
-from tests.conftest import REPO, TEST_EXTRAS, constraints_for_tests
+from tests.images import REPO, TEST_EXTRAS, constraints_for_tests
 
 pytestmark = [pytest.mark.integration, pytest.mark.image]
 UV = Path(sys.executable).with_name("uv")
