@@ -32,8 +32,8 @@ def make_context(root: Path) -> Path:
 
 def cached_steps(log: str) -> tuple[int, int]:
     """(steps taken from the cache, steps in all) in buildx's plain output."""
-    steps = set(re.findall(r"^#(\d+) \[[^\]]+\] ", log, re.M))
-    cached = set(re.findall(r"^#(\d+) CACHED$", log, re.M)) & steps
+    steps = set(re.findall(r"^#(\d+) \[[^\]]+\] ", log, re.MULTILINE))
+    cached = set(re.findall(r"^#(\d+) CACHED$", log, re.MULTILINE)) & steps
     return len(cached), len(steps)
 
 
@@ -86,7 +86,7 @@ def main() -> int:
             sys.stderr.write(done.stderr[-3000:])
             raise SystemExit(f"bench: {label} failed (exit {done.returncode}); logs in {logs}")
         log = (logs / f"build-{opts.python}.log").read_text()
-        shutil.copy2(logs / f"build-{opts.python}.log", work / f"{label.split()[0]}.log")
+        shutil.copy2(logs / f"build-{opts.python}.log", work / f"{label.split(maxsplit=1)[0]}.log")
         return (label, seconds, *cached_steps(log))
 
     shown_extras = "default" if opts.default_extras else "celery,postgres"

@@ -1,5 +1,6 @@
 """The shared fixtures: the real engine, the small test images (built once per session),
-PostgreSQL and Redis. Helpers they use live in tests/images.py and tests/services.py."""
+PostgreSQL and Redis. Helpers they use live in tests/images.py and tests/services.py.
+"""
 
 from __future__ import annotations
 

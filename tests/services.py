@@ -1,5 +1,6 @@
 """The loopback services scripts/setup-env.sh starts for the image tests: PostgreSQL on
-127.0.0.1:5432 (user, password and database `airflow`) and Redis on 127.0.0.1:6379."""
+127.0.0.1:5432 (user, password and database `airflow`) and Redis on 127.0.0.1:6379.
+"""
 
 from __future__ import annotations
 

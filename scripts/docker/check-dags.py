@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 """check-dags [FOLDER]: import every DAG file in FOLDER (default $AIRFLOW_HOME/dags) with the
 installed Airflow and exit non-zero, listing each file and its error, if any fails to import.
-Installed in the `ci` target of the image."""
+Installed in the `ci` target of the image.
+"""
 
 from __future__ import annotations
 

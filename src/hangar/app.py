@@ -39,7 +39,8 @@ ENVIRONMENT_FILE_ENV = "HANGAR_ENVIRONMENT_FILE"
 @dataclass(frozen=True, kw_only=True)
 class App:
     """The outside world of a command. Every adapter is made from the app's runner, so a dry
-    run (`dry()`) swaps one object and every command it makes is printed instead of run."""
+    run (`dry()`) swaps one object and every command it makes is printed instead of run.
+    """
 
     runner: Runner
     environ: Mapping[str, str]
@@ -99,9 +100,10 @@ class App:
         return self.make_constraints(self.resolver(), self.index(index_url), cache_dir, index_url)
 
     # -- modes ------------------------------------------------------------------------------
-    def dry(self, dry_run: bool = True, *, out: IO[str] | None = None) -> App:
+    def dry(self, *, dry_run: bool = True, out: IO[str] | None = None) -> App:
         """The same app, printing every state-changing command instead of running it;
-        read-only queries still run, so the printed plan is faithful."""
+        read-only queries still run, so the printed plan is faithful.
+        """
         if not dry_run:
             return self
         from hangar.infra.process import DryRunRunner

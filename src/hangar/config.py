@@ -121,7 +121,8 @@ def resolve(
     shown_as: Mapping[Path, str] | None = None,
 ) -> Config:
     """Merge defaults < each file in turn < HANGAR_* environment < options (None = not
-    given). `shown_as` names a file's source for `config show` (default: its file name)."""
+    given). `shown_as` names a file's source for `config show` (default: its file name).
+    """
     layers = [
         (shown_as.get(path, path.name) if shown_as else path.name, file_settings(path, text))
         for path, text in files
@@ -150,7 +151,8 @@ def load_config(
     options: Mapping[str, str | None],
 ) -> Config:
     """Read the environment overlay (machine-wide settings) and the project's config file
-    near `start`, then resolve. The only file reading of the settings."""
+    near `start`, then resolve. The only file reading of the settings.
+    """
     files: list[tuple[Path, str]] = []
     if overlay is not None and overlay.is_file():
         files.append((overlay, overlay.read_text(encoding="utf-8")))
@@ -161,7 +163,9 @@ def load_config(
     return resolve(files=files, environ=environ, options=options, shown_as=shown)
 
 
-_USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:/@\s]+):[^@/\s]+@", re.I)
+_USERINFO = re.compile(
+    r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:/@\s]+):[^@/\s]+@", re.IGNORECASE
+)
 
 
 def mask_credentials(text: str) -> str:

@@ -1,5 +1,6 @@
 """A text sink for a job's output: everything goes to the job's log, and each complete line
-that `keep` accepts (returns text for) is reported, for a live progress line."""
+that `keep` accepts (returns text for) is reported, for a live progress line.
+"""
 
 from __future__ import annotations
 

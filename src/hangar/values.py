@@ -1,5 +1,6 @@
 """The values every feature shares, defined once: supported Python versions, Airflow versions,
-image references and option lists (pure, no I/O)."""
+image references and option lists (pure, no I/O).
+"""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ DEFAULT_PYTHON = "3.13"
 DEFAULT_AIRFLOW_VERSION = "3.3.2"
 _TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 _VERSION_HINT = "use X.Y.Z, e.g. 3.3.2 or 3.4.0rc1"
+_RELEASE_PARTS = 3  # an Airflow release is X.Y.Z
 
 
 def python_key(python: str) -> tuple[int, ...]:
@@ -39,7 +41,7 @@ def parse_airflow_version(text: str) -> Version:
         version = Version(text)
     except InvalidVersion:
         raise BadInput(f"{text!r} is not a valid Airflow version", hint=_VERSION_HINT) from None
-    if len(version.release) != 3:
+    if len(version.release) != _RELEASE_PARTS:
         raise BadInput(f"{text!r} is not a valid Airflow version", hint=_VERSION_HINT)
     return version
 
@@ -89,7 +91,8 @@ class ImageRef:
 
 def parse_ref(text: str) -> ImageRef:
     """Split an image reference. The first path part is a registry when it has a dot or a
-    colon or is `localhost` (the rule docker uses)."""
+    colon or is `localhost` (the rule docker uses).
+    """
     rest, _, digest = text.partition("@")
     tag = ""
     last_slash = rest.rfind("/")
@@ -109,7 +112,8 @@ def parse_ref(text: str) -> ImageRef:
 
 def parse_pushed_ref(text: str) -> ImageRef:
     """A reference that names its registry and a tag (`host[:port]/repo/name:tag`), as
-    anything read from a registry's API needs."""
+    anything read from a registry's API needs.
+    """
     ref = parse_ref(text)
     if not ref.registry:
         raise BadInput(f"{text}: name the registry (e.g. 127.0.0.1:5000/airflow:tag)")

@@ -10,7 +10,8 @@ from hangar.errors import RegistryUnavailable
 @dataclass
 class FakeRegistry:
     """repository -> tag -> digest. `copies` records every copy; `wrong_digest_for` makes a
-    copy to that tag land on another digest (a racing push)."""
+    copy to that tag land on another digest (a racing push).
+    """
 
     tags: dict[str, dict[str, str]] = field(default_factory=dict)
     available: bool = True

@@ -1,6 +1,7 @@
 """A world of fakes for driving the real CLI: a runner that records commands and answers
 docker's and git's queries, an image probe, a constraints source, a registry, a resolver and
-an index, wired into the application context the CLI uses."""
+an index, wired into the application context the CLI uses.
+"""
 
 from __future__ import annotations
 
@@ -42,7 +43,8 @@ ERROR: failed to solve: process did not complete successfully
 @dataclass
 class FakeRunner:
     """Records every command; docker queries succeed unless told otherwise; a build's output
-    is streamed to the job's log like the real runner does."""
+    is streamed to the job's log like the real runner does.
+    """
 
     engine_up: bool = True
     fail_python: str | None = None
@@ -107,7 +109,8 @@ class FakeConstraints:
 
 def make_project(root: Path, config: str | None = None) -> Path:
     """A checkout-like project folder: the image recipe (Dockerfile, scripts/docker, ...), the
-    set-up scripts and an optional hangar.toml."""
+    set-up scripts and an optional hangar.toml.
+    """
     copy_build_context(REPO, root)
     for script in ("setup-env.sh", "build-base-image.sh"):
         shutil.copy2(REPO / "scripts" / script, root / "scripts" / script)

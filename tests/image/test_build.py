@@ -1,5 +1,6 @@
 """Building: build args change the image as their names say (ACCEPTANCE 22-27), secrets leave
-no trace, the image can be extended, and impossible builds stop with a message naming the cause."""
+no trace, the image can be extended, and impossible builds stop with a message naming the cause.
+"""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ MARKER = f"hangar-secret-{uuid.uuid4().hex}"
 @pytest.fixture(scope="module")
 def secret_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """A CA bundle that works (the system's) with a unique marker line, and index URLs that
-    carry the marker as credentials."""
+    carry the marker as credentials.
+    """
     folder = tmp_path_factory.mktemp("secrets")
     ca = folder / "ca.pem"
     ca.write_text(CA_BUNDLE.read_text() + f"\n# {MARKER}\n")
@@ -36,7 +38,8 @@ def secret_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 @pytest.fixture(scope="module")
 def customised(make_image: Callable[..., Built], secret_files: dict[str, Path]) -> Built:
     """One build exercising many build args at once, with pip as the installer and every
-    secret given."""
+    secret given.
+    """
     built = make_image(
         python="3.11",
         build_args={

@@ -1,5 +1,6 @@
 """An image built from hangar-generated constraints installs exactly the pinned versions, and
-keeps that file as /home/airflow/constraints.txt."""
+keeps that file as /home/airflow/constraints.txt.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """The image works against a real PostgreSQL: the entrypoint migrates the database and a DAG
-baked in with EMBEDDED_DAGS runs to success with `airflow dags test`."""
+baked in with EMBEDDED_DAGS runs to success with `airflow dags test`.
+"""
 
 from __future__ import annotations
 

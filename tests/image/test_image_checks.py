@@ -1,5 +1,6 @@
 """ACCEPTANCE 1-14 and 20, checked by running the built image for each Python version: the same
-check definitions `hangar image verify` runs."""
+check definitions `hangar image verify` runs.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """The HTTP registry adapter against a tiny in-process registry: digests, tags, copies, basic
-auth, and the one-line errors for a registry that is down or refuses."""
+auth, and the one-line errors for a registry that is down or refuses.
+"""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ AUTH = Credentials(username="ci", password="s3cret").basic()
 class Handler(BaseHTTPRequestHandler):
     tags: dict[str, bytes]
 
-    def log_message(self, format: str, *args: object) -> None:  # quiet
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 -- the stdlib's signature
         pass
 
     def _send(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None) -> None:
@@ -60,7 +61,7 @@ class Handler(BaseHTTPRequestHandler):
         else:
             self._send(404)
 
-    do_HEAD = do_GET
+    do_HEAD = do_GET  # noqa: N815 -- http.server calls do_<METHOD>
 
     def do_PUT(self) -> None:
         if not self._authorized():

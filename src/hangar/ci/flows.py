@@ -194,7 +194,8 @@ def _info(workflow: str, event: str, stage_id: str = "build-info") -> Stage:
 
 def _built_here(kind: str, *when: str) -> tuple[Step, ...]:
     """Build one image under the commit SHA: with upgraded constraints when the setup
-    changed, else with the original ones."""
+    changed, else with the original ones.
+    """
     return (
         _build(kind, SHA_TAG, upgraded=True, when=(*when, "upgrade-constraints")),
         _build(kind, SHA_TAG, upgraded=False, when=(*when, "!upgrade-constraints")),
@@ -203,7 +204,8 @@ def _built_here(kind: str, *when: str) -> tuple[Step, ...]:
 
 def _pr_tests(*, fork: bool) -> tuple[Stage, ...]:
     """The `tests` workflow of a pull request: builds the images itself (same repository) or
-    waits for the `build-images` workflow to push them (fork)."""
+    waits for the `build-images` workflow to push them (fork).
+    """
     write = frozenset() if fork else frozenset({"packages"})
     ci_steps = (
         (_wait("ci", "ci-image"),)
@@ -257,7 +259,8 @@ def _pr_tests(*, fork: bool) -> tuple[Stage, ...]:
 
 def _fork_builds() -> tuple[Stage, ...]:
     """The privileged `build-images` workflow (pull_request_target) of a fork's pull request:
-    builds the fork's sources and pushes the images under the commit SHA."""
+    builds the fork's sources and pushes the images under the commit SHA.
+    """
     return (
         _info("build-images", "pull_request_target", "build-info-images"),
         Stage(
@@ -288,7 +291,8 @@ def _fork_builds() -> tuple[Stage, ...]:
 
 def _main_line(workflow: str, event: str) -> tuple[Stage, ...]:
     """Canary and scheduled runs: always upgrade, push an early cache, build, verify, test,
-    push constraints if they changed, then build and push `latest` images and cache."""
+    push constraints if they changed, then build and push `latest` images and cache.
+    """
     packages = frozenset({"packages"})
     return (
         _info(workflow, event),

@@ -93,7 +93,6 @@ OnLine = Callable[[Job, str], None]
 OnDone = Callable[[JobOutcome], None]
 
 
-
 def _holds(step: Step, decision: Mapping[str, object]) -> bool:
     return all(
         (str(decision.get(name, "false")) == "true") == value for name, value in step.conditions()
@@ -181,56 +180,54 @@ def _pythons(decision: Mapping[str, object] | None) -> tuple[str, ...]:
     return tuple(str(p) for p in cast("list[object]", parsed))
 
 
+_Result = tuple[JobOutcome, dict[str, object] | None]
+_Start = Callable[[Job, Mapping[str, object] | None], None]
+
+
+@dataclass(kw_only=True)
+class _FlowState:
+    """What a flow run has come to so far: decisions, stage states, outcomes."""
+
+    on_done: OnDone
+    decisions: dict[str, dict[str, object]] = field(default_factory=dict)
+    # stage id -> ok / failed / skipped, once all its jobs ended
+    status: dict[str, str] = field(default_factory=dict)
+    outcomes: list[JobOutcome] = field(default_factory=list)
+    left: dict[str, int] = field(default_factory=dict)
+    failed_stage: dict[str, bool] = field(default_factory=dict)
+
+    def finish(self, outcome: JobOutcome) -> None:
+        self.outcomes.append(outcome)
+        self.on_done(outcome)
+        stage_id = outcome.job.stage.id
+        self.failed_stage[stage_id] = (
+            self.failed_stage.get(stage_id, False) or outcome.status == FAILED
+        )
+        self.left[stage_id] -= 1
+        if self.left[stage_id] == 0:
+            self.status[stage_id] = FAILED if self.failed_stage[stage_id] else OK
+
+
 def run_flow(flow: Flow, run: LocalRun, *, on_line: OnLine, on_done: OnDone) -> FlowRun:
     """Run every stage of `flow` once its needs passed; a failed stage skips its dependents."""
     info = {s.workflow: s.id for s in flow.stages if any(st.sets_outputs for st in s.steps)}
-    decisions: dict[str, dict[str, object]] = {}
-    status: dict[str, str] = {}  # stage id -> ok / failed / skipped, once all its jobs ended
-    outcomes: list[JobOutcome] = []
+    state = _FlowState(on_done=on_done)
     pending = list(flow.stages)
-    running: dict[Future[tuple[JobOutcome, dict[str, object] | None]], Job] = {}
-    left: dict[str, int] = {}
-    failed_stage: dict[str, bool] = {}
+    running: dict[Future[_Result], Job] = {}
     lock = threading.Lock()
 
     def locked(job: Job, line: str) -> None:
         with lock:
             on_line(job, line)
 
-    def finish(outcome: JobOutcome) -> None:
-        outcomes.append(outcome)
-        on_done(outcome)
-        stage_id = outcome.job.stage.id
-        failed_stage[stage_id] = failed_stage.get(stage_id, False) or outcome.status == FAILED
-        left[stage_id] -= 1
-        if left[stage_id] == 0:
-            status[stage_id] = FAILED if failed_stage[stage_id] else OK
-
     with ThreadPoolExecutor(max_workers=max(1, run.parallelism)) as pool:
+
+        def start(job: Job, decision: Mapping[str, object] | None) -> None:
+            future = pool.submit(_run_job, job, run, decision, locked)
+            running[future] = job
+
         while pending or running:
-            for stage in list(pending):
-                states = [status.get(n) for n in stage.needs]
-                if any(s is None for s in states):
-                    continue
-                pending.remove(stage)
-                decision = decisions.get(stage.workflow)
-                is_info = info.get(stage.workflow) == stage.id
-                pythons: tuple[str | None, ...] = (
-                    _pythons(decision) if stage.per_python else (None,)
-                )
-                jobs = [Job(stage=stage, python=p) for p in pythons]
-                left[stage.id] = len(jobs)
-                blocked = [n for n, s in zip(stage.needs, states, strict=True) if s != OK]
-                if blocked or not jobs:  # a need failed, or no Python version to run for
-                    detail = f"needs {', '.join(blocked)}" if blocked else ""
-                    for job in jobs:
-                        with lock:
-                            finish(JobOutcome(job=job, status=SKIPPED, detail=detail))
-                    status[stage.id] = SKIPPED if blocked else OK
-                    continue
-                for job in jobs:
-                    future = pool.submit(_run_job, job, run, None if is_info else decision, locked)
-                    running[future] = job
+            _start_ready(pending, state, info=info, lock=lock, start=start)
             if not running:
                 if pending:  # needs that never end: a definition error
                     raise StepFailed(f"stages {[s.id for s in pending]} wait for unknown stages")
@@ -241,8 +238,41 @@ def run_flow(flow: Flow, run: LocalRun, *, on_line: OnLine, on_done: OnDone) -> 
                 outcome, produced = future.result()
                 with lock:
                     if produced is not None:
-                        decisions[outcome.job.stage.workflow] = produced
-                    finish(outcome)
+                        state.decisions[outcome.job.stage.workflow] = produced
+                    state.finish(outcome)
     order = {s.id: i for i, s in enumerate(flow.stages)}
-    outcomes.sort(key=lambda o: (order[o.job.stage.id], o.job.python or ""))
-    return FlowRun(flow=flow, outcomes=tuple(outcomes), decisions=decisions)
+    state.outcomes.sort(key=lambda o: (order[o.job.stage.id], o.job.python or ""))
+    return FlowRun(flow=flow, outcomes=tuple(state.outcomes), decisions=state.decisions)
+
+
+def _start_ready(
+    pending: list[Stage],
+    state: _FlowState,
+    *,
+    info: Mapping[str, str],
+    lock: threading.Lock,
+    start: _Start,
+) -> None:
+    """Start the jobs of every pending stage whose needs all ended; a stage whose need did
+    not pass (or with no Python version to run for) ends at once, its jobs skipped.
+    """
+    for stage in list(pending):
+        states = [state.status.get(n) for n in stage.needs]
+        if any(s is None for s in states):
+            continue
+        pending.remove(stage)
+        decision = state.decisions.get(stage.workflow)
+        is_info = info.get(stage.workflow) == stage.id
+        pythons: tuple[str | None, ...] = _pythons(decision) if stage.per_python else (None,)
+        jobs = [Job(stage=stage, python=p) for p in pythons]
+        state.left[stage.id] = len(jobs)
+        blocked = [n for n, s in zip(stage.needs, states, strict=True) if s != OK]
+        if blocked or not jobs:  # a need failed, or no Python version to run for
+            detail = f"needs {', '.join(blocked)}" if blocked else ""
+            for job in jobs:
+                with lock:
+                    state.finish(JobOutcome(job=job, status=SKIPPED, detail=detail))
+            state.status[stage.id] = SKIPPED if blocked else OK
+            continue
+        for job in jobs:
+            start(job, None if is_info else decision)

@@ -127,8 +127,7 @@ def decide(given: SelectiveInput) -> Decision:
     full = everything or "image" in categories
     upgrade = main_line or bool(categories & {"setup", "unknown"})
     if not main_line:
-        for name in sorted(categories):
-            reasons.append(f"{name} files changed")
+        reasons.extend(f"{name} files changed" for name in sorted(categories))
         if docs_only:
             reasons.append("only documentation changed: no images, no tests")
     pythons = given.pythons if full else (given.default_python,)

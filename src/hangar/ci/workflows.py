@@ -110,7 +110,8 @@ def shell_line(argv: Sequence[str]) -> str:
 def _expansion(placeholder: str) -> str:
     """The shell expansion of a placeholder's variable; image references are lowercased
     (bash's `${X,,}`): `ghcr.io/${{ github.repository }}` keeps the owner's capitals, which
-    no image reference may have."""
+    no image reference may have.
+    """
     return "${" + env_name(placeholder) + (",," if placeholder in LOWERCASE else "") + "}"
 
 
@@ -165,8 +166,31 @@ def _job(job_id: str, parts: Sequence[Part], *, info: str, all_flows: int, trigg
     stage = parts[0].stage
     shared = len(parts) == all_flows
     values = github_values(info, trigger=trigger)
-    steps_differ = len({p.stage.steps for p in parts}) > 1
-    writes = frozenset().union(*(p.stage.writes for p in parts))
+    writes: frozenset[str] = frozenset().union(*(p.stage.writes for p in parts))
+    artifact_dir = UPGRADED_DIR.replace("{context}", values["context"])
+    lines = [
+        *_job_head(job_id, parts, info=info, shared=shared, writes=writes),
+        *_job_env(parts, values),
+        "    steps:",
+        *_setup_steps(job_id, info=info, trigger=trigger, images=stage.per_python, writes=writes),
+        *_download_steps(parts, shared=shared, artifact_dir=artifact_dir),
+    ]
+    if stage.checkout_constraints:
+        lines += _uses(
+            "Check out the constraints branch",
+            "checkout",
+            [("ref", CONSTRAINTS_BRANCH), ("path", CONSTRAINTS_CHECKOUT), ("fetch-depth", "0")],
+        )
+    lines += _hangar_steps(parts, info=info, shared=shared)
+    lines += _upload_steps(parts, shared=shared, artifact_dir=artifact_dir)
+    return "\n".join(lines) + "\n"
+
+
+def _job_head(
+    job_id: str, parts: Sequence[Part], *, info: str, shared: bool, writes: frozenset[str]
+) -> list[str]:
+    """The job's name, condition, needs, runner, permissions, matrix and outputs."""
+    stage = parts[0].stage
     images = stage.per_python
     lines = [f"  {job_id}:", f"    name: {_quote(stage.title)}"]
     if not shared:
@@ -192,17 +216,28 @@ def _job(job_id: str, parts: Sequence[Part], *, info: str, all_flows: int, trigg
         lines += [
             f"      {key}: ${{{{ steps.selective-checks.outputs.{key} }}}}" for key in OUTPUT_KEYS
         ]
+    return lines
+
+
+def _job_env(parts: Sequence[Part], values: dict[str, str]) -> list[str]:
+    """The job's environment: the placeholders its steps use, the bot's git identity."""
+    stage = parts[0].stage
     used = sorted(set().union(*(placeholders(s.argv) for p in parts for s in p.stage.steps)))
     used = [u for u in used if u in values]
     env = [(env_name(u), values[u]) for u in used]
     if stage.checkout_constraints:
         env += [("GIT_AUTHOR_NAME", BOT[0]), ("GIT_AUTHOR_EMAIL", BOT[1])]
         env += [("GIT_COMMITTER_NAME", BOT[0]), ("GIT_COMMITTER_EMAIL", BOT[1])]
-    if env:
-        lines.append("    env:")
-        lines += [f"      {k}: {_quote(v)}" for k, v in env]
-    lines.append("    steps:")
-    lines += _uses(
+    if not env:
+        return []
+    return ["    env:", *(f"      {k}: {_quote(v)}" for k, v in env)]
+
+
+def _setup_steps(
+    job_id: str, *, info: str, trigger: str, images: bool, writes: frozenset[str]
+) -> list[str]:
+    """Checkouts, Python and hangar, the registry login and buildx the job needs."""
+    lines = _uses(
         "Check out hangar",
         "checkout",
         [("persist-credentials", "false")]
@@ -234,7 +269,11 @@ def _job(job_id: str, parts: Sequence[Part], *, info: str, all_flows: int, trigg
         )
     if "packages" in writes:
         lines += _uses("Set up buildx", "buildx", [])
-    artifact_dir = UPGRADED_DIR.replace("{context}", values["context"])
+    return lines
+
+
+def _download_steps(parts: Sequence[Part], *, shared: bool, artifact_dir: str) -> list[str]:
+    lines: list[str] = []
     for part in parts:
         flow_cond = f"({part.flow.condition})" if shared and part.flow.condition else None
         if CONSTRAINTS_ARTIFACT in part.stage.downloads and (
@@ -250,18 +289,26 @@ def _job(job_id: str, parts: Sequence[Part], *, info: str, all_flows: int, trigg
                 ],
                 flow_cond if not _same_io(parts) else None,
             )
-    if stage.checkout_constraints:
-        lines += _uses(
-            "Check out the constraints branch",
-            "checkout",
-            [("ref", CONSTRAINTS_BRANCH), ("path", CONSTRAINTS_CHECKOUT), ("fetch-depth", "0")],
-        )
+    return lines
+
+
+def _hangar_steps(parts: Sequence[Part], *, info: str, shared: bool) -> list[str]:
+    """The stage's own steps: once when every flow runs the same ones, else each flow's
+    under its condition.
+    """
+    steps_differ = len({p.stage.steps for p in parts}) > 1
+    lines: list[str] = []
     for part in parts:
         flow_cond = part.flow.condition if shared and steps_differ else None
         for step in part.stage.steps:
             lines += _run(step, _condition(step, info, flow_cond))
         if not steps_differ:
             break
+    return lines
+
+
+def _upload_steps(parts: Sequence[Part], *, shared: bool, artifact_dir: str) -> list[str]:
+    lines: list[str] = []
     for part in parts:
         if part.stage.uploads and (part is parts[0] or not _same_io(parts)):
             flow_cond = f"({part.flow.condition})" if shared and not _same_io(parts) else None
@@ -275,7 +322,7 @@ def _job(job_id: str, parts: Sequence[Part], *, info: str, all_flows: int, trigg
                 ],
                 flow_cond,
             )
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def _same_io(parts: Sequence[Part]) -> bool:
@@ -326,7 +373,8 @@ def render(workflow: str, flows: Sequence[Flow] = FLOWS) -> str:
 
 def check_merge(workflow: str, jobs: dict[str, list[Part]], all_flows: int) -> None:
     """A job shared by the flows must wait for the same jobs in each; a job only some flows
-    define must not be needed by a shared job (GitHub would skip the shared one)."""
+    define must not be needed by a shared job (GitHub would skip the shared one).
+    """
     shared = {job_id for job_id, parts in jobs.items() if len(parts) == all_flows}
     for job_id, parts in jobs.items():
         if len({(p.stage.needs, p.stage.per_python) for p in parts}) > 1:

@@ -1,5 +1,6 @@
 """`hangar base build`: build the Python base images from Debian packages (no Docker Hub),
-by running scripts/build-base-image.sh for each Python version."""
+by running scripts/build-base-image.sh for each Python version.
+"""
 
 from __future__ import annotations
 
@@ -30,8 +31,9 @@ def group() -> None:
 def build(*, pythons: tuple[str, ...], push: bool, mirror: str | None, dry_run: bool) -> None:
     """Build `python:X.Y-slim-<debian>` look-alikes with debootstrap and Debian's python3,
     tagged as the config's base_image pattern (e.g. 127.0.0.1:5000/python:3.11-slim-bookworm).
-    Debian ships one Python per release: 3.11 in bookworm, 3.13 in trixie."""
-    app = current_app().dry(dry_run)
+    Debian ships one Python per release: 3.11 in bookworm, 3.13 in trixie.
+    """
+    app = current_app().dry(dry_run=dry_run)
     config = app.config()
     script = app.cwd / SCRIPT
     if not script.is_file():

@@ -1,6 +1,7 @@
 """Running planned builds from a command: a dry run prints them; a real run shows a live line
 per job, then the last lines of any failed job's log, then a summary (shared by `image build`,
-`cache refresh`, `ci build-image` and `image release --refresh-base`)."""
+`cache refresh`, `ci build-image` and `image release --refresh-base`).
+"""
 
 from __future__ import annotations
 
@@ -77,7 +78,9 @@ def run_jobs(
             progress.update(tasks[job.name], description=f"[bold]{job.name}[/] {escape(line)}")
 
         def on_done(result: JobResult) -> None:
-            state = render.ok_or_failed(result.ok, f"FAILED {escape(result.failing_step or '')}")
+            state = render.ok_or_failed(
+                ok=result.ok, failed=f"FAILED {escape(result.failing_step or '')}"
+            )
             progress.update(
                 tasks[result.job.name],
                 description=f"[bold]{result.job.name}[/] {state}",
@@ -128,7 +131,7 @@ def show_report(report: BuildReport, output: str, *, title: str, cwd: Path) -> N
             (
                 r.job.name,
                 ", ".join(r.job.params.tags) or f"(cache {r.job.params.cache_to})",
-                render.ok_or_failed(r.ok, f"FAILED {r.failing_step or ''}"),
+                render.ok_or_failed(ok=r.ok, failed=f"FAILED {r.failing_step or ''}"),
                 f"{round(r.seconds, 1)}s",
                 _shown_path(r.job.log_path, cwd),
             )

@@ -1,5 +1,6 @@
 """`hangar cache refresh`: rebuild and push the registry build cache (mode=max, no image) for
-every configured Python version and each platform, in parallel."""
+every configured Python version and each platform, in parallel.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """`hangar completion bash|zsh|fish`: the shell completion script, from click's own
-mechanism (commands, options and choices complete as you type)."""
+mechanism (commands, options and choices complete as you type).
+"""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ def command(*, shell: str) -> None:
     """Print the shell completion script for SHELL.
 
     Load it in each shell session, e.g. from ~/.bashrc: `eval "$(hangar completion bash)"`;
-    zsh: `eval "$(hangar completion zsh)"`; fish: `hangar completion fish | source`."""
+    zsh: `eval "$(hangar completion zsh)"`; fish: `hangar completion fish | source`.
+    """
     ctx = plain_click.get_current_context()
     root = ctx.find_root().command
     completion = get_completion_class(shell)

@@ -11,9 +11,10 @@ from hangar.config import find_config_file, shown_settings
 
 @click.group(name="config")
 def group() -> None:
-    """hangar's settings and where each comes from.
+    """Hangar's settings and where each comes from.
 
-    defaults < environment overlay < hangar.toml / [tool.hangar] < HANGAR_* env < options."""
+    defaults < environment overlay < hangar.toml / [tool.hangar] < HANGAR_* env < options.
+    """
 
 
 @group.command(name="show")

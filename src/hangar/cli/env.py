@@ -26,7 +26,8 @@ def group() -> None:
 @output_option
 def status(*, output: str) -> None:
     """Say whether an engine with buildx, the registry and the base image of each configured
-    Python version are available, and what to run if not (non-zero exit if one is missing)."""
+    Python version are available, and what to run if not (non-zero exit if one is missing).
+    """
     app = current_app()
     checks = status_checks(app.config(), engine=app.engine(), probe=app.probe())
     if output == "json":
@@ -59,8 +60,9 @@ def up(*, test: bool, no_services: bool, no_bases: bool, no_venv: bool, dry_run:
     """Set up what builds need (scripts/setup-env.sh; safe to run again).
 
     Uses a running Docker engine as it is; installs one only on Debian 12 or 13 without any;
-    builds local base images (and writes the environment overlay) only without Docker Hub."""
-    app = current_app().dry(dry_run)
+    builds local base images (and writes the environment overlay) only without Docker Hub.
+    """
+    app = current_app().dry(dry_run=dry_run)
     script = app.cwd / SETUP_SCRIPT
     if not script.is_file():
         raise NotFound(

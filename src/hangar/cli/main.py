@@ -34,7 +34,7 @@ click.rich_click.COMMAND_GROUPS = {
     default=None,
     help="Write a debug log of this run to FILE.",
 )
-def cli(verbose: bool, log_file: Path | None) -> None:
+def cli(*, verbose: bool, log_file: Path | None) -> None:
     """Build, verify, tag, cache and release production images of Apache Airflow."""
     handlers: list[logging.Handler] = []
     if verbose:

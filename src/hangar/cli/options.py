@@ -1,6 +1,7 @@
 """What the commands share at the CLI edge: the application context, the common options
 (`--output`, `--python`, `--dry-run`) and the build options of `image build`, `cache refresh`
-and `ci build-image`, which become one typed BuildRequest here and nowhere else."""
+and `ci build-image`, which become one typed BuildRequest here and nowhere else.
+"""
 
 from __future__ import annotations
 
@@ -27,7 +28,8 @@ OUTPUTS = ("text", "json")
 
 def current_app() -> App:
     """The application context of this run: the one tests pass as click's `obj`, else the
-    real one (made once per run)."""
+    real one (made once per run).
+    """
     root = plain_click.get_current_context().find_root()
     if not isinstance(root.obj, App):
         root.obj = real_app()
@@ -113,7 +115,8 @@ class BuildOptions:
         """The context to build and the Dockerfile (None: the context's own). A folder
         holding the recipe (a checkout) is built as it is; any other folder supplies its
         docker-context-files/, dags/ and requirements.txt to hangar's own recipe, assembled
-        under .hangar/context; --dockerfile builds the folder with the user's Dockerfile."""
+        under .hangar/context; --dockerfile builds the folder with the user's Dockerfile.
+        """
         if self.dockerfile is not None:
             dockerfile = (app.cwd / self.dockerfile).resolve()
             if not dockerfile.is_file():
@@ -203,7 +206,8 @@ def read_dockerfile_defaults(context: Path, dockerfile: Path | None = None) -> d
 
 def _in_context(cwd: Path, context: Path, sub: str, value: str | None, what: str) -> str | None:
     """A path given relative to the context's `sub` folder (or as a path from `cwd` inside
-    it), as the Dockerfile reads it; NotFound if it is not there."""
+    it), as the Dockerfile reads it; NotFound if it is not there.
+    """
     if value is None or value == "apache-airflow":
         return value
     base = context / sub if sub else context
@@ -324,11 +328,12 @@ _BUILD_FIELDS = tuple(f.name for f in fields(BuildOptions))
 
 def build_options(func: Callable[..., None]) -> Callable[..., None]:
     """Add the build options to a command, which receives them as one `build: BuildOptions`
-    (its other options come as its own keyword-only parameters)."""
+    (its other options come as its own keyword-only parameters).
+    """
 
     @functools.wraps(func)
-    def command(**parsed: Any) -> None:
-        values = {name: parsed.pop(name) for name in _BUILD_FIELDS}
+    def command(**parsed: object) -> None:
+        values: dict[str, Any] = {name: parsed.pop(name) for name in _BUILD_FIELDS}
         func(build=BuildOptions(**values), **parsed)
 
     for option in reversed(_BUILD_OPTIONS):

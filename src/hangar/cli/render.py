@@ -1,12 +1,12 @@
 """How commands show results: stdout for data (tables or JSON), stderr for people (progress,
-notes). The only module that knows about rich's consoles, tables and progress lines."""
+notes). The only module that knows about rich's consoles, tables and progress lines.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -23,12 +23,13 @@ def err_console() -> Console:
 
 def out_console() -> Console:
     """For data: what a script would read (stdout). Piped, it is as wide as its content, so
-    a script or grep reads every line whole."""
+    a script or grep reads every line whole.
+    """
     console = Console()
     return console if console.is_terminal else Console(width=PIPED_WIDTH)
 
 
-def print_json(data: Any) -> None:
+def print_json(data: object) -> None:
     sys.stdout.write(json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
@@ -39,7 +40,8 @@ def note(text: str, *, dim: bool = False) -> None:
 
 def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
     """A table on stdout. Cells wrap and never cut: a tag, digest or path stays whole
-    (folded over lines on a narrow terminal or when piped)."""
+    (folded over lines on a narrow terminal or when piped).
+    """
     shown = Table(title=title)
     for column in columns:
         shown.add_column(column, overflow="fold")
@@ -59,5 +61,5 @@ def progress() -> Progress:
     )
 
 
-def ok_or_failed(ok: bool, failed: str = "FAILED") -> str:
+def ok_or_failed(*, ok: bool, failed: str = "FAILED") -> str:
     return "[green]ok[/]" if ok else f"[red]{failed}[/]"

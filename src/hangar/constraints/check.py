@@ -1,6 +1,7 @@
 """`constraints check`: what is wrong with a constraints file, line by line: syntax,
 duplicates, forbidden entries, order, and whether Airflow with the chosen extras resolves
-against it for a Python version (through the Resolver port)."""
+against it for a Python version (through the Resolver port).
+"""
 
 from __future__ import annotations
 
@@ -49,7 +50,8 @@ class CheckReport:
 
     def raise_for_problems(self) -> None:
         """ResolutionConflict (exit 6) when Airflow does not resolve against the file,
-        StepFailed (exit 1) for any other problem."""
+        StepFailed (exit 1) for any other problem.
+        """
         if self.unresolvable:
             raise ResolutionConflict(
                 f"{self.path}: Airflow does not resolve against it for Python {self.python}"

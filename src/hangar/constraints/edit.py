@@ -1,5 +1,6 @@
 """Repairing already tagged constraints: change pins in the files of a tag, add a comment,
-show the diff, and build the git objects' content. Pure logic, no I/O."""
+show the diff, and build the git objects' content. Pure logic, no I/O.
+"""
 
 from __future__ import annotations
 
@@ -60,7 +61,8 @@ def edit_text(
 ) -> tuple[str, tuple[tuple[str, str, str], ...]]:
     """Set each pin's version where the file pins that distribution (matched by canonical
     name, keeping the spelling of the file) and insert the comment line before the first pin
-    unless it is already there. Line endings and everything else are kept as they were."""
+    unless it is already there. Line endings and everything else are kept as they were.
+    """
     wanted = {pin.key: pin for pin in pins}
     lines = text.splitlines(keepends=True)
     changed: list[tuple[str, str, str]] = []
@@ -106,7 +108,8 @@ def edit_files(
     files: Mapping[str, str], *, pins: Sequence[Pin], comment: str | None
 ) -> tuple[FileEdit, ...]:
     """Edit every constraints file of a tag. Raises ValueError naming any pin whose
-    distribution no file of the tag pins (a typo would otherwise change nothing silently)."""
+    distribution no file of the tag pins (a typo would otherwise change nothing silently).
+    """
     present: set[str] = set()
     for text in files.values():
         present |= pinned_keys(text)

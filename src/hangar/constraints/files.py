@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import cast
 
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
@@ -101,8 +102,7 @@ def parse(text: str) -> ConstraintsFile:
         if problem is not None:
             problems.append(Problem(line_no=line_no, text=line, message=problem))
             continue
-        match = _PIN.match(line)
-        assert match is not None  # _line_problem accepted it
+        match = cast("re.Match[str]", _PIN.match(line))  # _line_problem accepted it
         pin = Pin.of(match["name"], match["version"])
         if pin.key in AIRFLOW_DISTRIBUTIONS:
             problems.append(
@@ -135,12 +135,22 @@ def parse(text: str) -> ConstraintsFile:
 
 def _line_problem(line: str) -> str | None:
     """Why a non-comment line is not an acceptable `name==version` line, or None if it is."""
+    return _form_problem(line) or _pin_problem(line)
+
+
+def _form_problem(line: str) -> str | None:
+    """Options, URLs, paths and markers: what a constraints file never holds."""
     if line.startswith("-"):
         return "options such as -e, -r or --index-url are not allowed in a constraints file"
     if "://" in line or " @ " in line or line.startswith((".", "/", "~")):
         return "URLs and paths are not allowed; pin a released version as name==version"
     if ";" in line:
         return "environment markers are not allowed; the file is for one Python version"
+    return None
+
+
+def _pin_problem(line: str) -> str | None:
+    """What is wrong with a line meant as `name==version`."""
     match = _PIN.match(line)
     if match is None:
         return "not of the form name==version"
@@ -176,8 +186,9 @@ def keep_pin(pin: Pin) -> bool:
 
 
 def render(*, header: Sequence[str], pins: Iterable[Pin]) -> str:
-    """The file's text: header lines (each starting with `#`), then pins sorted by canonical
-    name; `\\n` line endings and a final newline, so the same inputs give the same bytes."""
+    r"""The file's text: header lines (each starting with `#`), then pins sorted by canonical
+    name; `\n` line endings and a final newline, so the same inputs give the same bytes.
+    """
     for line in header:
         if not line.startswith("#"):
             raise ValueError(f"header line does not start with '#': {line!r}")

@@ -105,7 +105,8 @@ def generate_constraints(
     on_done: OnDone = lambda _name, _outcome: None,
 ) -> GenerateReport:
     """Resolve and write `<output_dir>/constraints-X.Y.Z/<mode>-<python>.txt` for every mode
-    and Python version. A file that fails does not stop the others; the report has both."""
+    and Python version. A file that fails does not stop the others; the report has both.
+    """
     if Mode.SOURCE_PROVIDERS in request.modes and request.providers_dir is None:
         raise BadInput(
             "mode constraints-source-providers needs the folder of provider distributions",

@@ -39,7 +39,8 @@ def push_if_changed(
     branch: ConstraintsBranch, *, name: str, files: Mapping[str, str], message: str
 ) -> PushResult:
     """Commit and push the files whose pins differ from the branch's (header-only changes,
-    such as a new cut-off time, are not a change)."""
+    such as a new cut-off time, are not a change).
+    """
     parent = branch.tip()
     existing = branch.files(parent) if parent else {}
     changed: list[str] = []

@@ -1,5 +1,6 @@
 """What to resolve for a constraints file, and how: requirements, uv arguments, the header,
-the file name and the cache key. Pure logic, no I/O."""
+the file name and the cache key. Pure logic, no I/O.
+"""
 
 from __future__ import annotations
 
@@ -51,7 +52,8 @@ class Mode(StrEnum):
 @dataclass(frozen=True, kw_only=True)
 class LocalProvider:
     """A provider distribution in the providers folder: a wheel or sdist (name and version
-    known from the file name) or a source tree (a directory with pyproject.toml)."""
+    known from the file name) or a source tree (a directory with pyproject.toml).
+    """
 
     path: str  # absolute path
     name: str | None = None
@@ -144,7 +146,7 @@ def parse_time(text: str) -> datetime:
     """An RFC 3339 time or a date (taken as midnight UTC); BadInput for anything else."""
     value = text.strip()
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(value)
     except ValueError:
         raise BadInput(f"{text!r} is not a date or time (use e.g. 2025-04-22T10:00:00Z)") from None
     if moment.tzinfo is None:
@@ -154,7 +156,8 @@ def parse_time(text: str) -> datetime:
 
 def default_exclude_newer(release_upload: datetime) -> datetime:
     """The cut-off for a released version: its last upload, rounded up to the second, plus
-    the release window."""
+    the release window.
+    """
     rounded = release_upload.astimezone(UTC).replace(microsecond=0) + timedelta(seconds=1)
     return rounded + RELEASE_WINDOW
 
@@ -166,7 +169,8 @@ def uv_compile_args(
 
     The index is only the one given (`--no-config` ignores uv.toml/pip.conf-like settings and
     pip's own config is never read by uv), no interpreter is needed for the target Python, and
-    nothing is written to disk but uv's cache."""
+    nothing is written to disk but uv's cache.
+    """
     args = [
         "pip",
         "compile",
@@ -199,7 +203,8 @@ def uv_compile_args(
 
 def parse_resolution(output: str) -> tuple[Pin, ...]:
     """The pins kept from `uv pip compile` output: `name==version` lines only (path and URL
-    requirements, i.e. providers from source trees, and Airflow's own distributions dropped)."""
+    requirements, i.e. providers from source trees, and Airflow's own distributions dropped).
+    """
     pins: list[Pin] = []
     for raw in output.splitlines():
         line = raw.strip()
@@ -216,7 +221,7 @@ _UV_NOISE = ("warning:", "hint:", "Resolved ", "Using ", "Updated ", "Prepared "
 
 
 def conflict_explanation(stderr: str) -> str:
-    """uv's explanation of why the requirements cannot be resolved, on one line."""
+    """Uv's explanation of why the requirements cannot be resolved, on one line."""
     lines: list[str] = []
     for raw in stderr.splitlines():
         line = raw.strip().lstrip("\u00d7\u2570\u2500\u25b6\u2502 ").strip()
@@ -265,14 +270,17 @@ def regenerate_command(request: ResolveRequest) -> str:
 
 def header(request: ResolveRequest, *, tool_versions: str) -> tuple[str, ...]:
     """The `#` header: what the file is, how to use it, when and how it was made, and the
-    command that regenerates it. Deterministic: no clock, only the inputs."""
+    command that regenerates it. Deterministic: no clock, only the inputs.
+    """
     extras = ",".join(request.extras) if request.mode is not Mode.NO_PROVIDERS else ""
     install = f"apache-airflow[{extras}]" if extras else "apache-airflow"
     cutoff = format_time(request.exclude_newer) if request.exclude_newer else "resolution time"
     lines = [
         "#",
-        f"# Constraints for Apache Airflow {request.airflow_version} on Python {request.python}"
-        f" ({request.platform}), mode {request.mode.value}:",
+        (
+            f"# Constraints for Apache Airflow {request.airflow_version} on Python {request.python}"
+            f" ({request.platform}), mode {request.mode.value}:"
+        ),
         f"# {request.mode.description}" + (f" (extras: {extras})." if extras else "."),
     ]
     if request.mode is Mode.SOURCE_PROVIDERS:

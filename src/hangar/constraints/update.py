@@ -124,7 +124,8 @@ def _plan_version(
             hint=f"run `git fetch {request.remote} --tags --force` and check it first",
         )
     commit = git.resolve(f"{tag_ref}^{{commit}}")
-    assert commit is not None
+    if commit is None:
+        raise GitError(f"tag {tag} does not point to a commit", hint="check the version")
     remote_branch = remote_refs.get(branch_ref)
     local_branch = git.resolve(branch_ref)
     for where, oid in (("on the remote", remote_branch), ("locally", local_branch)):

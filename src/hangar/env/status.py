@@ -1,5 +1,6 @@
 """Is everything a build needs there: an engine with buildx, the registry, the base image of
-each configured Python version; and what to run when something is missing."""
+each configured Python version; and what to run when something is missing.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """Orchestration of image builds: check the base images, provide constraints files, run the
-jobs. Adapters (engine, probe, constraints source, log files) come in as parameters."""
+jobs. Adapters (engine, probe, constraints source, log files) come in as parameters.
+"""
 
 from __future__ import annotations
 
@@ -102,7 +103,8 @@ def build_images(
 @dataclass(frozen=True, kw_only=True)
 class BuildWorld:
     """The outside world of a build: the engine (holding the build's secret values), the
-    probe of base images, the constraints source and the job logs."""
+    probe of base images, the constraints source and the job logs.
+    """
 
     engine: Engine
     probe: ImageProbe
@@ -114,7 +116,8 @@ def print_builds(
     jobs: Sequence[BuildJob], *, build: Build, engine: Engine, on_note: Callable[[str], None]
 ) -> None:
     """A dry run: what would be prepared, and each build command (the engine's runner prints
-    it instead of running it)."""
+    it instead of running it).
+    """
     for name in sorted(build.secret_env):
         on_note(f"# export {name}=... first: it carries a secret, not shown here")
     for job in jobs:
@@ -138,7 +141,8 @@ def run_builds(
 ) -> BuildReport:
     """Check the engine and the base images, provide the constraints files, then run the
     jobs in parallel (shared by `image build`, `cache refresh`, `ci build-image` and the
-    release refresh)."""
+    release refresh).
+    """
     world.engine.ensure_available()
     notes = check_base_images(jobs, world.probe)
     notes += provide_constraints(

@@ -23,7 +23,8 @@ _COMMA_SEPARATED = frozenset({"AIRFLOW_EXTRAS", "ADDITIONAL_AIRFLOW_EXTRAS"})
 @dataclass(frozen=True, kw_only=True)
 class Secret:
     """A BuildKit secret: from a file (`src`) or from an environment variable (`env`), so its
-    value never appears on a command line."""
+    value never appears on a command line.
+    """
 
     id: str
     src: Path | None = None
@@ -37,7 +38,8 @@ class Secret:
 @dataclass(frozen=True, kw_only=True)
 class BuildParams:
     """Everything one image build needs. `build_args` holds the Dockerfile's build args that
-    differ from its defaults (values already joined the way the Dockerfile reads them)."""
+    differ from its defaults (values already joined the way the Dockerfile reads them).
+    """
 
     context: Path
     python: str
@@ -78,14 +80,23 @@ def all_build_args(params: BuildParams) -> tuple[tuple[str, str], ...]:
 
 def buildx_command(params: BuildParams) -> tuple[str, ...]:
     """The arguments after `docker`, in a stable order, copy-pasteable."""
-    args: list[str] = [
+    return (
         "buildx",
         "build",
         "--network",
         params.network,
         "--progress",
         params.progress,
-    ]
+        *_input_args(params),
+        *_cache_args(params),
+        *_output_args(params),
+        str(params.context),
+    )
+
+
+def _input_args(params: BuildParams) -> list[str]:
+    """What goes into the build: Dockerfile, target, platform, build args, secrets, labels."""
+    args: list[str] = []
     if params.dockerfile is not None:
         args += ["--file", str(params.dockerfile)]
     if params.target:
@@ -98,6 +109,12 @@ def buildx_command(params: BuildParams) -> tuple[str, ...]:
         args += ["--secret", secret.flag()]
     for key, value in params.labels:
         args += ["--label", f"{key}={value}"]
+    return args
+
+
+def _cache_args(params: BuildParams) -> list[str]:
+    """Where the build cache comes from and goes to, and what bypasses it."""
+    args: list[str] = []
     for ref in params.cache_from:
         args += ["--cache-from", f"type=registry,ref={ref}"]
     if params.cache_to:
@@ -106,14 +123,22 @@ def buildx_command(params: BuildParams) -> tuple[str, ...]:
         args.append("--no-cache")
     if params.pull:
         args.append("--pull")
+    return args
+
+
+def _output_args(params: BuildParams) -> list[str]:
+    """Where the image goes: its tags, the exporter (engine or registry), the metadata file."""
+    args: list[str] = []
     for tag in params.tags:
         args += ["--tag", tag]
     if params.compression:
         # the image exporter, named by the --tag values, into the engine or the registry
         args += [
             "--output",
-            f"type=image,push={str(params.push).lower()},compression={params.compression},"
-            "force-compression=true",
+            (
+                f"type=image,push={str(params.push).lower()},compression={params.compression},"
+                "force-compression=true"
+            ),
         ]
     elif params.push:
         args.append("--push")
@@ -121,5 +146,4 @@ def buildx_command(params: BuildParams) -> tuple[str, ...]:
         args.append("--load")
     if params.metadata_file is not None:
         args += ["--metadata-file", str(params.metadata_file)]
-    args.append(str(params.context))
-    return tuple(args)
+    return args

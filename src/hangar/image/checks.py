@@ -14,6 +14,7 @@ from typing import Any
 DEFAULT_UID = "50000"
 AIRFLOW_HOME = "/opt/airflow"
 USER_HOME = "/home/airflow"
+ARBITRARY_USER_LINES = 2  # `whoami` under an arbitrary UID, then $HOME
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -68,7 +69,7 @@ def _lines(text: str) -> list[str]:
 
 
 def _expect_lines(expected: list[str]) -> Judge:
-    def judge(outcome: Outcome, facts: ImageFacts) -> str | None:
+    def judge(outcome: Outcome, _facts: ImageFacts) -> str | None:
         if outcome.returncode != 0:
             return f"exited {outcome.returncode}: {_tail(outcome.output)}"
         got = _lines(outcome.stdout)[-len(expected) :]
@@ -85,7 +86,7 @@ def _judge_user(outcome: Outcome, facts: ImageFacts) -> str | None:
     return _expect_lines([facts.uid, "0"])(outcome, facts)
 
 
-def _judge_permissions(outcome: Outcome, facts: ImageFacts) -> str | None:
+def _judge_permissions(outcome: Outcome, _facts: ImageFacts) -> str | None:
     if outcome.returncode != 0:
         return f"exited {outcome.returncode}: {_tail(outcome.output)}"
     problems = []
@@ -109,18 +110,18 @@ def _judge_version(outcome: Outcome, facts: ImageFacts) -> str | None:
     return None
 
 
-def _judge_usage(outcome: Outcome, facts: ImageFacts) -> str | None:
+def _judge_usage(outcome: Outcome, _facts: ImageFacts) -> str | None:
     if outcome.returncode == 0:
         return "exited 0 with no command; expected Airflow's usage and a non-zero exit"
     return None if "usage" in outcome.output.lower() else "no usage text shown"
 
 
-def _judge_no_compilers(outcome: Outcome, facts: ImageFacts) -> str | None:
+def _judge_no_compilers(outcome: Outcome, _facts: ImageFacts) -> str | None:
     found = _lines(outcome.stdout)
     return f"compilers present: {found}" if found else None
 
 
-def _judge_venv(outcome: Outcome, facts: ImageFacts) -> str | None:
+def _judge_venv(outcome: Outcome, _facts: ImageFacts) -> str | None:
     if outcome.returncode != 0:
         return f"exited {outcome.returncode}: {_tail(outcome.output)}"
     lines = _lines(outcome.stdout)
@@ -133,33 +134,35 @@ def _judge_venv(outcome: Outcome, facts: ImageFacts) -> str | None:
     return None
 
 
-def _judge_pid1(outcome: Outcome, facts: ImageFacts) -> str | None:
+def _judge_pid1(outcome: Outcome, _facts: ImageFacts) -> str | None:
     init = outcome.stdout.replace("\0", " ").strip()
     return None if ("dumb-init" in init or "tini" in init) else f"PID 1 is {init!r}"
 
 
-def _judge_inspect(outcome: Outcome, facts: ImageFacts) -> str | None:
+def _judge_inspect(_outcome: Outcome, facts: ImageFacts) -> str | None:
     problems = []
     if "8080/tcp" not in (facts.config.get("ExposedPorts") or {}):
         problems.append("port 8080/tcp not exposed")
     if facts.config.get("WorkingDir") != AIRFLOW_HOME:
         problems.append(f"WorkingDir is {facts.config.get('WorkingDir')!r}")
-    for key in ("title", "version", "revision", "created", "source", "licenses"):
-        if not facts.labels.get(f"org.opencontainers.image.{key}"):
-            problems.append(f"label org.opencontainers.image.{key} missing or empty")
+    problems.extend(
+        f"label org.opencontainers.image.{key} missing or empty"
+        for key in ("title", "version", "revision", "created", "source", "licenses")
+        if not facts.labels.get(f"org.opencontainers.image.{key}")
+    )
     return "; ".join(problems) or None
 
 
-def _judge_arbitrary_user(outcome: Outcome, facts: ImageFacts) -> str | None:
+def _judge_arbitrary_user(outcome: Outcome, _facts: ImageFacts) -> str | None:
     if outcome.returncode != 0:
         return f"exited {outcome.returncode}: {_tail(outcome.output)}"
     lines = _lines(outcome.stdout)
-    if len(lines) < 2 or lines[-1] != USER_HOME:
+    if len(lines) < ARBITRARY_USER_LINES or lines[-1] != USER_HOME:
         return f"expected a user name and HOME={USER_HOME}, got {lines}"
     return None
 
 
-def _judge_group_refused(outcome: Outcome, facts: ImageFacts) -> str | None:
+def _judge_group_refused(outcome: Outcome, _facts: ImageFacts) -> str | None:
     if outcome.returncode == 0:
         return "a non-root group was accepted; expected a clear refusal"
     return (
@@ -169,7 +172,7 @@ def _judge_group_refused(outcome: Outcome, facts: ImageFacts) -> str | None:
     )
 
 
-def _judge_ok_lines(outcome: Outcome, facts: ImageFacts) -> str | None:
+def _judge_ok_lines(outcome: Outcome, _facts: ImageFacts) -> str | None:
     if outcome.returncode != 0:
         return f"exited {outcome.returncode}: {_tail(outcome.output)}"
     return None if _lines(outcome.stdout)[-1:] == ["ok"] else f"got {_lines(outcome.stdout)}"
@@ -200,7 +203,7 @@ print(json.dumps({"missing": missing, "not_importable": unlisted, "listed": sort
 """
 
 
-def _judge_providers(outcome: Outcome, facts: ImageFacts) -> str | None:
+def _judge_providers(outcome: Outcome, _facts: ImageFacts) -> str | None:
     import json
 
     if outcome.returncode != 0:
@@ -268,7 +271,7 @@ def image_checks(*, extras: str = "") -> tuple[Check, ...]:
             name="pip-check",
             description="pip check passes",
             command=(*sh, "pip check"),
-            judge=lambda o, f: None if o.returncode == 0 else f"pip check: {_tail(o.output)}",
+            judge=lambda o, _f: None if o.returncode == 0 else f"pip check: {_tail(o.output)}",
         ),
         Check(
             name="no-compilers",

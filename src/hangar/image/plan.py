@@ -230,7 +230,8 @@ def _secrets(
     request: BuildRequest, config: Config
 ) -> tuple[tuple[Secret, ...], dict[str, str], str]:
     """The BuildKit secrets, the environment variables that carry their values, and the
-    index URL (`--index-url ""` and an empty setting both mean the default index)."""
+    index URL (`--index-url ""` and an empty setting both mean the default index).
+    """
     secrets: list[Secret] = []
     env: dict[str, str] = {}
     ca_bundle = request.ca_bundle or (Path(config["ca_bundle"]) if config["ca_bundle"] else None)
@@ -255,7 +256,8 @@ def resolve(
     host_platform: str,
 ) -> Build:
     """Work out every default of a request, once (and check what can be checked before a
-    build: Python and Airflow versions, --build-arg names)."""
+    build: Python and Airflow versions, --build-arg names).
+    """
     airflow_version = validate_airflow_version(request.airflow_version or config["airflow_version"])
     base_extras = request.extras
     if base_extras is None:
@@ -286,7 +288,8 @@ def resolve(
 
 def constraints_file_needed(request: BuildRequest) -> str | None:
     """`<mode>-<py>.txt` is provided in docker-context-files when the build would otherwise
-    download constraints: no location given, Airflow from the index."""
+    download constraints: no location given, Airflow from the index.
+    """
     if (
         request.constraints_location is not None
         or request.constraints_mode == "constraints-source-providers"
@@ -380,7 +383,8 @@ def cache_jobs(
     build: Build, *, config: Config, stamp: Stamp, log_dir: Path
 ) -> tuple[BuildJob, ...]:
     """`cache refresh`: one job per Python version and platform, exporting the registry cache
-    (`mode=max`) and pushing no image."""
+    (`mode=max`) and pushing no image.
+    """
     if not (build.request.cache_to or config["registry"]):
         raise BadInput(
             "the registry cache needs a registry, and none is configured",

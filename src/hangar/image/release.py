@@ -236,7 +236,8 @@ def refresh_base(
 ) -> RefreshResult:
     """Rebuild each Python's image on the current base under a candidate tag, push it, run the
     image checks on it, and only when every candidate passes move the release's tags to the
-    candidates. When a check fails nothing moves."""
+    candidates. When a check fails nothing moves.
+    """
     registry.ensure_available()
     candidates = candidate_refs(params)
     on_step(f"building {', '.join(candidates)}")

@@ -57,7 +57,8 @@ def is_prerelease(version: str) -> bool:
 
 def released_versions(tags: Iterable[str]) -> tuple[Version, ...]:
     """The final versions that tags in a repository name (`3.3.2`, `slim-3.3.2-python3.12`),
-    newest first. Pre-releases and other tags are ignored."""
+    newest first. Pre-releases and other tags are ignored.
+    """
     found: set[Version] = set()
     for tag in tags:
         match = _VERSION_TAG.match(tag)

@@ -7,6 +7,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import IO, Any
 
 from hangar.errors import EngineUnavailable, NotFound, StepFailed
@@ -101,7 +102,7 @@ class DockerImageProbe:
             with urllib.request.urlopen(f"{scheme}://{registry}/v2/", timeout=self.timeout):
                 return True
         except urllib.error.HTTPError as exc:
-            return exc.code == 401
+            return exc.code == HTTPStatus.UNAUTHORIZED
         except (urllib.error.URLError, OSError):
             return False
 

@@ -32,7 +32,8 @@ def copy_build_context(
 ) -> Path:
     """A clean build context at `dest`: exactly what a fresh clone of `repo` gives the
     Dockerfile (docker-context-files holds only its placeholder, not what a local build left
-    there), plus `files` placed in docker-context-files and `dags` copied to dags/."""
+    there), plus `files` placed in docker-context-files and `dags` copied to dags/.
+    """
     dest.mkdir(parents=True, exist_ok=True)
     for name in CONTEXT_ENTRIES:
         src = repo / name
@@ -56,7 +57,8 @@ def copy_build_context(
 
 def recipe_dir() -> Path:
     """The image recipe (Dockerfile, .dockerignore, scripts/docker, empty/): inside the
-    installed package, or the checkout an editable install runs from."""
+    installed package, or the checkout an editable install runs from.
+    """
     package = Path(hangar.__file__).resolve().parent
     shipped = package / "recipe"
     if (shipped / "Dockerfile").is_file():
@@ -67,7 +69,8 @@ def recipe_dir() -> Path:
 def assemble_context(recipe: Path, folder: Path, dest: Path, *, extra: Sequence[str] = ()) -> Path:
     """A build context at `dest` (made anew): the recipe, plus what the user's `folder`
     supplies: docker-context-files/ (wheels, requirements, constraints) and dags/. Files are
-    hard-linked where the file system allows, so large wheels cost nothing to add."""
+    hard-linked where the file system allows, so large wheels cost nothing to add.
+    """
     if dest.exists():
         shutil.rmtree(dest)
     copy_build_context(recipe, dest)
@@ -83,7 +86,8 @@ def assemble_context(recipe: Path, folder: Path, dest: Path, *, extra: Sequence[
 
 def is_recipe(folder: Path) -> bool:
     """A folder that holds hangar's image recipe itself (a checkout, or a context made from
-    one), and so is built as it is."""
+    one), and so is built as it is.
+    """
     return (folder / "Dockerfile").is_file() and (folder / "scripts/docker/entrypoint.sh").is_file()
 
 

@@ -31,9 +31,9 @@ class GitCli:
             raise GitError(f"git {' '.join(args)} failed: {last_line(result.stderr)}")
         return result.returncode, result.stdout, result.stderr
 
-    def _write(self, *args: str, input: str | None = None, label: str = "") -> str:
+    def _write(self, *args: str, stdin: str | None = None, label: str = "") -> str:
         result = self.runner.run(
-            cmd(self.git_bin, "-C", self.repo, *args, env=_NO_PAGER, input=input)
+            cmd(self.git_bin, "-C", self.repo, *args, env=_NO_PAGER, input=stdin)
         )
         if not result.ok:
             raise GitError(f"git {args[0]} failed: {last_line(result.stderr or result.stdout)}")
@@ -102,16 +102,16 @@ class GitCli:
         return out.strip()
 
     def write_blob(self, content: str, *, label: str) -> str:
-        return self._write("hash-object", "-w", "--stdin", input=content, label=label)
+        return self._write("hash-object", "-w", "--stdin", stdin=content, label=label)
 
     def write_tree(self, mktree_input: str, *, label: str) -> str:
-        return self._write("mktree", input=mktree_input, label=label)
+        return self._write("mktree", stdin=mktree_input, label=label)
 
     def write_commit(self, *, tree: str, parent: str, message: str, label: str) -> str:
-        return self._write("commit-tree", tree, "-p", parent, "-F", "-", input=message, label=label)
+        return self._write("commit-tree", tree, "-p", parent, "-F", "-", stdin=message, label=label)
 
     def write_tag(self, mktag_input: str, *, label: str) -> str:
-        return self._write("mktag", input=mktag_input, label=label)
+        return self._write("mktag", stdin=mktag_input, label=label)
 
     def push_atomic(
         self, remote: str, refspecs: Sequence[str], *, leases: Mapping[str, str]
@@ -140,7 +140,7 @@ class GitCli:
             )
 
     def update_refs(self, transaction: str) -> None:
-        self._write("update-ref", "--stdin", input=transaction, label="update-ref")
+        self._write("update-ref", "--stdin", stdin=transaction, label="update-ref")
 
 
 def parse_ls_tree(output: str) -> tuple[TreeEntry, ...]:
@@ -161,9 +161,9 @@ class GitConstraintsBranch:
     branch: str
     runner: Runner
 
-    def _git(self, *args: str, input: str | None = None, reads: bool = True) -> str:
+    def _git(self, *args: str, stdin: str | None = None, reads: bool = True) -> str:
         result = self.runner.run(
-            cmd("git", "-C", self.repo, *args, env=_NO_PAGER, input=input, changes_state=not reads)
+            cmd("git", "-C", self.repo, *args, env=_NO_PAGER, input=stdin, changes_state=not reads)
         )
         if not result.ok:
             raise GitError(f"git {args[0]} failed in {self.repo}: {last_line(result.stderr)}")
@@ -189,15 +189,15 @@ class GitConstraintsBranch:
     def commit(self, *, parent: str | None, files: Mapping[str, str], message: str) -> str:
         entries = self.files(parent) if parent else {}
         for name, text in files.items():
-            blob = self._git("hash-object", "-w", "--stdin", input=text, reads=False).strip()
+            blob = self._git("hash-object", "-w", "--stdin", stdin=text, reads=False).strip()
             entries[name] = ("100644", blob or f"<blob {name}>")
         listing = "".join(
             f"{mode} {'tree' if mode == '040000' else 'blob'} {oid}\t{name}\n"
             for name, (mode, oid) in sorted(entries.items())
         )
-        tree = self._git("mktree", input=listing, reads=False).strip() or "<tree>"
+        tree = self._git("mktree", stdin=listing, reads=False).strip() or "<tree>"
         parents = ("-p", parent) if parent else ()
-        made = self._git("commit-tree", tree, *parents, "-F", "-", input=message, reads=False)
+        made = self._git("commit-tree", tree, *parents, "-F", "-", stdin=message, reads=False)
         return made.strip() or "<commit>"
 
     def push(self, commit: str) -> None:

@@ -14,6 +14,7 @@ import urllib.request
 from dataclasses import dataclass
 from datetime import datetime
 from html.parser import HTMLParser
+from http import HTTPStatus
 
 from packaging.utils import (
     InvalidSdistFilename,
@@ -67,7 +68,7 @@ def files_of_release(files: tuple[IndexFile, ...], version: str) -> tuple[IndexF
 def _time(value: object) -> datetime | None:
     if not isinstance(value, str) or not value:
         return None
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return datetime.fromisoformat(value)
 
 
 class _LinkParser(HTMLParser):
@@ -99,7 +100,8 @@ class _LinkParser(HTMLParser):
 @dataclass(frozen=True, kw_only=True)
 class SimpleIndex:
     """Reads the simple API of one index over HTTPS (CA bundle from SSL_CERT_FILE if set,
-    read when called, not at import)."""
+    read when called, not at import).
+    """
 
     index_url: str
     timeout: float = 30.0
@@ -114,7 +116,7 @@ class SimpleIndex:
                 body = response.read().decode()
                 content_type = response.headers.get("Content-Type", "")
         except urllib.error.HTTPError as exc:
-            if exc.code == 404:
+            if exc.code == HTTPStatus.NOT_FOUND:
                 raise NotFound(f"{project} is not on {self.index_url}") from None
             raise StepFailed(f"reading {url} failed: HTTP {exc.code}") from None
         except (urllib.error.URLError, TimeoutError) as exc:

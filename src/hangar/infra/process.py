@@ -12,7 +12,7 @@ import os
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, cast
 
 from hangar.ports import Command, ProcessResult, Runner
 
@@ -65,8 +65,7 @@ class SubprocessRunner:
             if command.input is not None and proc.stdin is not None:
                 proc.stdin.write(command.input)
                 proc.stdin.close()
-            assert proc.stdout is not None
-            for line in proc.stdout:
+            for line in cast("IO[str]", proc.stdout):  # stdout=PIPE: never None
                 lines.append(line)
                 sink.write(line)
                 sink.flush()
@@ -78,7 +77,8 @@ class SubprocessRunner:
 @dataclass
 class DryRunRunner:
     """Prints each state-changing command instead of running it; read-only queries still run
-    through `reader` so a dry run can show a faithful plan."""
+    through `reader` so a dry run can show a faithful plan.
+    """
 
     out: IO[str]
     reader: Runner = field(default_factory=SubprocessRunner)

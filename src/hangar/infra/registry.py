@@ -19,6 +19,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from http import HTTPStatus
 
 from hangar.errors import RegistryUnavailable, StepFailed
 
@@ -35,7 +36,7 @@ MANIFEST_TYPES = (
 )
 ACCEPT = ", ".join(MANIFEST_TYPES)
 USER_ENV = "HANGAR_REGISTRY_USERNAME"
-PASSWORD_ENV = "HANGAR_REGISTRY_PASSWORD"
+PASSWORD_ENV = "HANGAR_REGISTRY_PASSWORD"  # noqa: S105 -- the name of a variable, not a password
 REGISTRY_HINT = "start it with scripts/setup-env.sh, or check --registry and `hangar env status`"
 AUTH_HINT = f"set {USER_ENV} and {PASSWORD_ENV}"
 
@@ -58,7 +59,9 @@ def credentials_from_env(environ: Mapping[str, str]) -> Credentials | None:
 
 def default_scheme(host: str) -> str:
     """Plain HTTP for a registry on this machine (as docker allows), HTTPS elsewhere."""
-    name = host.rsplit(":", 1)[0] if not host.startswith("[") else host.split("]")[0] + "]"
+    name = (
+        host.rsplit(":", 1)[0] if not host.startswith("[") else host.split("]", maxsplit=1)[0] + "]"
+    )
     return "http" if name in ("localhost", "[::1]") or name.startswith("127.") else "https"
 
 
@@ -79,7 +82,7 @@ class HttpRegistry:
     # -- the Registry interface -------------------------------------------------------------
     def ensure_available(self) -> None:
         response = self._request("GET", "/v2/")
-        if response.status != 200:
+        if response.status != HTTPStatus.OK:
             raise RegistryUnavailable(
                 f"registry {self.host} answered {response.status} to /v2/", hint=REGISTRY_HINT
             )
@@ -89,18 +92,18 @@ class HttpRegistry:
         path: str | None = f"/v2/{repository}/tags/list?n=1000"
         while path:
             response = self._request("GET", path)
-            if response.status == 404:
+            if response.status == HTTPStatus.NOT_FOUND:
                 return ()
-            self._expect(response, 200, f"listing the tags of {repository}")
+            self._expect(response, HTTPStatus.OK, f"listing the tags of {repository}")
             tags += json.loads(response.body or b"{}").get("tags") or []
             path = _next_link(response.headers.get("link", ""))
         return tuple(tags)
 
     def digest(self, repository: str, reference: str) -> str | None:
         response = self._request("HEAD", f"/v2/{repository}/manifests/{reference}", accept=ACCEPT)
-        if response.status == 404:
+        if response.status == HTTPStatus.NOT_FOUND:
             return None
-        self._expect(response, 200, f"resolving {repository}:{reference}")
+        self._expect(response, HTTPStatus.OK, f"resolving {repository}:{reference}")
         found = response.headers.get("docker-content-digest")
         if found:
             return found
@@ -118,9 +121,9 @@ class HttpRegistry:
     # -- more of the API, for the adapter itself and for tests ------------------------------
     def manifest(self, repository: str, reference: str) -> tuple[str, bytes]:
         response = self._request("GET", f"/v2/{repository}/manifests/{reference}", accept=ACCEPT)
-        if response.status == 404:
+        if response.status == HTTPStatus.NOT_FOUND:
             raise StepFailed(f"{self.host}/{repository}:{reference} does not exist in the registry")
-        self._expect(response, 200, f"reading {repository}:{reference}")
+        self._expect(response, HTTPStatus.OK, f"reading {repository}:{reference}")
         media_type = response.headers.get("content-type", "").split(";")[0].strip()
         if not media_type:
             media_type = json.loads(response.body).get("mediaType", MANIFEST_TYPES[2])
@@ -130,7 +133,7 @@ class HttpRegistry:
         response = self._request(
             "PUT", f"/v2/{repository}/manifests/{reference}", data=body, content_type=media_type
         )
-        self._expect(response, 201, f"tagging {repository}:{reference}")
+        self._expect(response, HTTPStatus.CREATED, f"tagging {repository}:{reference}")
         return (
             response.headers.get("docker-content-digest")
             or "sha256:" + hashlib.sha256(body).hexdigest()
@@ -139,12 +142,13 @@ class HttpRegistry:
     def delete(self, repository: str, digest: str) -> None:
         """Remove a manifest (and every tag on it); needs `delete.enabled` on the registry."""
         response = self._request("DELETE", f"/v2/{repository}/manifests/{digest}")
-        if response.status not in (202, 404):
-            self._expect(response, 202, f"deleting {repository}@{digest}")
+        if response.status not in (HTTPStatus.ACCEPTED, HTTPStatus.NOT_FOUND):
+            self._expect(response, HTTPStatus.ACCEPTED, f"deleting {repository}@{digest}")
 
     def _copy_content(self, source: str, target: str, media_type: str, body: bytes) -> None:
         """Make everything a manifest refers to exist in `target`: child manifests of an index
-        (copied by digest), blobs of an image (mounted from `source`)."""
+        (copied by digest), blobs of an image (mounted from `source`).
+        """
         manifest = json.loads(body)
         if media_type in INDEX_TYPES:
             for child in manifest.get("manifests", []):
@@ -157,11 +161,11 @@ class HttpRegistry:
                 self._mount(source, target, blob["digest"])
 
     def _mount(self, source: str, target: str, digest: str) -> None:
-        if self._request("HEAD", f"/v2/{target}/blobs/{digest}").status == 200:
+        if self._request("HEAD", f"/v2/{target}/blobs/{digest}").status == HTTPStatus.OK:
             return
         query = urllib.parse.urlencode({"mount": digest, "from": source})
         response = self._request("POST", f"/v2/{target}/blobs/uploads/?{query}")
-        if response.status != 201:
+        if response.status != HTTPStatus.CREATED:
             raise StepFailed(
                 f"registry {self.host} could not mount {digest} from {source} into {target} "
                 f"(status {response.status})"
@@ -184,16 +188,16 @@ class HttpRegistry:
         if content_type:
             headers["Content-Type"] = content_type
         response = self._send(method, self._url(path), headers, data)
-        if response.status == 401:
+        if response.status == HTTPStatus.UNAUTHORIZED:
             authorization = self._authorize(response.headers.get("www-authenticate", ""))
             response = self._send(
                 method, self._url(path), {**headers, "Authorization": authorization}, data
             )
-            if response.status == 401:
+            if response.status == HTTPStatus.UNAUTHORIZED:
                 raise RegistryUnavailable(
                     f"registry {self.host} refused the credentials", hint=AUTH_HINT
                 )
-        if response.status == 403:
+        if response.status == HTTPStatus.FORBIDDEN:
             raise RegistryUnavailable(
                 f"registry {self.host} denied {method} {path}", hint=AUTH_HINT
             )
@@ -201,11 +205,11 @@ class HttpRegistry:
 
     def _authorize(self, challenge: str) -> str:
         """The Authorization header answering a 401 challenge (Basic, or Bearer via the token
-        endpoint the challenge names)."""
-        if self.credentials is None and not challenge.lower().startswith("bearer"):
-            raise RegistryUnavailable(f"registry {self.host} needs credentials", hint=AUTH_HINT)
+        endpoint the challenge names).
+        """
         if not challenge.lower().startswith("bearer"):
-            assert self.credentials is not None
+            if self.credentials is None:
+                raise RegistryUnavailable(f"registry {self.host} needs credentials", hint=AUTH_HINT)
             return self.credentials.basic()
         params = dict(re.findall(r'(\w+)="([^"]*)"', challenge))
         realm = params.pop("realm", "")
@@ -216,7 +220,7 @@ class HttpRegistry:
         url = f"{realm}?{urllib.parse.urlencode(params)}"
         headers = {"Authorization": self.credentials.basic()} if self.credentials else {}
         response = self._send("GET", url, headers, None)
-        if response.status != 200:
+        if response.status != HTTPStatus.OK:
             raise RegistryUnavailable(
                 f"registry {self.host}: the token service answered {response.status}",
                 hint=AUTH_HINT,
@@ -245,7 +249,7 @@ class HttpRegistry:
     def _expect(self, response: Response, status: int, what: str) -> None:
         if response.status == status:
             return
-        if response.status >= 500:
+        if response.status >= HTTPStatus.INTERNAL_SERVER_ERROR:
             raise RegistryUnavailable(
                 f"registry {self.host} failed while {what} (status {response.status})",
                 hint=REGISTRY_HINT,

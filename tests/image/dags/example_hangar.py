@@ -12,7 +12,7 @@ from airflow.sdk import dag, task
     catchup=False,
     tags=["hangar"],
 )
-def example_hangar():
+def example_hangar() -> None:
     @task
     def extract() -> list[int]:
         return [1, 2, 3]

@@ -157,8 +157,8 @@ def _job(summary: dict, stage: str) -> dict:  # type: ignore[type-arg]
 
 def _install_steps_cached(log: str) -> bool:
     """Every `install-airflow.sh` step of a buildx plain log was taken from the cache."""
-    ids = set(re.findall(r"^#(\d+) \[[^\]]+\] RUN .*install-airflow\.sh", log, re.M))
-    return bool(ids) and all(re.search(rf"^#{i} CACHED$", log, re.M) for i in ids)
+    ids = set(re.findall(r"^#(\d+) \[[^\]]+\] RUN .*install-airflow\.sh", log, re.MULTILINE))
+    return bool(ids) and all(re.search(rf"^#{i} CACHED$", log, re.MULTILINE) for i in ids)
 
 
 def test_canary_pushes_images_cache_and_constraints_once(scratch: Scratch) -> None:

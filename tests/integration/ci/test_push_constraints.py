@@ -1,5 +1,6 @@
 """`hangar ci push-constraints` against real git: a bare remote and a clone of it. One commit
-when pins changed, none when they did not, never a forced push, one line when rejected."""
+when pins changed, none when they did not, never a forced push, one line when rejected.
+"""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """`hangar image build` against the real engine and the registry at 127.0.0.1:5000: a parallel
 two-Python build with push, a pull on a cleaned engine, and rebuilds that take the cached path
 (warm, and from the registry cache on an emptied builder). Asserts on the build output, not
-on time. Builds share one context and image repository within the session."""
+on time. Builds share one context and image repository within the session.
+"""
 
 from __future__ import annotations
 
@@ -59,9 +60,9 @@ class Session:
 
 def install_step_cached(log: str) -> bool:
     """The step that installs Airflow (the long one) was taken from the cache."""
-    ids = re.findall(r"^#(\d+) \[build \d+/\d+\] RUN .*install-airflow\.sh", log, re.M)
+    ids = re.findall(r"^#(\d+) \[build \d+/\d+\] RUN .*install-airflow\.sh", log, re.MULTILINE)
     assert ids, "no install step in the build output"
-    return all(re.search(rf"^#{i} CACHED$", log, re.M) for i in ids)
+    return all(re.search(rf"^#{i} CACHED$", log, re.MULTILINE) for i in ids)
 
 
 def docker(*args: str) -> subprocess.CompletedProcess[str]:

@@ -1,7 +1,8 @@
 """`hangar image release` against the real local registry: tags and their digests.
 
 The "built" per-Python images are stood in for by the base images the set-up script pushes
-(copied into a throwaway repository, so nothing is built and every run is independent)."""
+(copied into a throwaway repository, so nothing is built and every run is independent).
+"""
 
 from __future__ import annotations
 

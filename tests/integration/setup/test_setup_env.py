@@ -290,7 +290,8 @@ def test_without_docker_hub_existing_bases_get_the_overlay_once(
 ) -> None:
     """No Docker Hub (an unusable HTTPS proxy makes sure of it) and both local bases in the
     registry and the engine: nothing is built, the overlay is written, a second run keeps it
-    and changes nothing."""
+    and changes nothing.
+    """
     for ref in BASES:
         if docker("image", "inspect", ref).returncode != 0:
             pytest.skip(f"{ref} is not in the engine (run scripts/setup-env.sh first)")

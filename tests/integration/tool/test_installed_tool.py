@@ -1,5 +1,6 @@
 """hangar installed as a tool: a wheel built from this repository, installed into a fresh
-venv outside the checkout, builds images in folders that hold no recipe of their own."""
+venv outside the checkout, builds images in folders that hold no recipe of their own.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """The flow definition: every case of the CI diagrams, each step a real `hangar` command, and
-the local runner executing it (stage order, parallel stages, skipped steps, failures)."""
+the local runner executing it (stage order, parallel stages, skipped steps, failures).
+"""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import click
 import pytest
 
 from hangar.ci.flows import EVENTS, FLOWS, Flow, expand, flow_for, placeholders, validate
-from hangar.ci.runner import FAILED, OK, SKIPPED, LocalRun, run_flow
+from hangar.ci.runner import FAILED, OK, SKIPPED, FlowRun, LocalRun, run_flow
 from hangar.ci.workflows import github_values
 from hangar.cli.main import cli
 from hangar.errors import BadInput, StepFailed
@@ -193,7 +194,7 @@ def _decision(**overrides: str) -> dict[str, str]:
     return {**base, **overrides}
 
 
-def _run(flow: Flow, runner: FakeRunner, tmp_path: Path, parallelism: int = 4):  # type: ignore[no-untyped-def]
+def _run(flow: Flow, runner: FakeRunner, tmp_path: Path, parallelism: int = 4) -> FlowRun:
     local = LocalRun(
         runner=runner,
         hangar=("hangar",),

@@ -1,5 +1,6 @@
 """The GitHub workflow files: generated from the flows, committed, linted by actionlint, with
-the right triggers and the least token permissions per job."""
+the right triggers and the least token permissions per job.
+"""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ FILES = workflow_files()
 def _jobs(text: str) -> dict[str, str]:
     """Job id -> its lines, from the fixed shape the renderer writes."""
     body = text.split("\njobs:\n", 1)[1]
-    parts = re.split(r"^  ([a-z0-9-]+):\n", body, flags=re.M)
+    parts = re.split(r"^  ([a-z0-9-]+):\n", body, flags=re.MULTILINE)
     return dict(zip(parts[1::2], parts[2::2], strict=True))
 
 
@@ -138,7 +139,8 @@ def test_the_workflows_command_checks_and_writes(tmp_path: Path) -> None:
 def test_image_references_are_lowercase_for_a_repository_with_capitals() -> None:
     """`ghcr.io/${{ github.repository }}` keeps an owner's capitals; every step that names an
     image must still give hangar a valid (lowercase) reference. Each such `run:` line is run
-    by bash as GitHub runs it, with `hangar` replaced by a function printing its arguments."""
+    by bash as GitHub runs it, with `hangar` replaced by a function printing its arguments.
+    """
     env = {
         **{f"CI_{name.upper()}": "x" for name in ("sha", "python", "airflow_version", "context")},
         "CI_IMAGE": "ghcr.io/Some-Owner/My-Repo",

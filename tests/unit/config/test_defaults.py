@@ -1,5 +1,6 @@
 """Defaults a user of the official image expects, and the environment overlay that the set-up
-script writes where there is no Docker Hub (`hangar config show` names its file)."""
+script writes where there is no Docker Hub (`hangar config show` names its file).
+"""
 
 from __future__ import annotations
 

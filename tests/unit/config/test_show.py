@@ -1,5 +1,6 @@
 """`hangar config show`: effective values, where each came from (defaults < file < env <
-options), and secrets masked."""
+options), and secrets masked.
+"""
 
 from __future__ import annotations
 

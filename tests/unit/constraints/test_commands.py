@@ -1,5 +1,6 @@
 """`hangar constraints generate`, `check` and `update` through the real CLI, with the fake
-resolver and index of the World (no uv, no package index, no git)."""
+resolver and index of the World (no uv, no package index, no git).
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """`hangar image build` driven through the real CLI with a fake runner, probe and constraints
-source: options become the right buildx command, tags, cache references, secrets, errors."""
+source: options become the right buildx command, tags, cache references, secrets, errors.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """`hangar image build` in any folder: the folder supplies docker-context-files/, dags/ and
-requirements.txt, hangar supplies the recipe; `--dockerfile` builds with the user's own."""
+requirements.txt, hangar supplies the recipe; `--dockerfile` builds with the user's own.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """Release plans and their execution against the fake registry; the security refresh moves
-tags only after the image checks pass."""
+tags only after the image checks pass.
+"""
 
 from __future__ import annotations
 

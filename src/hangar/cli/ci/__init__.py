@@ -1,6 +1,7 @@
 """`hangar ci`: the CI flows (pull requests, canary, scheduled) and the commands their steps
 run. The flows are defined once (hangar.ci.flows); `hangar ci workflows` renders them for
-GitHub Actions and `hangar ci run` runs them locally. One small module per subcommand."""
+GitHub Actions and `hangar ci run` runs them locally. One small module per subcommand.
+"""
 
 from __future__ import annotations
 

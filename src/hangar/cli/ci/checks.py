@@ -1,5 +1,6 @@
 """`hangar ci selective-checks`: from the event and the changed files, decide the Python
-versions, images and tests of a CI run (JSON for `hangar ci run`, $GITHUB_OUTPUT for GitHub)."""
+versions, images and tests of a CI run (JSON for `hangar ci run`, $GITHUB_OUTPUT for GitHub).
+"""
 
 from __future__ import annotations
 
@@ -67,7 +68,8 @@ def selective_checks(
     github_output: Path | None,
 ) -> None:
     """Decide which Python versions, images and tests a CI run needs, and whether
-    constraints are upgraded and pushed."""
+    constraints are upgraded and pushed.
+    """
     app = current_app()
     config = app.config()
     files = changed_from_lines(changed) if changed else changed_files(app, repo, base, head)

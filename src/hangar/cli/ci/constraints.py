@@ -1,5 +1,6 @@
 """`hangar ci push-constraints`: commit generated constraints to the constraints branch and
-push it, only when the pins changed, never with force."""
+push it, only when the pins changed, never with force.
+"""
 
 from __future__ import annotations
 
@@ -44,8 +45,9 @@ def push_constraints(
 ) -> None:
     """Commit the generated constraints on top of REMOTE's BRANCH and push, if their pins
     differ from the branch's (a new header alone is no change). The clone's work tree is not
-    touched; a rejected push fails with exit code 7 and changes nothing."""
-    app = current_app().dry(dry_run, out=sys.stderr)  # stdout carries the commit or JSON
+    touched; a rejected push fails with exit code 7 and changes nothing.
+    """
+    app = current_app().dry(dry_run=dry_run, out=sys.stderr)  # stdout carries the commit or JSON
     target = app.branch(repo, remote, branch)
     result = push_if_changed(target, name=branch, files=generated_files(source), message=message)
     if output == "json":

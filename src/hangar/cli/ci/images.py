@@ -1,6 +1,7 @@
 """`hangar ci build-image`, `wait-for-image` and `check-dags`: the image steps of the CI
 flows. build-image is `hangar image build` with a Dockerfile target (the `ci` target: the
-production image plus test tooling)."""
+production image plus test tooling).
+"""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from hangar.ports import last_line
 from hangar.values import parse_pushed_ref
 
 TARGETS = ("ci", "main")
+DOCKER_RUN_ERROR = 125  # `docker run` itself failed (no such image, ...), not the command
 
 
 @click.command(name="build-image")
@@ -44,7 +46,8 @@ def build_image(
     output: str,
 ) -> None:
     """Build an image of a Dockerfile target, one per Python version, in parallel (the build
-    options are those of `hangar image build`)."""
+    options are those of `hangar image build`).
+    """
     app = current_app()
     config = app.config()
     request = build.request(
@@ -70,7 +73,8 @@ def build_image(
 @click.option("--pull", is_flag=True, help="Pull the image once it is there.")
 def wait_for_image(*, image: str, timeout: float, interval: float, pull: bool) -> None:
     """Wait until IMAGE (REGISTRY/REPOSITORY:TAG) is in the registry, e.g. pushed by another
-    workflow; fail with one line after --timeout."""
+    workflow; fail with one line after --timeout.
+    """
     app = current_app()
     ref = parse_pushed_ref(image)
     render.note(f"waiting for {ref} (up to {timeout:.0f}s)")
@@ -96,7 +100,8 @@ def wait_for_image(*, image: str, timeout: float, interval: float, pull: bool) -
 )
 def check_dags(*, image: str, dags: str | None) -> None:
     """Import every DAG file in the CI IMAGE (`check-dags` inside it) and fail if one does
-    not import."""
+    not import.
+    """
     engine = current_app().engine()
     engine.ensure_available()
     args: tuple[str, ...] = ()
@@ -106,7 +111,7 @@ def check_dags(*, image: str, dags: str | None) -> None:
         command = "check-dags /dags"
     result = engine.run_container(image, ("bash", "-c", command), docker_args=args)
     click.echo(result.stdout, nl=False)
-    if result.returncode == 125 and "Unable to find image" in result.stderr:
+    if result.returncode == DOCKER_RUN_ERROR and "Unable to find image" in result.stderr:
         raise NotFound(f"image {image} not found", hint="build it, or wait for it first")
     if not result.ok:
         click.echo(result.stderr, err=True, nl=False)

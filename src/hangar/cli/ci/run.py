@@ -1,6 +1,7 @@
 """`hangar ci run`: run a CI flow locally, stage by stage, in parallel where the flow allows,
 against the configured (local) registry and a local git remote for constraints; a live line
-per job, a log per job under .hangar/logs/ci/, and a summary of every stage."""
+per job, a log per job under .hangar/logs/ci/, and a summary of every stage.
+"""
 
 from __future__ import annotations
 
@@ -73,7 +74,8 @@ def run(
 ) -> None:
     """Run the flow of EVENT locally: pull_request (from this repository),
     pull_request_target (from a fork: images built by the privileged workflow), push
-    (canary) or schedule. Every step is a `hangar` command, as on GitHub."""
+    (canary) or schedule. Every step is a `hangar` command, as on GitHub.
+    """
     flow = flow_for(event)
     app = current_app()
     config = app.config()
@@ -89,7 +91,7 @@ def run(
     stamp = now.strftime("%Y%m%dT%H%M%S")
     log_dir = cwd / config["log_dir"] / "ci" / f"{flow.name}-{stamp}"
     local = LocalRun(
-        runner=app.dry(dry_run).runner,
+        runner=app.dry(dry_run=dry_run).runner,
         hangar=hangar_argv(),
         cwd=cwd,
         log_dir=log_dir,

@@ -1,5 +1,6 @@
 """`hangar ci workflows`: render the CI flows into .github/workflows (or check the committed
-files are what the flows give)."""
+files are what the flows give).
+"""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from hangar.errors import StepFailed
     default=Path(),
     help="The repository root.",
 )
-def workflows(write: bool, check: bool, root: Path) -> None:
+def workflows(*, write: bool, check: bool, root: Path) -> None:
     """Render .github/workflows/ci-*.yml from the flows in hangar.ci.flows."""
     folder = root / FOLDER
     stale = []

@@ -1,5 +1,6 @@
 """`hangar constraints check FILE`: syntax, duplicates, forbidden entries, order, and whether
-Airflow with the chosen extras resolves against the file for a Python version."""
+Airflow with the chosen extras resolves against the file for a Python version.
+"""
 
 from __future__ import annotations
 

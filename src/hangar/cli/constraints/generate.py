@@ -1,5 +1,6 @@
 """`hangar constraints generate`: resolve and write constraints files, all Python versions
-in parallel, with one live progress line per file and a summary of what changed."""
+in parallel, with one live progress line per file and a summary of what changed.
+"""
 
 from __future__ import annotations
 
@@ -121,7 +122,8 @@ def generate(
 
 class _LiveLines:
     """One live line per file, from the moment the files are known (after the cut-off line)
-    until the last one ends."""
+    until the last one ends.
+    """
 
     def __init__(self, airflow_version: str, stack: ExitStack) -> None:
         self._airflow_version = airflow_version
@@ -139,7 +141,8 @@ class _LiveLines:
         }
 
     def done(self, name: str, outcome: FileResult | HangarError) -> None:
-        assert self._progress is not None
+        if self._progress is None:
+            raise RuntimeError("done() called before start()")
         shown = (
             f"[green]{escape(name)}: {outcome.pins} pins"
             if isinstance(outcome, FileResult)

@@ -1,5 +1,6 @@
 """The options `constraints generate` and `constraints check` share (`--output` is the common
-one from hangar.cli.options)."""
+one from hangar.cli.options).
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """`hangar constraints update`: change pins in the constraints files of already tagged Airflow
 versions, commit on top of each tag, move the tag and push branch and tag. See
-hangar.constraints.update for why this can never lose anything."""
+hangar.constraints.update for why this can never lose anything.
+"""
 
 from __future__ import annotations
 
@@ -98,7 +99,7 @@ def update(
     if dry_run:
         render.note("Dry run: these commands would run (<...> stands for new object ids):")
     # a dry run prints the git commands on stderr: stdout carries the diffs
-    results = apply_update(app.dry(dry_run, out=sys.stderr).git(repo), request, plans)
+    results = apply_update(app.dry(dry_run=dry_run, out=sys.stderr).git(repo), request, plans)
     if not dry_run:
         _show_results(results, remote, output)
 

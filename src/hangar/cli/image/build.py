@@ -1,5 +1,6 @@
 """`hangar image build`: the production image for one or more Python versions, in parallel,
-with a live line per build, a log file per build and a summary table."""
+with a live line per build, a log file per build and a summary table.
+"""
 
 from __future__ import annotations
 

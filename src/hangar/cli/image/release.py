@@ -1,6 +1,7 @@
 """`hangar image release VERSION`: tag the per-Python images of a version as released
 (`X.Y.Z-pythonA.B`, `X.Y.Z`, `latest-pythonA.B`, `latest`, or their `slim-` variants), check every
-tag's digest; `--refresh-base` rebuilds the version on the current base image first."""
+tag's digest; `--refresh-base` rebuilds the version on the current base image first.
+"""
 
 from __future__ import annotations
 
@@ -139,9 +140,12 @@ def _refresh(
         one = dataclasses.replace(request, pythons=(python,), tags=(ref,))
         build, planned = prepare(app, config, one)
         jobs += planned
-    assert build is not None
+    if build is None:
+        raise BadInput("no Python version to release", hint="pass --python")
     refresh = dataclasses.replace(refresh, builds=tuple(jobs))
-    builder = ImageBuilder(app=app.dry(dry_run), resolved=build, config=config, dry_run=dry_run)
+    builder = ImageBuilder(
+        app=app.dry(dry_run=dry_run), resolved=build, config=config, dry_run=dry_run
+    )
     if dry_run:
         reg.ensure_available()
         builder.build(refresh.builds)
@@ -249,7 +253,7 @@ def render_result(result: ReleaseResult, output: str) -> None:
         f"released {result.plan.params.repository} {result.plan.params.version}",
         ("tag", "digest", "check"),
         (
-            (c.tag, c.expected, render.ok_or_failed(c.ok, f"points at {c.actual or '-'}"))
+            (c.tag, c.expected, render.ok_or_failed(ok=c.ok, failed=f"points at {c.actual or '-'}"))
             for c in result.checks
         ),
     )

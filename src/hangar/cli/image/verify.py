@@ -26,7 +26,8 @@ from hangar.image.verify import VerifyReport, verify_image
 @output_option
 def command(*, image: str, only: tuple[str, ...], parallel: int, output: str) -> None:
     """Run the image checks (user, paths, permissions, versions, providers, entrypoint…)
-    against IMAGE, any image reference in the engine, and exit non-zero if one fails."""
+    against IMAGE, any image reference in the engine, and exit non-zero if one fails.
+    """
     engine = current_app().engine()
     engine.ensure_available()
     report = verify_image(engine, image, only=only, parallel=parallel)
