@@ -20,7 +20,7 @@ EVENTS = (*PULL_REQUEST_EVENTS, *MAIN_LINE_EVENTS)
 
 # (category, patterns), first match wins; a file matching none is "other" (treated as code)
 CATEGORIES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("ci", (".github/*", "src/hangar/core/flows.py", "src/hangar/core/workflows.py")),
+    ("ci", (".github/*", "src/hangar/ci/flows.py", "src/hangar/ci/workflows.py")),
     ("setup", ("pyproject.toml", "hangar.toml", "uv.lock")),
     (
         "image",

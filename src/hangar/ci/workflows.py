@@ -349,7 +349,7 @@ def render(workflow: str, flows: Sequence[Flow] = FLOWS) -> str:
     all_flows = len(siblings) if conditional else len(contributing)
     check_merge(workflow, jobs, all_flows)
     head = [
-        "# Generated from hangar's CI flows (src/hangar/core/flows.py): do not edit.",
+        "# Generated from hangar's CI flows (src/hangar/ci/flows.py): do not edit.",
         f"# Regenerate with: {REGENERATE}",
         f"name: {_quote(TITLES[workflow])}",
         "on:",

@@ -106,7 +106,7 @@ CASES = [
     ),
     pytest.param(
         "pull_request",
-        ("src/hangar/core/tags.py", "tests/unit/test_tags.py"),
+        ("src/hangar/image/tags.py", "tests/unit/image/test_tags.py"),
         ["3.13"],
         "true",
         "true",
@@ -235,7 +235,7 @@ def test_an_unknown_event_is_one_clear_error() -> None:
         ("scripts/docker/clean-logs.sh", "image"),
         ("scripts/setup-env.sh", "code"),
         ("docs/cli-build.md", "docs"),
-        ("src/hangar/core/flows.py", "ci"),
+        ("src/hangar/ci/flows.py", "ci"),
         ("pyproject.toml", "setup"),
         ("dags/my_dag.py", "dags"),
     ],
