@@ -12,7 +12,7 @@ import rich_click as click
 from hangar import __version__
 from hangar.errors import ExitCode, HangarError
 
-click.rich_click.USE_MARKDOWN = True
+click.rich_click.TEXT_MARKUP = "markdown"
 click.rich_click.SHOW_ARGUMENTS = True
 click.rich_click.GROUP_ARGUMENTS_OPTIONS = True
 click.rich_click.COMMAND_GROUPS = {
