@@ -13,7 +13,7 @@ from rich.progress import TaskID
 
 from hangar.app import App
 from hangar.cli import render
-from hangar.cli.options import log_dir, read_dockerfile_defaults, stamp
+from hangar.cli.options import BuildOptions, log_dir, read_dockerfile_defaults, stamp
 from hangar.config import Config
 from hangar.constraints.resolve import DEFAULT_INDEX_URL
 from hangar.image.build import BuildReport, BuildWorld, print_builds, run_builds
@@ -144,20 +144,30 @@ def _shown_path(path: Path, cwd: Path) -> str:
     return str(path.relative_to(cwd)) if path.is_relative_to(cwd) else str(path)
 
 
-def run_and_show(
+def build_and_show(
     app: App,
-    jobs: Sequence[BuildJob],
-    *,
-    build: Build,
     config: Config,
-    parallelism: int,
-    dry_run: bool,
+    request: BuildRequest,
+    *,
+    options: BuildOptions,
     output: str,
     title: str,
+    planner: Planner = plan,
+    check: Callable[[Build], None] | None = None,
 ) -> None:
-    """Run the jobs, show the summary and fail (one line, exit 1) if a job failed."""
+    """Plan the request, `check` the plan, run its jobs, show the summary and fail (one
+    line, exit 1) if a job failed: the body of every command that builds images.
+    """
+    resolved, jobs = prepare(app, config, request, build_id=options.build_id, planner=planner)
+    if check is not None:
+        check(resolved)
     report = run_jobs(
-        app, jobs, build=build, config=config, parallelism=parallelism, dry_run=dry_run
+        app,
+        jobs,
+        build=resolved,
+        config=config,
+        parallelism=options.parallelism,
+        dry_run=options.dry_run,
     )
     if report is not None:
         show_report(report, output, title=title, cwd=app.cwd)

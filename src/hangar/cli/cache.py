@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import rich_click as click
 
-from hangar.cli.builds import prepare, run_and_show
+from hangar.cli.builds import build_and_show
 from hangar.cli.options import BuildOptions, build_options, current_app, output_option
 from hangar.errors import BadInput
-from hangar.image.plan import cache_jobs
+from hangar.image.plan import Build, cache_jobs
 
 
 @click.group(name="cache")
@@ -35,8 +35,11 @@ def refresh(*, build: BuildOptions, cache_repo: str | None, output: str) -> None
     app = current_app()
     config = app.config()
     request = build.request(app, cache_to=cache_repo, all_pythons=True)
-    resolved, jobs = prepare(app, config, request, build_id=build.build_id, planner=cache_jobs)
-    if not build.dry_run and resolved.platforms != (app.host_platform,):
+
+    def check(resolved: Build) -> None:
+        """Platforms other than the engine's own need emulation the builder has."""
+        if build.dry_run or resolved.platforms == (app.host_platform,):
+            return
         app.engine().ensure_available()
         runnable = app.probe().builder_platforms()
         missing = [p for p in resolved.platforms if p not in runnable]
@@ -47,13 +50,14 @@ def refresh(*, build: BuildOptions, cache_repo: str | None, output: str) -> None
                 hint="set up emulation (qemu-user-static, binfmt-support) "
                 "or leave those platforms out",
             )
-    run_and_show(
+
+    build_and_show(
         app,
-        jobs,
-        build=resolved,
-        config=config,
-        parallelism=build.parallelism,
-        dry_run=build.dry_run,
+        config,
+        request,
+        options=build,
         output=output,
         title="hangar cache refresh",
+        planner=cache_jobs,
+        check=check,
     )

@@ -4,13 +4,12 @@ jobs. Adapters (engine, probe, constraints source, log files) come in as paramet
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from hangar.errors import NotFound, RegistryUnavailable, StepFailed
-from hangar.image.jobs import BuildEngine, JobResult, OnLine, OpenLog, failure_summary, run_jobs
+from hangar.image.jobs import JobResult, OnLine, OpenLog, failure_summary, run_jobs
 from hangar.image.plan import Build, BuildJob
 from hangar.ports import ConstraintsSource, Engine, ImageProbe
 from hangar.values import parse_ref
@@ -77,29 +76,6 @@ def provide_constraints(
     return tuple(notes)
 
 
-def build_images(
-    jobs: Sequence[BuildJob],
-    *,
-    engine: BuildEngine,
-    parallelism: int,
-    open_log: OpenLog,
-    on_line: OnLine,
-    on_done: Callable[[JobResult], None] | None = None,
-    notes: tuple[str, ...] = (),
-    clock: Callable[[], float] = time.monotonic,
-) -> BuildReport:
-    results = run_jobs(
-        jobs,
-        engine,
-        parallelism=parallelism,
-        open_log=open_log,
-        on_line=on_line,
-        on_done=on_done,
-        clock=clock,
-    )
-    return BuildReport(results=results, notes=notes)
-
-
 @dataclass(frozen=True, kw_only=True)
 class BuildWorld:
     """The outside world of a build: the engine (holding the build's secret values), the
@@ -154,12 +130,12 @@ def run_builds(
     )
     for note in notes:
         on_note(note)
-    return build_images(
+    results = run_jobs(
         jobs,
-        engine=world.engine,
+        world.engine,
         parallelism=parallelism,
         open_log=world.open_log,
         on_line=on_line,
         on_done=on_done,
-        notes=notes,
     )
+    return BuildReport(results=results, notes=notes)

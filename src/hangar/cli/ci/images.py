@@ -10,7 +10,7 @@ from pathlib import Path
 import rich_click as click
 
 from hangar.cli import render
-from hangar.cli.builds import prepare, run_and_show
+from hangar.cli.builds import build_and_show
 from hangar.cli.options import BuildOptions, build_options, current_app, output_option
 from hangar.errors import NotFound, StepFailed
 from hangar.image.wait import wait_for_image as wait_until_pushed
@@ -53,17 +53,8 @@ def build_image(
     request = build.request(
         app, tags=tags, push=push, cache_from=cache_from, cache_to=cache_to, target=target
     )
-    resolved, jobs = prepare(app, config, request, build_id=build.build_id)
-    run_and_show(
-        app,
-        jobs,
-        build=resolved,
-        config=config,
-        parallelism=build.parallelism,
-        dry_run=build.dry_run,
-        output=output,
-        title=f"hangar ci build-image ({target})",
-    )
+    title = f"hangar ci build-image ({target})"
+    build_and_show(app, config, request, options=build, output=output, title=title)
 
 
 @click.command(name="wait-for-image")

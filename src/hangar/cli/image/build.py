@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import rich_click as click
 
-from hangar.cli.builds import prepare, run_and_show
+from hangar.cli.builds import build_and_show
 from hangar.cli.options import BuildOptions, build_options, current_app, output_option
 
 _CACHE_HELP = (
@@ -98,14 +98,4 @@ def command(
         compression=compression,
         target=target,
     )
-    resolved, jobs = prepare(app, config, request, build_id=build.build_id)
-    run_and_show(
-        app,
-        jobs,
-        build=resolved,
-        config=config,
-        parallelism=build.parallelism,
-        dry_run=build.dry_run,
-        output=output,
-        title="hangar image build",
-    )
+    build_and_show(app, config, request, options=build, output=output, title="hangar image build")
