@@ -24,7 +24,7 @@ import time
 import uuid
 from pathlib import Path
 
-from hangar.quickstart.deployment import INIT_SERVICE, SERVICES, parse_ps
+from hangar.quickstart.state import INIT_SERVICE, SERVICES, parse_ps
 
 REPO = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = "postgresql://airflow:airflow@127.0.0.1:5432/postgres"
@@ -41,14 +41,14 @@ UNITS = {
 
 def mib(usage: str) -> float:
     """'271.4MiB / 23.54GiB' -> 271.4"""
-    value = usage.split("/")[0].strip()
+    value = usage.split("/", maxsplit=1)[0].strip()
     for unit in sorted(UNITS, key=len, reverse=True):
         if value.endswith(unit):
             return float(value[: -len(unit)]) * UNITS[unit] / 1024**2
     return float(value) / 1024**2
 
 
-def compose_base(directory: Path, project: str, hostnet: bool) -> list[str]:
+def compose_base(directory: Path, project: str, *, hostnet: bool) -> list[str]:
     files = ["-f", str(directory / "docker-compose.yaml")]
     if hostnet:
         files += ["-f", str(directory / "docker-compose.hostnet.yaml")]
@@ -78,7 +78,7 @@ def main() -> int:
             f"QUICKSTART_BROKER_URL=redis://127.0.0.1:6379/{int(suffix, 16) % 8 + 8}",
         ]
     (directory / ".env").write_text("\n".join(env) + "\n")
-    compose = compose_base(directory, project, args.hostnet)
+    compose = compose_base(directory, project, hostnet=args.hostnet)
 
     healthy_at: dict[str, float] = {}
     up_errors: list[str] = []

@@ -18,6 +18,7 @@ from typing import IO
 
 from hangar.config import Config, load_config
 from hangar.ports import (
+    Compose,
     ConstraintsBranch,
     ConstraintsSource,
     Engine,
@@ -55,6 +56,8 @@ class App:
     make_index: Callable[[str], UploadTimes]
     make_git: Callable[[Runner, Path], Git]
     make_branch: Callable[[Runner, Path, str, str], ConstraintsBranch]
+    # a compose project: (runner, folder, compose files, project name, extra environment)
+    make_compose: Callable[[Runner, Path, tuple[Path, ...], str | None, Mapping[str, str]], Compose]
     # the constraints an image build uses: (resolver, index, cache folder, index URL)
     make_constraints: Callable[[Resolver, UploadTimes, Path, str], ConstraintsSource]
 
@@ -96,6 +99,16 @@ class App:
     def branch(self, repo: Path, remote: str, branch: str) -> ConstraintsBranch:
         return self.make_branch(self.runner, repo, remote, branch)
 
+    def compose(
+        self,
+        directory: Path,
+        *,
+        files: tuple[Path, ...],
+        name: str | None,
+        env: Mapping[str, str],
+    ) -> Compose:
+        return self.make_compose(self.runner, directory, files, name, env)
+
     def constraints(self, *, cache_dir: Path, index_url: str) -> ConstraintsSource:
         return self.make_constraints(self.resolver(), self.index(index_url), cache_dir, index_url)
 
@@ -123,6 +136,7 @@ def host_platform() -> str:
 def real_app() -> App:
     """The app with the real adapters."""
     from hangar.constraints.provide import GeneratedConstraints
+    from hangar.infra.compose import DockerCompose
     from hangar.infra.docker import DockerEngine, DockerImageProbe
     from hangar.infra.git import GitCli, GitConstraintsBranch
     from hangar.infra.index import SimpleIndex
@@ -146,6 +160,9 @@ def real_app() -> App:
         make_git=lambda runner, repo: GitCli(repo=repo, runner=runner),
         make_branch=lambda runner, repo, remote, branch: GitConstraintsBranch(
             repo=repo, remote=remote, branch=branch, runner=runner
+        ),
+        make_compose=lambda runner, directory, files, name, env: DockerCompose(
+            runner=runner, directory=directory, files=files, name=name, env=env
         ),
         make_constraints=lambda resolver, index, cache_dir, index_url: GeneratedConstraints(
             resolver=resolver, index=index, cache_dir=cache_dir, index_url=index_url

@@ -61,12 +61,13 @@ class Command:
 class Runner(Protocol):
     def run(self, command: Command, *, stream_to: IO[str] | None = None) -> ProcessResult:
         """Run `command` to completion. With `stream_to`, stdout and stderr are written there
-        line by line as they come (and also returned)."""
+        line by line as they come (and also returned).
+        """
         ...
 
 
 def cmd(*args: str | os.PathLike[str], **kwargs: object) -> Command:
-    """Shorthand: cmd("docker", "info", changes_state=False)."""
+    """A Command from words, e.g. `cmd("docker", "info", changes_state=False)`."""
     return Command(args=tuple(os.fspath(a) for a in args), **kwargs)  # type: ignore[arg-type]
 
 
@@ -196,7 +197,8 @@ class ConstraintsBranch(Protocol):
 class Resolver(Protocol):
     def resolve(self, request: ResolveRequest) -> tuple[Pin, ...]:
         """Every distribution installed by the request, pinned. Raises ResolutionConflict
-        naming the conflicting requirements when there is no solution."""
+        naming the conflicting requirements when there is no solution.
+        """
         ...
 
     def check(self, request: ResolveRequest, constraints_file: str) -> None:
@@ -211,7 +213,8 @@ class Resolver(Protocol):
 class UploadTimes(Protocol):
     def release_upload_time(self, project: str, version: str) -> datetime | None:
         """When the last file of `project==version` was uploaded; None if the index does not
-        say. Raises NotFound if the index has no such release."""
+        say. Raises NotFound if the index has no such release.
+        """
         ...
 
 
@@ -220,4 +223,38 @@ class ConstraintsSource(Protocol):
         self, *, airflow_version: str, python: str, extras: tuple[str, ...], mode: str, target: Path
     ) -> str:
         """Put the constraints file at `target`; return a short note of what was done."""
+        ...
+
+
+# -- docker compose -----------------------------------------------------------------------------
+
+
+class Compose(Protocol):
+    """`docker compose` on one project (its folder, files, name and environment). Each call
+    returns compose's result as it is, so the caller can explain a failure in compose's own
+    words (hangar.quickstart.failures); every call is bounded in time.
+    """
+
+    def version(self) -> ProcessResult: ...
+    def up(self, *, wait_timeout: float) -> ProcessResult:
+        """Start every service, detached, and wait at most `wait_timeout` s for them to be
+        healthy (`up --detach --wait`).
+        """
+        ...
+
+    def ps(self) -> ProcessResult:
+        """Every container of the project, as JSON (`ps --all --format json`)."""
+        ...
+
+    def down(self, *, volumes: bool) -> ProcessResult: ...
+    def logs(self, service: str, *, tail: int) -> ProcessResult:
+        """The last `tail` lines of a service's log, without prefixes or colours."""
+        ...
+
+    def config(self) -> ProcessResult:
+        """The project as compose reads it, as JSON (`config --format json`)."""
+        ...
+
+    def shown(self, *args: str) -> str:
+        """`docker compose ARGS` as a user types it in the project's folder (for hints)."""
         ...

@@ -16,6 +16,7 @@ from click.testing import CliRunner, Result
 
 from hangar.app import App
 from hangar.cli.main import cli
+from hangar.infra.compose import DockerCompose
 from hangar.infra.docker import DockerEngine
 from hangar.infra.files import copy_build_context
 from hangar.infra.git import GitCli, GitConstraintsBranch
@@ -156,6 +157,9 @@ class World:
             make_git=lambda runner, repo: GitCli(repo=repo, runner=runner),
             make_branch=lambda runner, repo, remote, branch: GitConstraintsBranch(
                 repo=repo, remote=remote, branch=branch, runner=runner
+            ),
+            make_compose=lambda runner, directory, files, name, env: DockerCompose(
+                runner=runner, directory=directory, files=files, name=name, env=env
             ),
             make_constraints=lambda _resolver, _index, _cache, _url: self.constraints,
         )

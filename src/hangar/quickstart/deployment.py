@@ -1,193 +1,48 @@
-"""The quick-start deployment (quickstart/docker-compose.yaml): which services it has, how to
-read `docker compose ps`, when it counts as up, and the bounded up/down/status steps.
-
-Pure logic, plus `Deployment`, which runs `docker compose` through a Runner (so tests use a
-fake) and never waits without a bound.
+"""The quick-start deployment as a service: check compose (and that the image to run is
+there), prepare the folders and .env, start and wait, stop, report state. It reaches compose
+and the engine only through ports (tests pass fakes) and never waits without a bound; each
+failure is explained in compose's own words (failures.py).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from hangar.errors import BadInput, EngineUnavailable, NotFound, StepFailed
-from hangar.ports import Command, Runner, last_line
-
-# Long-running services, each with a health check, in start order.
-SERVICES = (
-    "postgres",
-    "redis",
-    "airflow-apiserver",
-    "airflow-scheduler",
-    "airflow-dag-processor",
-    "airflow-triggerer",
-    "airflow-worker",
+from hangar.errors import BadInput, EngineUnavailable, HangarError, NotFound
+from hangar.ports import Compose, Engine, ProcessResult
+from hangar.quickstart.failures import (
+    Situation,
+    explain,
+    find_cause,
+    last_error_line,
+    needs_image_names,
+    not_up,
 )
-INIT_SERVICE = "airflow-init"  # one-shot: must exit 0
-COMPOSE_FILE = "docker-compose.yaml"
-HOSTNET_FILE = "docker-compose.hostnet.yaml"
-MOUNTED_DIRS = ("dags", "logs", "config", "plugins")
-DEFAULT_USERNAME = "airflow"
-DEFAULT_PASSWORD = "airflow"  # the quick start's documented default
-API_PORT = 8080
-ROOT_FALLBACK_UID = 50000
-KILL_GRACE_SECONDS = 10
+from hangar.quickstart.settings import (
+    ENV_FILE,
+    MOUNTED_DIRS,
+    ImageChoice,
+    Login,
+    compose_settings,
+    login,
+    read_env_file,
+    with_airflow_uid,
+)
+from hangar.quickstart.state import Readiness, ServiceState, judge, parse_ps
+
+LOG_TAIL = 20
+# exit codes of `timeout` when it stopped compose (TERM, then KILL after the grace period)
+DEADLINE_CODES = (124, 137)
 
 
-@dataclass(frozen=True, kw_only=True)
-class Project:
-    """A compose project: its folder, compose files, name and extra environment."""
-
-    directory: Path
-    files: tuple[Path, ...]
-    name: str | None = None
-    env: Mapping[str, str] = field(default_factory=dict)
-
-    def compose(
-        self, *args: str, timeout: float | None = None, changes_state: bool = True
-    ) -> Command:
-        """`docker compose` with this project's files, optionally killed after `timeout` s."""
-        base: list[str] = ["docker", "compose", "--project-directory", str(self.directory)]
-        for path in self.files:
-            base += ["-f", str(path)]
-        if self.name:
-            base += ["-p", self.name]
-        if timeout is not None:
-            base = ["timeout", f"--kill-after={KILL_GRACE_SECONDS}", str(int(timeout)), *base]
-        return Command(
-            args=(*base, *args), cwd=self.directory, env=dict(self.env), changes_state=changes_state
-        )
-
-
-@dataclass(frozen=True, kw_only=True)
-class ServiceState:
-    service: str
-    state: str  # created, running, restarting, exited, dead ...
-    health: str  # healthy, starting, unhealthy, "" (no health check)
-    exit_code: int = 0
-    name: str = ""
-
-    @property
-    def summary(self) -> str:
-        if self.state == "exited":
-            return f"exited ({self.exit_code})"
-        return f"{self.state}, {self.health}" if self.health else self.state
-
-
-@dataclass(frozen=True, kw_only=True)
-class Readiness:
-    ready: bool
-    failed: tuple[str, ...] = ()  # "service: why"
-    waiting: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, kw_only=True)
-class Login:
-    url: str
-    username: str
-    password: str
-
-
-def parse_ps(text: str) -> tuple[ServiceState, ...]:
-    """`docker compose ps --all --format json`: a JSON array (older compose) or one object
-    per line (compose 2.21 and later)."""
-    text = text.strip()
-    if not text:
-        return ()
-    rows: list[dict[str, Any]]
-    try:
-        data = json.loads(text)
-        rows = data if isinstance(data, list) else [data]
-    except json.JSONDecodeError:
-        try:
-            rows = [json.loads(line) for line in text.splitlines() if line.strip()]
-        except json.JSONDecodeError as exc:
-            raise StepFailed(f"cannot read `docker compose ps` output: {exc}") from exc
-    return tuple(
-        ServiceState(
-            service=str(row.get("Service", "")),
-            state=str(row.get("State", "")).lower(),
-            health=str(row.get("Health", "")).lower(),
-            exit_code=int(row.get("ExitCode", 0) or 0),
-            name=str(row.get("Name", "")),
-        )
-        for row in rows
-    )
-
-
-def judge(states: Sequence[ServiceState], services: Sequence[str] = SERVICES) -> Readiness:
-    """Up means: the init step exited 0 and every long-running service is running and healthy.
-    A service that exited, died or turned unhealthy has failed; anything else is still coming."""
-    by_name = {s.service: s for s in states}
-    failed: list[str] = []
-    waiting: list[str] = []
-    init = by_name.get(INIT_SERVICE)
-    if init is None or init.state != "exited":
-        waiting.append(INIT_SERVICE)
-    elif init.exit_code != 0:
-        failed.append(f"{INIT_SERVICE}: exited with code {init.exit_code}")
-    for name in services:
-        state = by_name.get(name)
-        if state is None:
-            waiting.append(name)
-        elif state.state in ("exited", "dead"):
-            failed.append(f"{name}: {state.summary}")
-        elif state.health == "unhealthy":
-            failed.append(f"{name}: unhealthy")
-        elif state.state != "running" or state.health not in ("healthy", ""):
-            waiting.append(name)
-    return Readiness(ready=not failed and not waiting, failed=tuple(failed), waiting=tuple(waiting))
-
-
-def read_env_file(text: str) -> dict[str, str]:
-    """KEY=VALUE lines of a compose .env file (comments, blanks and `export` allowed)."""
-    values: dict[str, str] = {}
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#") or "=" not in line:
-            continue
-        key, _, value = line.removeprefix("export ").partition("=")
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        values[key.strip()] = value
-    return values
-
-
-def login(settings: Mapping[str, str]) -> Login:
-    """The URL and admin login the deployment ends up with (same defaults as the compose file)."""
-    return Login(
-        url=f"http://localhost:{API_PORT}",
-        username=settings.get("_AIRFLOW_WWW_USER_USERNAME") or DEFAULT_USERNAME,
-        password=settings.get("_AIRFLOW_WWW_USER_PASSWORD") or DEFAULT_PASSWORD,
-    )
-
-
-def airflow_uid(uid: int) -> int:
-    """The AIRFLOW_UID to use for a user: their own UID, but not root's (Airflow would run as
-    root); then the image's airflow user."""
-    return ROOT_FALLBACK_UID if uid == 0 else uid
-
-
-def project_files(
-    directory: Path, *, hostnet: bool, extra: Sequence[Path] = ()
-) -> tuple[Path, ...]:
-    files = [directory / COMPOSE_FILE]
-    if hostnet:
-        files.append(directory / HOSTNET_FILE)
-    files += [p if p.is_absolute() else directory / p for p in extra]
-    missing = [str(p) for p in files if not p.is_file()]
-    if missing:
-        raise NotFound(
-            f"compose file not found: {', '.join(missing)}",
-            hint="run from the repository root, or pass --dir (the folder of docker-compose.yaml)",
-        )
-    return tuple(files)
+def env_file_values(directory: Path) -> dict[str, str]:
+    """The variables of the project's .env file (none when there is no such file)."""
+    path = directory / ENV_FILE
+    return read_env_file(path.read_text()) if path.is_file() else {}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -198,93 +53,146 @@ class UpResult:
     wrote_env: str | None = None  # the AIRFLOW_UID line added to .env
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class Deployment:
-    project: Project
-    runner: Runner
+    compose: Compose
+    directory: Path
+    hostnet: bool
+    engine: Engine | None = None  # to check that an image built here is there
+    environ: Mapping[str, str] = field(default_factory=dict)
+    extra_env: Mapping[str, str] = field(default_factory=dict)  # what hangar passes compose
     clock: Callable[[], float] = time.monotonic
 
-    def ensure_compose(self) -> None:
-        result = self.runner.run(
-            Command(args=("docker", "compose", "version"), changes_state=False)
+    def situation(self, image: ImageChoice | None = None) -> Situation:
+        return Situation(
+            directory=self.directory, hostnet=self.hostnet, image=image, shown=self.compose.shown
         )
-        if not result.ok:
-            raise EngineUnavailable(
-                f"docker compose is not available: {last_line(result.stderr) or 'no output'}",
-                hint="install the compose plugin (scripts/setup-env.sh does) and start dockerd",
-            )
 
+    # -- settings -------------------------------------------------------------------------
     def settings(self) -> dict[str, str]:
         """What compose interpolates: the .env file, then the environment, then our extras."""
-        env_file = self.project.directory / ".env"
-        values = read_env_file(env_file.read_text()) if env_file.is_file() else {}
-        prefixes = ("_AIRFLOW", "AIRFLOW")
-        values.update({k: v for k, v in os.environ.items() if k.startswith(prefixes)})
-        values.update(self.project.env)
-        return values
+        return compose_settings(
+            env_file=env_file_values(self.directory), environ=self.environ, extra=self.extra_env
+        )
 
     def prepare(self, *, uid: int) -> str | None:
         """Create the mounted folders, and add AIRFLOW_UID to .env (creating it) when neither
-        .env nor the environment sets it. Returns the line added, if any."""
+        .env nor the environment sets it. Returns the line added, if any.
+        """
         for name in MOUNTED_DIRS:
-            (self.project.directory / name).mkdir(exist_ok=True)
+            (self.directory / name).mkdir(exist_ok=True)
         if "AIRFLOW_UID" in self.settings():
             return None
-        env_file = self.project.directory / ".env"
-        text = env_file.read_text() if env_file.is_file() else ""
-        if text and not text.endswith("\n"):
-            text += "\n"
-        line = f"AIRFLOW_UID={airflow_uid(uid)}"
-        env_file.write_text(f"{text}# added by `hangar quickstart up`\n{line}\n")
+        path = self.directory / ENV_FILE
+        text, line = with_airflow_uid(path.read_text() if path.is_file() else "", uid=uid)
+        path.write_text(text)
         return line
 
-    def states(self) -> tuple[ServiceState, ...]:
-        result = self.runner.run(
-            self.project.compose("ps", "--all", "--format", "json", timeout=60, changes_state=False)
-        )
+    # -- checks ---------------------------------------------------------------------------
+    def ensure_compose(self) -> None:
+        result = self.compose.version()
         if not result.ok:
-            raise StepFailed(f"docker compose ps failed: {last_line(result.stderr) or 'no output'}")
+            raise EngineUnavailable(
+                f"docker compose is not available: {last_error_line(result.stderr) or 'no output'}",
+                hint="install the compose plugin (scripts/setup-env.sh does) and start dockerd",
+            )
+
+    def ensure_image(self, image: ImageChoice) -> None:
+        """The default image is built here, not pulled: when it is missing, say so before
+        anything starts.
+        """
+        if not image.default or self.engine is None:
+            return
+        self.engine.ensure_available()
+        try:
+            self.engine.inspect_image(image.ref)
+        except NotFound:
+            raise NotFound(
+                f"image {image.ref} ({image.source}) is not in the Docker engine",
+                hint="build it with `make image` or `hangar image build`, or pass --image",
+            ) from None
+
+    # -- steps ----------------------------------------------------------------------------
+    def states(self) -> tuple[ServiceState, ...]:
+        result = self.compose.ps()
+        if not result.ok:
+            raise self._failure("ps", result)
         return parse_ps(result.stdout)
 
-    def up(self, *, timeout: float, uid: int) -> UpResult:
+    def up(self, *, timeout: float, uid: int, image: ImageChoice | None = None) -> UpResult:
         """Start everything and wait, at most `timeout` seconds, until every service is healthy."""
         if timeout <= 0:
             raise BadInput(f"--timeout must be positive, got {timeout}")
         self.ensure_compose()
+        if image is not None:
+            self.ensure_image(image)
         wrote = self.prepare(uid=uid)
         started = self.clock()
-        result = self.runner.run(
-            self.project.compose(
-                "up",
-                "--detach",
-                "--wait",
-                "--wait-timeout",
-                str(int(timeout)),
-                timeout=timeout + 30,
-            )
-        )
+        result = self.compose.up(wait_timeout=timeout)
         seconds = self.clock() - started
+        if not result.ok:
+            raise self._up_failure(result, seconds=seconds, image=image)
         states = self.states()
         verdict = judge(states)
-        if not result.ok or not verdict.ready:
-            problems = verdict.failed or tuple(f"{s}: not healthy yet" for s in verdict.waiting)
-            detail = "; ".join(problems) or last_line(result.stderr) or "docker compose up failed"
-            first = (verdict.failed or verdict.waiting or (INIT_SERVICE,))[0].split(":")[0]
-            raise StepFailed(
-                f"the deployment is not up after {seconds:.0f} s: {detail}",
-                hint=f"see `docker compose logs {first}` in {self.project.directory}",
-            )
+        if not verdict.ready:
+            raise not_up(verdict, situation=self.situation(image), seconds=seconds)
         return UpResult(
             login=login(self.settings()), seconds=seconds, states=states, wrote_env=wrote
         )
 
-    def down(self, *, volumes: bool, timeout: float = 120) -> None:
-        args = ["down", "--remove-orphans", "--timeout", "30"]
-        if volumes:
-            args.append("--volumes")
-        result = self.runner.run(self.project.compose(*args, timeout=timeout))
+    def down(self, *, volumes: bool) -> None:
+        result = self.compose.down(volumes=volumes)
         if not result.ok:
-            raise StepFailed(
-                f"docker compose down failed: {last_line(result.stderr) or 'no output'}",
-                hint="run `docker compose ps --all` in the quick-start folder to see what is left",
-            )
+            raise self._failure("down", result)
+
+    # -- failures -------------------------------------------------------------------------
+    def _failure(self, what: str, result: ProcessResult) -> HangarError:
+        cause = find_cause(result.stderr or result.stdout)
+        return explain(cause, what=what, situation=self.situation())
+
+    def _up_failure(
+        self, result: ProcessResult, *, seconds: float, image: ImageChoice | None
+    ) -> HangarError:
+        situation = self.situation(image)
+        readiness = self._readiness() if result.returncode in DEADLINE_CODES else None
+        if readiness is not None and not readiness.ready:
+            return not_up(readiness, situation=situation, seconds=seconds)
+        cause = find_cause(result.stderr or result.stdout)
+        if needs_image_names(cause):
+            cause = find_cause(result.stderr or result.stdout, images=self._service_images())
+        if cause.kind in ("engine", "image", "network", "port"):
+            return explain(cause, what="up", situation=situation)
+        readiness = self._readiness()
+        service = cause.service or (readiness.first_problem() if readiness else None)
+        log_line = self._last_log_line(service) if service and cause.exited else ""
+        return explain(
+            cause,
+            what="up",
+            situation=situation,
+            seconds=seconds,
+            readiness=readiness,
+            log_line=log_line,
+        )
+
+    def _readiness(self) -> Readiness | None:
+        """What `ps` says after a failure; None when it cannot say (compose's own line is
+        the news, ps only adds detail).
+        """
+        try:
+            return judge(self.states())
+        except HangarError:
+            return None
+
+    def _service_images(self) -> dict[str, str]:
+        result = self.compose.config()
+        if not result.ok:
+            return {}
+        try:
+            services = json.loads(result.stdout).get("services", {})
+        except (json.JSONDecodeError, AttributeError):
+            return {}
+        return {name: str(spec.get("image", "")) for name, spec in services.items() if spec}
+
+    def _last_log_line(self, service: str) -> str:
+        result = self.compose.logs(service, tail=LOG_TAIL)
+        return last_error_line(result.stdout) if result.ok else ""

@@ -1,7 +1,11 @@
-"""The quick start end to end: `hangar quickstart up` on quickstart/docker-compose.yaml with
-the host-network override, a DAG run through the Celery worker and the triggerer, task logs
-through the REST API, a scheduler restart in the middle of a run, and a clean `down`.
+"""The quick start end to end, as the README tells it: the image `make image` tags by
+default, `.env` from `.env.example`, then `hangar quickstart up` with neither --image nor
+--hostnet (the machine's config selects host networking); a DAG run through the Celery
+worker and the triggerer, task logs through the REST API, a scheduler restart in the middle
+of a run, and a clean `down`.
 
+The session's small test image stands in for `make image`: it is tagged with the default tag
+that hangar's config gives on this machine (the tag is restored or removed afterwards).
 Needs what scripts/setup-env.sh starts (the engine, PostgreSQL on 127.0.0.1:5432 with the
 `airflow` role, Redis on 127.0.0.1:6379) and the ports 8080, 8793, 8794 and 8974 free. Each
 run gets its own database and Redis database number, so it shares nothing with other tests.
@@ -9,7 +13,10 @@ run gets its own database and Redis database number, so it shares nothing with o
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
+import re
 import shutil
 import socket
 import subprocess
@@ -26,7 +33,10 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import REPO
+from hangar.app import real_app
+from hangar.config import Config
+from hangar.image.plan import default_tag
+from tests.images import REPO
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(1800)]
 
@@ -45,6 +55,7 @@ class QuickStart:
     directory: Path
     project: str
     up_output: str
+    up_notes: str  # what `up` said on stderr
 
     def compose(self, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
         files = ("-f", "docker-compose.yaml", "-f", "docker-compose.hostnet.yaml")
@@ -65,26 +76,43 @@ class QuickStart:
         )
 
 
+def hangar_config() -> Config:
+    """The settings `hangar` itself reads here: defaults, the machine's overlay
+    (/etc/hangar/environment.toml), the project's file, HANGAR_* variables.
+    """
+    return dataclasses.replace(real_app(), cwd=REPO).config()
+
+
+def hangar_environment() -> dict[str, str]:
+    """The environment for `hangar`: this one, with host networking selected the way the
+    set-up script's overlay does it, where this machine's config does not already.
+    """
+    env = dict(os.environ)
+    if hangar_config()["quickstart_network"] != "host":
+        env["HANGAR_QUICKSTART_NETWORK"] = "host"  # containers here use host networking only
+    env.pop("AIRFLOW_IMAGE_NAME", None)  # the image must be hangar's default choice
+    return env
+
+
 def hangar_quickstart(
     *args: str, directory: Path, project: str, timeout: float
 ) -> subprocess.CompletedProcess[str]:
+    """`hangar quickstart COMMAND --dir DIR -p PROJECT ...`, from the repository root."""
     command, *rest = args
     return subprocess.run(
-        [
-            str(HANGAR),
-            "quickstart",
-            command,
-            "--dir",
-            str(directory),
-            "--hostnet",
-            "-p",
-            project,
-            *rest,
-        ],
+        [str(HANGAR), "quickstart", command, "--dir", str(directory), "-p", project, *rest],
         capture_output=True,
         text=True,
         timeout=timeout,
+        cwd=REPO,
+        env=hangar_environment(),
         check=False,
+    )
+
+
+def docker(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["docker", *args], capture_output=True, text=True, timeout=120, check=False
     )
 
 
@@ -105,7 +133,7 @@ class Api:
         self.token = str(body["access_token"])
 
     def _call(self, method: str, path: str, data: Any = None, token: str | None = None) -> Any:
-        request = urllib.request.Request(
+        request = urllib.request.Request(  # noqa: S310 -- http://127.0.0.1 only
             API + path,
             method=method,
             data=None if data is None else json.dumps(data).encode(),
@@ -113,7 +141,7 @@ class Api:
         )
         if token:
             request.add_header("Authorization", f"Bearer {token}")
-        with urllib.request.urlopen(request, timeout=30) as response:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 -- as above
             return json.loads(response.read() or b"null")
 
     def call(self, method: str, path: str, data: Any = None) -> Any:
@@ -138,7 +166,8 @@ class Api:
         until: Callable[[dict[str, str | None]], bool] | None = None,
     ) -> tuple[str, list[dict[str, str | None]]]:
         """Poll the run until it ends (or `until(task states)` holds); returns its state and
-        every distinct set of task states seen."""
+        every distinct set of task states seen.
+        """
         seen: list[dict[str, str | None]] = []
         deadline = time.monotonic() + timeout
         state = "unknown"
@@ -161,10 +190,25 @@ class Api:
 
 
 @pytest.fixture(scope="module")
-def quickstart_image(prod_image: str) -> str:
-    """The session's small test image (Python 3.11, celery and postgres extras); the quick
-    start mounts its own dags/ over the DAG the image embeds."""
-    return prod_image
+def quickstart_image(prod_image: str) -> Iterator[str]:
+    """The session's small test image (Python 3.11, celery and postgres extras) under the tag
+    `make image` gives the default image on this machine; the quick start mounts its own
+    dags/ over the DAG the image embeds. Whatever had that tag before gets it back.
+    """
+    config = hangar_config()
+    ref = default_tag(
+        config, python=config["default_python"], airflow_version=config["airflow_version"]
+    )
+    before = docker("image", "inspect", "--format", "{{.Id}}", ref)
+    tagged = docker("tag", prod_image, ref)
+    assert tagged.returncode == 0, tagged.stderr
+    try:
+        yield ref
+    finally:
+        if before.returncode == 0:
+            docker("tag", before.stdout.strip(), ref)
+        else:
+            docker("image", "rm", ref)
 
 
 @pytest.fixture(scope="module")
@@ -180,9 +224,11 @@ def quickstart(
     for name in ("docker-compose.yaml", "docker-compose.hostnet.yaml"):
         shutil.copy2(REPO / "quickstart" / name, directory / name)
     shutil.copytree(REPO / "tests" / "quickstart" / "dags", directory / "dags")
+    # the README: cp .env.example .env && sed -i "s/^AIRFLOW_UID=.*/AIRFLOW_UID=$(id -u)/" .env
+    example = (REPO / "quickstart" / ".env.example").read_text()
+    env = re.sub(r"(?m)^AIRFLOW_UID=.*$", f"AIRFLOW_UID={AIRFLOW_UID}", example)
     (directory / ".env").write_text(
-        f"AIRFLOW_IMAGE_NAME={quickstart_image}\n"
-        f"AIRFLOW_UID={AIRFLOW_UID}\n"
+        f"{env}"
         f"QUICKSTART_DB_URL=postgresql+psycopg2://airflow:airflow@127.0.0.1:5432/{database}\n"
         f"QUICKSTART_BROKER_URL=redis://127.0.0.1:6379/{int(suffix, 16) % 8 + 8}\n"
     )
@@ -196,7 +242,9 @@ def quickstart(
             project=project,
             timeout=UP_TIMEOUT + 120,
         )
-        deployment = QuickStart(directory=directory, project=project, up_output=up.stdout)
+        deployment = QuickStart(
+            directory=directory, project=project, up_output=up.stdout, up_notes=up.stderr
+        )
         if up.returncode != 0:
             logs = deployment.compose("logs", "--tail", "30").stdout[-6000:]
             pytest.fail(
@@ -211,6 +259,20 @@ def quickstart(
 @pytest.fixture(scope="module")
 def api(quickstart: QuickStart) -> Api:
     return Api("airflow", "airflow")
+
+
+def test_up_runs_the_default_image_on_host_networking(
+    quickstart: QuickStart, quickstart_image: str
+) -> None:
+    assert f"image {quickstart_image} (the default tag of `hangar image build`)" in (
+        quickstart.up_notes
+    )
+    assert "network: host (quickstart_network = 'host' from " in quickstart.up_notes
+    images = quickstart.compose("images", "--format", "json", timeout=60)
+    assert images.returncode == 0, images.stderr
+    running = {row["ID"].removeprefix("sha256:") for row in json.loads(images.stdout)}
+    wanted = docker("image", "inspect", "--format", "{{.Id}}", quickstart_image).stdout.strip()
+    assert running == {wanted.removeprefix("sha256:")}, (running, wanted)
 
 
 def test_up_prints_the_url_and_login(quickstart: QuickStart) -> None:
@@ -233,7 +295,8 @@ def test_up_prints_the_url_and_login(quickstart: QuickStart) -> None:
 
 
 def test_health_endpoint_reports_every_component_healthy(quickstart: QuickStart) -> None:
-    with urllib.request.urlopen(f"{API}/api/v2/monitor/health", timeout=30) as response:
+    health_url = f"{API}/api/v2/monitor/health"
+    with urllib.request.urlopen(health_url, timeout=30) as response:  # noqa: S310 -- loopback
         health = json.loads(response.read())
     for component in ("metadatabase", "scheduler", "triggerer", "dag_processor"):
         assert health[component]["status"] == "healthy", health
@@ -328,7 +391,8 @@ def test_down_leaves_no_containers(quickstart: QuickStart) -> None:
 @pytest.mark.parametrize("override", [False, True], ids=["docker-compose.yaml", "with-hostnet"])
 def test_compose_files_are_valid_for_docker_compose(override: bool) -> None:
     """The user-facing file cannot start here (no Docker Hub, no bridge network), but compose
-    must accept it, alone and with the override, with the same services."""
+    must accept it, alone and with the override, with the same services.
+    """
     files = ["-f", str(REPO / "quickstart" / "docker-compose.yaml")]
     if override:
         files += ["-f", str(REPO / "quickstart" / "docker-compose.hostnet.yaml")]
