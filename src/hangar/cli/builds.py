@@ -18,7 +18,8 @@ from hangar.config import Config
 from hangar.constraints.resolve import DEFAULT_INDEX_URL
 from hangar.image.build import BuildReport, BuildWorld, print_builds, run_builds
 from hangar.image.jobs import JobResult
-from hangar.image.plan import Build, BuildJob, BuildRequest, Stamp, plan, resolve
+from hangar.image.plan import plan, resolve
+from hangar.image.request import Build, BuildJob, BuildRequest, Stamp
 from hangar.infra.files import open_log
 
 Planner = Callable[..., tuple[BuildJob, ...]]  # image.plan.plan or image.plan.cache_jobs

@@ -9,7 +9,8 @@ import rich_click as click
 from hangar.cli.builds import build_and_show
 from hangar.cli.options import BuildOptions, build_options, current_app, output_option
 from hangar.errors import BadInput
-from hangar.image.plan import Build, cache_jobs
+from hangar.image.plan import cache_jobs
+from hangar.image.request import Build
 
 
 @click.group(name="cache")

@@ -18,7 +18,8 @@ from hangar import __version__
 from hangar.app import App, real_app
 from hangar.config import Config
 from hangar.errors import NotFound
-from hangar.image.plan import CONSTRAINTS_MODES, BuildRequest, Stamp, dockerfile_args
+from hangar.image.plan import CONSTRAINTS_MODES, dockerfile_args
+from hangar.image.request import BuildRequest, Stamp
 from hangar.infra.files import assemble_context, is_recipe, recipe_dir
 from hangar.values import split_list, split_words
 

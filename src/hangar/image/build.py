@@ -10,7 +10,7 @@ from pathlib import Path
 
 from hangar.errors import NotFound, RegistryUnavailable, StepFailed
 from hangar.image.jobs import JobResult, OnLine, OpenLog, failure_summary, run_jobs
-from hangar.image.plan import Build, BuildJob
+from hangar.image.request import Build, BuildJob
 from hangar.ports import ConstraintsSource, Engine, ImageProbe
 from hangar.values import parse_ref
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Protocol, cast
 
-from hangar.image.plan import BuildJob
+from hangar.image.request import BuildJob
 from hangar.lines import LineTap
 from hangar.ports import ProcessResult
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
 from hangar.config import Config
 from hangar.errors import BadInput
-from hangar.image.buildx import BuildParams, Secret, buildx_command, join_list_arg
+from hangar.image.buildx import BuildParams, Secret, join_list_arg
+from hangar.image.request import Build, BuildJob, BuildRequest, Stamp
 from hangar.values import (
     SUPPORTED_PYTHONS,
     python_key,
@@ -31,89 +32,6 @@ HANGAR_VERSION_LABEL = "dev.hangar.version"  # the hangar that built an image
 CONSTRAINTS_MODES = ("constraints", "constraints-no-providers", "constraints-source-providers")
 _ARG_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _ARG_LINE = re.compile(r"^\s*ARG\s+([A-Za-z_][A-Za-z0-9_]*)(?:=(.*))?$")
-
-
-@dataclass(frozen=True, kw_only=True)
-class BuildRequest:
-    """Everything the user asked for, as given (None: not given, take the default)."""
-
-    pythons: tuple[str, ...] = ()  # empty: the configured default Python; ("all",): every one
-    extras: tuple[str, ...] | None = None  # replaces the Dockerfile's default set
-    additional_extras: tuple[str, ...] = ()
-    additional_python_deps: tuple[str, ...] = ()
-    dev_apt_deps: tuple[str, ...] | None = None
-    additional_dev_apt_deps: tuple[str, ...] = ()
-    runtime_apt_deps: tuple[str, ...] | None = None
-    additional_runtime_apt_deps: tuple[str, ...] = ()
-    airflow_version: str | None = None
-    installation_method: str | None = None  # a path relative to docker-context-files
-    constraints_location: str | None = None
-    constraints_mode: str = "constraints"
-    constraints_reference: str | None = None
-    uid: int | None = None
-    home: str | None = None
-    installer: str | None = None  # "uv" or "pip"
-    embedded_dags: str | None = None  # a path relative to the context
-    build_args: tuple[str, ...] = ()  # the --build-arg escape hatch (NAME=VALUE), last wins
-    ca_bundle: Path | None = None
-    index_url: str | None = None  # None: the config's; "": the default index (PyPI)
-    extra_index_urls: tuple[str, ...] = ()
-    base_image: str | None = None  # may hold {python} and {debian}
-    platform: str | None = None
-    tags: tuple[str, ...] = ()  # patterns with {python} and {airflow_version}
-    push: bool = False
-    cache_from: str | None = None  # a repository ("" = the image repository); None = no cache
-    cache_to: str | None = None
-    context: Path = Path()
-    dockerfile: Path | None = None
-    no_cache: bool = False
-    pull: bool = False  # fetch the base image again instead of using the engine's copy
-    # "auto": zstd for images loaded into the engine (fast to export), the registry's usual
-    # gzip for pushed ones; or "gzip" / "zstd" everywhere
-    compression: str = "auto"
-    target: str = "main"  # the Dockerfile stage: main (production) or ci (main + test tools)
-
-
-@dataclass(frozen=True, kw_only=True)
-class Build:
-    """A BuildRequest with every default worked out, once."""
-
-    request: BuildRequest
-    pythons: tuple[str, ...]
-    airflow_version: str
-    extras: tuple[str, ...]  # what is installed: the default or given set, plus additional
-    platforms: tuple[str, ...]
-    platform_given: bool  # False: the engine's own platform, not passed to buildx
-    build_args: tuple[tuple[str, str], ...]  # from --build-arg, checked against the Dockerfile
-    secrets: tuple[Secret, ...]
-    secret_env: Mapping[str, str] = field(repr=False)  # the values of env-borne secrets
-    index_url: str  # "": the default index
-    cache_repository: str  # where `--cache-from/--cache-to` without a value point
-
-
-@dataclass(frozen=True, kw_only=True)
-class Stamp:
-    """Facts about this run that end up in labels (never in a cached layer)."""
-
-    hangar_version: str
-
-    commit_sha: str
-    date_created: str  # UTC, RFC 3339
-    build_id: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class BuildJob:
-    """One `docker buildx build`: its parameters, what to call it and where its log goes."""
-
-    name: str  # e.g. "3.11" or "3.11 linux/arm64"
-    python: str
-    params: BuildParams
-    log_path: Path
-    constraints_file: str | None  # docker-context-files/<this> to provide before building
-
-    def args(self) -> tuple[str, ...]:
-        return buildx_command(self.params)
 
 
 def resolve_pythons(given: tuple[str, ...], config: Config) -> tuple[str, ...]:

@@ -12,7 +12,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from hangar.errors import BadInput, NotFound
-from hangar.image.plan import BuildJob
+from hangar.image.request import BuildJob
 from hangar.image.tags import SLIM_PREFIX, LatestDecision, TagKind, latest_decision, release_tags
 from hangar.image.verify import VerifyReport
 from hangar.ports import Registry

@@ -13,7 +13,6 @@ import pytest
 from hangar.errors import BadInput, NotFound, RegistryUnavailable, StepFailed
 from hangar.image.buildx import BuildParams
 from hangar.image.checks import CheckResult
-from hangar.image.plan import BuildJob
 from hangar.image.release import (
     Action,
     RefreshParams,
@@ -23,6 +22,7 @@ from hangar.image.release import (
     plan_release,
     refresh_base,
 )
+from hangar.image.request import BuildJob
 from hangar.image.verify import VerifyReport, verify_image
 from hangar.ports import ProcessResult
 from tests.fakes.registry import FakeRegistry

@@ -16,7 +16,7 @@ from hangar.cli.builds import prepare, run_jobs
 from hangar.cli.options import current_app, output_option
 from hangar.config import Config
 from hangar.errors import BadInput, StepFailed
-from hangar.image.plan import Build, BuildJob, BuildRequest, resolve_pythons
+from hangar.image.plan import resolve_pythons
 from hangar.image.release import (
     CANDIDATE_SOURCE,
     DEFAULT_SOURCE,
@@ -31,6 +31,7 @@ from hangar.image.release import (
     plan_release,
     refresh_base,
 )
+from hangar.image.request import Build, BuildJob, BuildRequest
 from hangar.image.verify import verify_image
 from hangar.ports import Registry
 from hangar.values import parse_ref, validate_airflow_version
