@@ -17,6 +17,7 @@ class FakeRegistry:
     available: bool = True
     copies: list[tuple[str, str]] = field(default_factory=list)
     wrong_digest_for: frozenset[str] = frozenset()
+    fail_after: int | None = None  # copies that succeed before the registry starts failing
 
     def ensure_available(self) -> None:
         if not self.available:
@@ -36,6 +37,8 @@ class FakeRegistry:
     def copy(
         self, *, source_repository: str, source_reference: str, repository: str, tag: str
     ) -> str:
+        if self.fail_after is not None and len(self.copies) >= self.fail_after:
+            raise RegistryUnavailable("registry fake:5000 failed while tagging (status 503)")
         digest = self.digest(source_repository, source_reference)
         assert digest is not None, f"no {source_repository}@{source_reference}"
         if tag in self.wrong_digest_for:

@@ -6,14 +6,21 @@ Orchestration only: the registry, the builder and the image checks are passed in
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Protocol
 
-from hangar.errors import BadInput, NotFound
+from hangar.errors import BadInput, HangarError, NotFound, RegistryUnavailable
 from hangar.image.request import BuildJob
-from hangar.image.tags import SLIM_PREFIX, LatestDecision, TagKind, latest_decision, release_tags
+from hangar.image.tags import (
+    SLIM_PREFIX,
+    LatestDecision,
+    TagKind,
+    free_dated_tag,
+    latest_decision,
+    release_tags,
+)
 from hangar.image.verify import VerifyReport
 from hangar.ports import Registry
 from hangar.values import ImageRef, parse_ref
@@ -32,6 +39,7 @@ class ReleaseParams:
     slim: bool = False
     source: str = DEFAULT_SOURCE  # pattern of the per-Python source images
     skip_latest: bool = False
+    date: str | None = None  # YYYYMMDD: also give each image its dated tag
 
     @property
     def prefix(self) -> str:
@@ -127,7 +135,9 @@ def plan_release(params: ReleaseParams, registry: Registry) -> ReleasePlan:
         digests[python] = (source, digest)
     existing = registry.list_tags(target.repository)
     latest = latest_decision(params.version, existing, skip_latest=params.skip_latest)
-    tags: list[PlannedTag] = []
+    tags: list[PlannedTag] = (
+        _dated(params, registry, target, digests, existing) if params.date else []
+    )
     for wanted in release_tags(
         version=params.version,
         pythons=params.pythons,
@@ -152,21 +162,60 @@ def plan_release(params: ReleaseParams, registry: Registry) -> ReleasePlan:
     return ReleasePlan(params=params, latest=latest, tags=tuple(tags))
 
 
+def _dated(
+    params: ReleaseParams,
+    registry: Registry,
+    target: ImageRef,
+    digests: Mapping[str, tuple[ImageRef, str]],
+    existing: Sequence[str],
+) -> list[PlannedTag]:
+    """Each image's immutable dated tag (`X.Y.Z-pythonA.B-YYYYMMDD`), made once."""
+    date = params.date or ""
+    planned = []
+    for python, (source, digest) in digests.items():
+        known = {t: registry.digest(target.repository, t) for t in existing if date in t}
+        version_tag = f"{params.prefix}{params.version}-python{python}"
+        tag, same = free_dated_tag(version_tag, date, known, digest)
+        planned.append(
+            PlannedTag(
+                tag=str(target.with_tag(tag)),
+                kind=TagKind.DATED,
+                python=python,
+                source=str(source),
+                digest=digest,
+                current=digest if same else None,
+                action=Action.COPY,
+            )
+        )
+    return planned
+
+
 def _current(registry: Registry, ref: ImageRef, existing: Sequence[str]) -> str | None:
     return registry.digest(ref.repository, ref.reference) if ref.tag in existing else None
 
 
 def execute_release(plan: ReleasePlan, registry: Registry) -> ReleaseResult:
-    """Copy every tag of the plan, then check each one resolves to the digest it should."""
-    for item in plan.tags:
-        if item.action is Action.COPY:
-            source, target = parse_ref(item.source), parse_ref(item.tag)
+    """Move every tag the plan changes, in the plan's order (version tags before `latest`),
+    then check each tag resolves to the digest it should. Cut short by the registry, it says
+    how far it got; the same command again moves only what is left.
+    """
+    changes = plan.changes
+    for done, item in enumerate(changes):
+        source, target = parse_ref(item.source), parse_ref(item.tag)
+        try:
             registry.copy(
                 source_repository=source.repository,
                 source_reference=item.digest,  # by digest: what was planned, even if the tag moved
                 repository=target.repository,
                 tag=target.reference,
             )
+        except HangarError as exc:
+            moved = ", ".join(t.tag.rsplit(":", 1)[-1] for t in changes[:done]) or "none"
+            raise RegistryUnavailable(
+                f"the release stopped after {done} of {len(changes)} tag changes "
+                f"({exc.message}); moved: {moved}",
+                hint="run the same command again: it moves only the tags that are left",
+            ) from exc
     return ReleaseResult(plan=plan, checks=check_tags(plan, registry))
 
 

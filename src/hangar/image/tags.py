@@ -15,7 +15,7 @@ the registry.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -25,12 +25,14 @@ from hangar.errors import BadInput
 from hangar.values import parse_airflow_version
 
 SLIM_PREFIX = "slim-"
+_DATE = re.compile(r"^\d{8}(\.\d+)?$")
 _VERSION_TAG = re.compile(
     r"^(?:slim-)?(?P<version>\d+\.\d+\.\d+[0-9A-Za-z.+]*?)(?:-python\d+\.\d+)?$"
 )
 
 
 class TagKind(StrEnum):
+    DATED = "dated"  # X.Y.Z-pythonA.B-YYYYMMDD: immutable, one per published digest
     VERSIONED = "version-python"  # X.Y.Z-pythonA.B
     DEFAULT = "version"  # X.Y.Z
     LATEST_PYTHON = "latest-python"  # latest-pythonA.B
@@ -98,29 +100,28 @@ def release_tags(
     slim: bool = False,
     move_latest: bool = True,
 ) -> tuple[TagTarget, ...]:
-    """The tags a release creates or moves, in a stable order (per Python, then aliases)."""
+    """The tags a release creates or moves, in the order they move: every version tag before
+    any `latest` tag, so a release cut short never leaves `latest` ahead of its version.
+    """
     parse_airflow_version(version)
     if move_latest and is_prerelease(version):
         move_latest = False
     prefix = SLIM_PREFIX if slim else ""
-    targets: list[TagTarget] = []
-    for python in sorted(set(pythons), key=_python_key):
-        targets.append(
-            TagTarget(
-                tag=f"{prefix}{version}-python{python}", python=python, kind=TagKind.VERSIONED
-            )
-        )
-        if move_latest:
-            targets.append(
-                TagTarget(
-                    tag=f"{prefix}latest-python{python}", python=python, kind=TagKind.LATEST_PYTHON
-                )
-            )
-    if default_python in set(pythons):
+    ordered = sorted(set(pythons), key=_python_key)
+    targets = [
+        TagTarget(tag=f"{prefix}{version}-python{py}", python=py, kind=TagKind.VERSIONED)
+        for py in ordered
+    ]
+    if default_python in ordered:
         targets.append(
             TagTarget(tag=f"{prefix}{version}", python=default_python, kind=TagKind.DEFAULT)
         )
-        if move_latest:
+    if move_latest:
+        targets += [
+            TagTarget(tag=f"{prefix}latest-python{py}", python=py, kind=TagKind.LATEST_PYTHON)
+            for py in ordered
+        ]
+        if default_python in ordered:
             targets.append(
                 TagTarget(tag=f"{prefix}latest", python=default_python, kind=TagKind.LATEST)
             )
@@ -132,3 +133,39 @@ def _python_key(python: str) -> tuple[int, ...]:
         return tuple(int(p) for p in python.split("."))
     except ValueError as exc:
         raise BadInput(f"not a Python version: {python!r}", hint="use A.B, e.g. 3.12") from exc
+
+
+# -- dated tags: X.Y.Z-pythonA.B-YYYYMMDD[.N], immutable, one per published digest -----------
+
+
+def check_date(date: str) -> str:
+    if not _DATE.match(date):
+        raise BadInput(f"not a release date: {date!r}", hint="use YYYYMMDD (or YYYYMMDD.N)")
+    return date
+
+
+def dated_tag(version_tag: str, date: str) -> str:
+    """The dated tag of a version tag (`3.3.2-python3.13` -> `3.3.2-python3.13-20261129`)."""
+    return f"{version_tag}-{date}"
+
+
+def dated_tags_of(version_tag: str, tags: Mapping[str, str | None]) -> dict[str, str | None]:
+    """The dated tags of one version tag among `tags` (tag -> digest)."""
+    prefix = f"{version_tag}-"
+    return {t: d for t, d in tags.items() if t.startswith(prefix) and _DATE.match(t[len(prefix) :])}
+
+
+def free_dated_tag(
+    version_tag: str, date: str, tags: Mapping[str, str | None], digest: str
+) -> tuple[str, bool]:
+    """The dated tag for `digest` on `date` (`tags`: existing tag -> digest) and whether it
+    already points there; a day's tag held by another digest gets `.1`, `.2`, ...
+    """
+    base = dated_tag(version_tag, date)
+    for n in range(100):
+        tag = base if n == 0 else f"{base}.{n}"
+        if tag not in tags:
+            return tag, False
+        if tags[tag] == digest:
+            return tag, True
+    raise BadInput(f"too many dated tags for {base}", hint="pass another --date")

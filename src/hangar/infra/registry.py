@@ -39,6 +39,7 @@ USER_ENV = "HANGAR_REGISTRY_USERNAME"
 PASSWORD_ENV = "HANGAR_REGISTRY_PASSWORD"  # noqa: S105 -- the name of a variable, not a password
 REGISTRY_HINT = "start it with scripts/setup-env.sh, or check --registry and `hangar env status`"
 AUTH_HINT = f"set {USER_ENV} and {PASSWORD_ENV}"
+FAILING_HINT = "the registry answers but fails: try again when it is healthy"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -252,7 +253,7 @@ class HttpRegistry:
         if response.status >= HTTPStatus.INTERNAL_SERVER_ERROR:
             raise RegistryUnavailable(
                 f"registry {self.host} failed while {what} (status {response.status})",
-                hint=REGISTRY_HINT,
+                hint=FAILING_HINT,
             )
         raise StepFailed(f"registry {self.host} refused {what}: {_error_text(response)}")
 

@@ -13,13 +13,13 @@ def tags_of(**kwargs: object) -> list[str]:
     return [t.tag for t in release_tags(**kwargs)]  # type: ignore[arg-type]
 
 
-def test_regular_release_gives_versioned_default_and_latest_tags() -> None:
+def test_regular_release_moves_every_version_tag_before_any_latest_tag() -> None:
     assert tags_of(version="3.3.2", pythons=("3.13", "3.11"), default_python="3.13") == [
         "3.3.2-python3.11",
-        "latest-python3.11",
         "3.3.2-python3.13",
-        "latest-python3.13",
         "3.3.2",
+        "latest-python3.11",
+        "latest-python3.13",
         "latest",
     ]
 
@@ -34,8 +34,8 @@ def test_unsuffixed_tags_point_at_the_default_python() -> None:
 def test_slim_release_prefixes_every_tag() -> None:
     assert tags_of(version="3.3.2", pythons=("3.11",), default_python="3.11", slim=True) == [
         "slim-3.3.2-python3.11",
-        "slim-latest-python3.11",
         "slim-3.3.2",
+        "slim-latest-python3.11",
         "slim-latest",
     ]
 
