@@ -1,5 +1,6 @@
 """A candidate maker for re-releases, in memory: its 'images' are digests it pushes into a
-FakeRegistry."""
+FakeRegistry.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """Re-releasing a version (`image release --patch` / `--refresh-base`) and rolling back:
-dated tags, the floating tags that follow, and nothing moving when a check fails."""
+dated tags, the floating tags that follow, and nothing moving when a check fails.
+"""
 
 from __future__ import annotations
 
@@ -125,7 +126,7 @@ def test_rollback_puts_the_floating_tags_back() -> None:
 def test_rollback_to_a_date_without_an_image_changes_nothing() -> None:
     registry = released()
     before = dict(tags(registry))
-    with pytest.raises(NotFound, match="3.3.2-python3.11-20200101"):
+    with pytest.raises(NotFound, match=r"3\.3\.2-python3\.11-20200101"):
         rollback(params(), date="20200101", registry=registry, date_of=lambda _: DAY1)
     assert tags(registry) == before
 
