@@ -3,8 +3,12 @@
 # file system made by debootstrap, imported into the engine, with Debian's python3 on top.
 # The result plays the part of python:3.X-slim-<codename> for the hangar Dockerfile.
 #
+# The image has the release's -updates and -security suites in its apt sources and takes every
+# update from them when it is built, so it is current; each security update it took is
+# printed as a line `security update: PACKAGE OLD -> NEW`.
+#
 # Usage: scripts/build-base-image.sh --python 3.11 --codename bookworm --tag REF [--push]
-#                                    [--mirror URL]
+#                                    [--mirror URL] [--security-mirror URL]
 set -Eeuo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -15,12 +19,14 @@ die() { printf '[base] ERROR: %s\n' "$*" >&2; exit 1; }
 
 main() {
 	local python="" codename="" tag="" push=0 mirror="http://deb.debian.org/debian"
+	local security_mirror="http://deb.debian.org/debian-security"
 	while (($#)); do
 		case "$1" in
 		--python) python="$2"; shift 2 ;;
 		--codename) codename="$2"; shift 2 ;;
 		--tag) tag="$2"; shift 2 ;;
 		--mirror) mirror="$2"; shift 2 ;;
+		--security-mirror) security_mirror="$2"; shift 2 ;;
 		--push) push=1; shift ;;
 		*) die "unknown option $1" ;;
 		esac
@@ -43,16 +49,23 @@ main() {
 		"${rootfs}"/var/cache/apt/archives/*.deb "${rootfs}"/usr/share/doc/* \
 		"${rootfs}"/usr/share/man/* "${rootfs}"/usr/share/info/* "${rootfs}"/var/log/*.log \
 		"${rootfs}"/tmp/* "${rootfs}"/usr/share/locale/*
-	printf 'deb %s %s main\n' "${mirror}" "${codename}" >"${rootfs}/etc/apt/sources.list"
+	printf 'deb %s %s main\ndeb %s %s-updates main\ndeb %s %s-security main\n' \
+		"${mirror}" "${codename}" "${mirror}" "${codename}" "${security_mirror}" "${codename}" \
+		>"${rootfs}/etc/apt/sources.list"
 
 	local rootfs_tag="hangar-rootfs:${codename}"
 	log "importing the root file system as ${rootfs_tag}"
 	tar --numeric-owner -C "${rootfs}" -c . | docker import - "${rootfs_tag}" >/dev/null
 
-	log "adding python${python} -> ${tag}"
-	docker buildx build --network host --load --quiet \
+	log "updating from ${codename}-updates and ${codename}-security, adding python${python} -> ${tag}"
+	if ! docker buildx build --network host --load --progress plain --no-cache \
 		--build-arg "ROOTFS=${rootfs_tag}" --build-arg "PYTHON_MAJOR_MINOR_VERSION=${python}" \
-		-t "${tag}" -f "${HERE}/base-image/Dockerfile" "${HERE}/base-image" >/dev/null
+		-t "${tag}" -f "${HERE}/base-image/Dockerfile" "${HERE}/base-image" >"${work}/build.log" 2>&1; then
+		tail -n 20 "${work}/build.log" >&2
+		die "building ${tag} failed"
+	fi
+	# the upgrade step prints one line per security update it takes (see base-image/Dockerfile)
+	sed -n 's/^#[0-9]* [0-9.]* \(security update: .*\)$/\1/p' "${work}/build.log"
 	docker image rm "${rootfs_tag}" >/dev/null 2>&1 || true
 	if ((push)); then
 		log "pushing ${tag}"

@@ -27,6 +27,7 @@ from hangar.ports import (
     Registry,
     Resolver,
     Runner,
+    SecurityIndex,
     UploadTimes,
 )
 
@@ -60,6 +61,8 @@ class App:
     make_compose: Callable[[Runner, Path, tuple[Path, ...], str | None, Mapping[str, str]], Compose]
     # the constraints an image build uses: (resolver, index, cache folder, index URL)
     make_constraints: Callable[[Resolver, UploadTimes, Path, str], ConstraintsSource]
+    # a Debian security archive, from its mirror URL
+    make_security_index: Callable[[str], SecurityIndex]
 
     # -- settings ---------------------------------------------------------------------------
     def environment_file(self) -> Path | None:
@@ -112,6 +115,9 @@ class App:
     def constraints(self, *, cache_dir: Path, index_url: str) -> ConstraintsSource:
         return self.make_constraints(self.resolver(), self.index(index_url), cache_dir, index_url)
 
+    def security_index(self, mirror: str) -> SecurityIndex:
+        return self.make_security_index(mirror)
+
     # -- modes ------------------------------------------------------------------------------
     def dry(self, *, dry_run: bool = True, out: IO[str] | None = None) -> App:
         """The same app, printing every state-changing command instead of running it;
@@ -137,6 +143,7 @@ def real_app() -> App:
     """The app with the real adapters."""
     from hangar.constraints.provide import GeneratedConstraints
     from hangar.infra.compose import DockerCompose
+    from hangar.infra.debian import DebianSecurityArchive
     from hangar.infra.docker import DockerEngine, DockerImageProbe
     from hangar.infra.git import GitCli, GitConstraintsBranch
     from hangar.infra.index import SimpleIndex
@@ -167,4 +174,5 @@ def real_app() -> App:
         make_constraints=lambda resolver, index, cache_dir, index_url: GeneratedConstraints(
             resolver=resolver, index=index, cache_dir=cache_dir, index_url=index_url
         ),
+        make_security_index=lambda mirror: DebianSecurityArchive(mirror=mirror),
     )

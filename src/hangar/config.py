@@ -44,6 +44,10 @@ SETTINGS: dict[str, tuple[str, str]] = {
         "",
         "network of the quick start: empty for compose's own, `host` for host networking",
     ),
+    "debian_security_mirror": (
+        "http://deb.debian.org/debian-security",
+        "Debian security archive `hangar image scan` reads the security suites from",
+    ),
     "log_dir": (".hangar/logs", "folder for the per-job build logs"),
     "cache_dir": (".hangar/cache", "folder for cached constraints and build metadata"),
 }

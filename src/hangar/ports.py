@@ -103,6 +103,17 @@ class Engine(Protocol):
     def build(self, args: Sequence[str], *, log: IO[str] | None = None) -> ProcessResult: ...
     def push(self, ref: str) -> None: ...
     def pull(self, ref: str) -> None: ...
+    def read_file(self, ref: str, path: str) -> bytes | None:
+        """The file at `path` in image `ref` (symlinks followed), or None when there is none.
+        Nothing runs in the image: a container is created, never started, copied from, removed.
+        """
+        ...
+
+    def list_dir(self, ref: str, path: str, *, depth: int = 1) -> tuple[str, ...]:
+        """What is in the folder `path` of image `ref`, `depth` levels down, as sorted paths
+        relative to it; () when there is no such folder. Runs nothing in the image either.
+        """
+        ...
 
 
 class ImageProbe(Protocol):
@@ -132,6 +143,16 @@ class Registry(Protocol):
         self, *, source_repository: str, source_reference: str, repository: str, tag: str
     ) -> str:
         """Point `repository:tag` at the source manifest; returns the digest it now has."""
+        ...
+
+
+class SecurityIndex(Protocol):
+    """A Debian archive's security suites (e.g. deb.debian.org/debian-security)."""
+
+    def packages(self, suite: str, arch: str) -> str:
+        """The `Packages` index of `suite`'s main component for `arch`, decompressed. Raises
+        NotFound when the archive has no such index, StepFailed when it cannot be read.
+        """
         ...
 
 

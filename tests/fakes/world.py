@@ -20,9 +20,10 @@ from hangar.infra.compose import DockerCompose
 from hangar.infra.docker import DockerEngine
 from hangar.infra.files import copy_build_context
 from hangar.infra.git import GitCli, GitConstraintsBranch
-from hangar.ports import Command, ProcessResult, Runner
+from hangar.ports import Command, Engine, ProcessResult, Runner
 from tests.fakes.constraints import FakeIndex, FakeResolver
 from tests.fakes.registry import FakeRegistry
+from tests.fakes.scan import FakeSecurityIndex
 
 REPO = Path(__file__).resolve().parents[2]
 NOW = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
@@ -139,6 +140,9 @@ class World:
     registry: FakeRegistry = field(default_factory=FakeRegistry)
     resolver: FakeResolver = field(default_factory=FakeResolver)
     index: FakeIndex = field(default_factory=FakeIndex)
+    security_index: FakeSecurityIndex = field(default_factory=FakeSecurityIndex)
+    # an engine of its own instead of the real adapter on the fake runner (e.g. FakeEngine)
+    engine: Engine | None = None
     # no machine-wide overlay unless a test writes one
     environ: dict[str, str] = field(default_factory=lambda: {"HANGAR_ENVIRONMENT_FILE": ""})
 
@@ -149,7 +153,9 @@ class World:
             cwd=self.root,
             now=lambda: NOW,
             host_platform="linux/amd64",
-            make_engine=lambda runner, secrets: DockerEngine(runner=runner, secret_env=secrets),
+            make_engine=lambda runner, secrets: (
+                self.engine or DockerEngine(runner=runner, secret_env=secrets)
+            ),
             make_probe=lambda _runner: self.probe,
             make_registry=lambda _host, _environ: self.registry,
             make_resolver=lambda _runner: self.resolver,
@@ -162,6 +168,7 @@ class World:
                 runner=runner, directory=directory, files=files, name=name, env=env
             ),
             make_constraints=lambda _resolver, _index, _cache, _url: self.constraints,
+            make_security_index=self.security_index.at,
         )
 
     def invoke(self, *args: str) -> Result:

@@ -29,9 +29,12 @@ def group() -> None:
 @click.option("--mirror", help="Debian mirror (default: the script's, deb.debian.org).")
 @dry_run_option
 def build(*, pythons: tuple[str, ...], push: bool, mirror: str | None, dry_run: bool) -> None:
-    """Build `python:X.Y-slim-<debian>` look-alikes with debootstrap and Debian's python3,
-    tagged as the config's base_image pattern (e.g. 127.0.0.1:5000/python:3.11-slim-bookworm).
-    Debian ships one Python per release: 3.11 in bookworm, 3.13 in trixie.
+    """Build `python:X.Y-slim-<debian>` look-alikes from Debian packages.
+
+    debootstrap and Debian's python3, current with the release's -updates and -security
+    suites (the security updates taken are listed), tagged as the config's base_image pattern
+    (e.g. 127.0.0.1:5000/python:3.11-slim-bookworm). Debian ships one Python per release:
+    3.11 in bookworm, 3.13 in trixie.
     """
     app = current_app().dry(dry_run=dry_run)
     config = app.config()
@@ -73,6 +76,16 @@ def build(*, pythons: tuple[str, ...], push: bool, mirror: str | None, dry_run: 
                 f"{last_line(result.stdout) or f'exit code {result.returncode}'}",
                 hint=f"see {log_path}",
             )
-        rows.append((python, ref, "pushed" if push else "built", str(log_path)))
+        updates = security_updates(result.stdout)
+        for update in updates:
+            render.note(f"{ref}: {update}")
+        taken = f"{len(updates)} security update(s)" if updates else "none pending"
+        rows.append((python, ref, "pushed" if push else "built", taken, str(log_path)))
     if rows:
-        render.table("hangar base build", ("python", "image", "result", "log"), rows)
+        render.table("hangar base build", ("python", "image", "result", "security", "log"), rows)
+
+
+def security_updates(output: str) -> tuple[str, ...]:
+    """The security updates the script says it took (`security update: PKG OLD -> NEW`)."""
+    marker = "security update: "
+    return tuple(line.split(marker, 1)[1].strip() for line in output.splitlines() if marker in line)

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 import urllib.error
 import urllib.request
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http import HTTPStatus
+from pathlib import Path
 from typing import IO, Any
 
 from hangar.errors import EngineUnavailable, NotFound, StepFailed
@@ -15,6 +19,8 @@ from hangar.infra.registry import default_scheme
 from hangar.ports import Command, ProcessResult, Runner, cmd, last_line, run_checked
 
 ENGINE_HINT = "run scripts/setup-env.sh (or start dockerd) and check `hangar env status`"
+# what `docker cp` says when the path is not in the container (engine 23 and later, earlier)
+NO_SUCH_PATH = ("Could not find the file", "No such container:path")
 
 
 @dataclass(frozen=True)
@@ -78,6 +84,65 @@ class DockerEngine:
         run_checked(
             self.runner, cmd(self.docker, "pull", "--quiet", ref), error=StepFailed, what=what
         )
+
+    # Reading an image's files: `docker create` makes a container that is never started,
+    # `docker cp` copies out of it, `docker rm` removes it, so nothing in the image runs. The
+    # copy goes to a scratch folder, because the runner's output is text and a tar stream is not.
+    # They are read-only queries as a whole: a dry run runs them too.
+
+    def read_file(self, ref: str, path: str) -> bytes | None:
+        with self._container(ref) as container, tempfile.TemporaryDirectory() as scratch:
+            target = Path(scratch) / "file"
+            if not self._copy(container, path, target, follow=True):
+                return None
+            return target.read_bytes() if target.is_file() else None
+
+    def list_dir(self, ref: str, path: str, *, depth: int = 1) -> tuple[str, ...]:
+        with self._container(ref) as container, tempfile.TemporaryDirectory() as scratch:
+            target = Path(scratch) / "dir"
+            if not self._copy(container, path, target, follow=False) or not target.is_dir():
+                return ()
+            return _walk(target, depth)
+
+    @contextmanager
+    def _container(self, ref: str) -> Iterator[str]:
+        # a command is given because an image need not have one; it never runs
+        create = ("create", "--pull", "never", "--network", "none", ref, "true")
+        container = run_checked(
+            self.runner,
+            cmd(self.docker, *create, changes_state=False),
+            error=StepFailed,
+            what=f"docker create {ref}",
+        ).strip()
+        try:
+            yield container
+        finally:
+            self.runner.run(
+                cmd(self.docker, "rm", "--force", "--volumes", container, changes_state=False)
+            )
+
+    def _copy(self, container: str, path: str, target: Path, *, follow: bool) -> bool:
+        """Copy `path` out of the container; False when it has no such path."""
+        link = ("--follow-link",) if follow else ()
+        copy = cmd(self.docker, "cp", *link, f"{container}:{path}", target, changes_state=False)
+        result = self.runner.run(copy)
+        if result.ok:
+            return True
+        if any(words in result.stderr for words in NO_SUCH_PATH):
+            return False
+        detail = last_line(result.stderr or result.stdout)
+        raise StepFailed(f"docker cp {path} out of the image failed: {detail}")
+
+
+def _walk(root: Path, depth: int) -> tuple[str, ...]:
+    """Paths under `root`, relative to it, at most `depth` levels down (links not followed)."""
+    found: list[str] = []
+    for folder, dirs, files in os.walk(root):
+        here = Path(folder).relative_to(root)
+        found.extend((here / name).as_posix() for name in (*dirs, *files))
+        if len(here.parts) + 1 >= depth:
+            dirs.clear()
+    return tuple(sorted(found))
 
 
 @dataclass(frozen=True, kw_only=True)
