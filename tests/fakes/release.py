@@ -24,7 +24,12 @@ class FakeMaker:
         self.made.append((python, digest))
         if python in self.nothing_for:
             return None
-        return Candidate(python=python, local_ref=f"local/{python}", what="2 security updates")
+        return Candidate(
+            python=python,
+            local_ref=f"local/{python}",
+            released=f"{released.name}@{digest}",
+            what="2 security updates",
+        )
 
     def check(self, candidate: Candidate) -> tuple[str, ...]:
         return self.problems.get(candidate.python, ())

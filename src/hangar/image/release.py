@@ -1,18 +1,16 @@
-"""Releasing images: plan the tag set, copy tags in the registry, check every digest; and the
-security refresh of a released version (rebuild, verify, only then move its tags).
+"""Releasing images: plan the tag set, copy tags in the registry, check every digest (keeping
+a released version patched builds on this: hangar.image.rerelease).
 
 Orchestration only: the registry, the builder and the image checks are passed in.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
 
 from hangar.errors import BadInput, HangarError, NotFound, RegistryUnavailable
-from hangar.image.request import BuildJob
 from hangar.image.tags import (
     SLIM_PREFIX,
     LatestDecision,
@@ -21,12 +19,10 @@ from hangar.image.tags import (
     latest_decision,
     release_tags,
 )
-from hangar.image.verify import VerifyReport
 from hangar.ports import Registry
 from hangar.values import ImageRef, parse_ref
 
 DEFAULT_SOURCE = "{repository}:{prefix}{version}-python{python}"
-CANDIDATE_SOURCE = "{repository}:{prefix}{version}-python{python}-candidate"
 SOURCE_FIELDS = "{repository} {registry} {image_name} {prefix} {version} {python}"
 
 
@@ -226,82 +222,3 @@ def check_tags(plan: ReleasePlan, registry: Registry) -> tuple[TagCheck, ...]:
         actual = registry.digest(ref.repository, ref.reference)
         checks.append(TagCheck(tag=item.tag, expected=item.digest, actual=actual))
     return tuple(checks)
-
-
-# -- security refresh of a released version ---------------------------------------------------
-
-
-class Builder(Protocol):
-    def build(self, jobs: Sequence[BuildJob]) -> None:
-        """Build the jobs' images into the engine; raise StepFailed when a build fails."""
-        ...
-
-    def push(self, ref: str) -> None:
-        """Push an image from the engine to its registry."""
-        ...
-
-
-Verifier = Callable[[str], VerifyReport]
-
-
-@dataclass(frozen=True, kw_only=True)
-class RefreshParams:
-    release: ReleaseParams
-    builds: tuple[BuildJob, ...]  # one per Python version, each tagged with its candidate
-    candidate: str = CANDIDATE_SOURCE
-
-
-@dataclass(frozen=True, kw_only=True)
-class RefreshResult:
-    candidates: tuple[str, ...]
-    reports: tuple[VerifyReport, ...]
-    release: ReleaseResult | None  # None: a check failed and no tag moved
-
-    @property
-    def failed_checks(self) -> dict[str, tuple[str, ...]]:
-        return {
-            r.image: tuple(c.name for c in r.results if not c.passed)
-            for r in self.reports
-            if not r.passed
-        }
-
-    @property
-    def ok(self) -> bool:
-        return self.release is not None and self.release.ok
-
-
-def candidate_refs(params: RefreshParams) -> tuple[str, ...]:
-    release = replace(params.release, source=params.candidate)
-    return tuple(str(source_ref(release, python)) for python in params.release.pythons)
-
-
-def refresh_base(
-    params: RefreshParams,
-    *,
-    builder: Builder,
-    verify: Verifier,
-    registry: Registry,
-    on_step: Callable[[str], None] = lambda _: None,
-) -> RefreshResult:
-    """Rebuild each Python's image on the current base under a candidate tag, push it, run the
-    image checks on it, and only when every candidate passes move the release's tags to the
-    candidates. When a check fails nothing moves.
-    """
-    registry.ensure_available()
-    candidates = candidate_refs(params)
-    on_step(f"building {', '.join(candidates)}")
-    builder.build(params.builds)
-    for ref in candidates:
-        on_step(f"pushing {ref}")
-        builder.push(ref)
-    reports: list[VerifyReport] = []
-    for ref in candidates:
-        on_step(f"verifying {ref}")
-        reports.append(verify(ref))
-    if not all(r.passed for r in reports):
-        return RefreshResult(candidates=candidates, reports=tuple(reports), release=None)
-    on_step("moving the tags")
-    plan = plan_release(replace(params.release, source=params.candidate), registry)
-    return RefreshResult(
-        candidates=candidates, reports=tuple(reports), release=execute_release(plan, registry)
-    )

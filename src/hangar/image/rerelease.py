@@ -48,6 +48,7 @@ class Candidate:
 
     python: str
     local_ref: str
+    released: str  # the released image it replaces, by digest
     what: str  # e.g. "7 security updates" or "rebuilt on the current base"
 
 

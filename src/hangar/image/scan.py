@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from debian.debian_support import Version as DebianVersion
 
@@ -206,6 +207,16 @@ def image_text(engine: Engine, ref: str, paths: Sequence[str]) -> str | None:
     return None
 
 
+def python_distributions(
+    engine: Engine, ref: str, inspected: Mapping[str, Any]
+) -> tuple[Distribution, ...]:
+    """The Python distributions installed in image `ref` (read from its dist-info folders)."""
+    env = (inspected.get("Config") or {}).get("Env") or ()
+    return distributions(
+        path for lib in python_libs(env) for path in engine.list_dir(ref, lib, depth=3)
+    )
+
+
 def scan_image(
     engine: Engine, index: SecurityIndex, ref: str, *, osv_dir: Path | None = None
 ) -> ScanReport:
@@ -227,10 +238,7 @@ def scan_image(
     pending = pending_updates(installed_packages(status), available, arch=arch)
     if advisories is None:
         return ScanReport(image=ref, debian=release, pending=pending)
-    env = (inspected.get("Config") or {}).get("Env") or ()
-    dists = distributions(
-        path for lib in python_libs(env) for path in engine.list_dir(ref, lib, depth=3)
-    )
+    dists = python_distributions(engine, ref, inspected)
     return ScanReport(
         image=ref,
         debian=release,

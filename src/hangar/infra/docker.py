@@ -79,6 +79,12 @@ class DockerEngine:
             self.runner, cmd(self.docker, "push", ref), error=StepFailed, what=f"docker push {ref}"
         )
 
+    def tag(self, source: str, target: str) -> None:
+        what = f"docker tag {source} {target}"
+        run_checked(
+            self.runner, cmd(self.docker, "tag", source, target), error=StepFailed, what=what
+        )
+
     def pull(self, ref: str) -> None:
         what = f"docker pull {ref}"
         run_checked(

@@ -4,27 +4,17 @@ tags only after the image checks pass.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import pytest
 
-from hangar.errors import BadInput, NotFound, RegistryUnavailable, StepFailed
-from hangar.image.buildx import BuildParams
-from hangar.image.checks import CheckResult
+from hangar.errors import BadInput, NotFound, RegistryUnavailable
 from hangar.image.release import (
     Action,
-    RefreshParams,
     ReleaseParams,
-    candidate_refs,
     execute_release,
     plan_release,
-    refresh_base,
 )
-from hangar.image.request import BuildJob
-from hangar.image.verify import VerifyReport, verify_image
-from hangar.ports import ProcessResult
 from tests.fakes.registry import FakeRegistry
 
 REPO = "fake:5000/airflow"
@@ -150,129 +140,3 @@ def test_unreachable_registry_and_bad_source_pattern() -> None:
 
 
 # -- refresh-base ------------------------------------------------------------------------------
-
-
-class FakeBuilder:
-    """Building a candidate = pushing a new digest for it into the fake registry."""
-
-    def __init__(self, registry: FakeRegistry, *, fail: bool = False) -> None:
-        self.registry, self.fail, self.pushed = registry, fail, []  # type: ignore[var-annotated]
-
-    def build(self, jobs: Sequence[BuildJob]) -> None:
-        if self.fail:
-            raise StepFailed("build failed")
-
-    def push(self, ref: str) -> None:
-        tag = ref.rsplit(":", 1)[1]
-        self.registry.tags["airflow"][tag] = "sha256:" + str(len(self.pushed) + 5) * 64
-        self.pushed.append(ref)
-
-
-def job(python: str, ref: str) -> BuildJob:
-    build = BuildParams(context=Path(), python=python, base_image="base", tags=(ref,))
-    return BuildJob(
-        name=python, python=python, params=build, log_path=Path("x.log"), constraints_file=None
-    )
-
-
-def refresh(registry: FakeRegistry) -> RefreshParams:
-    base = RefreshParams(release=params(), builds=())
-    refs = candidate_refs(base)
-    return RefreshParams(
-        release=params(),
-        builds=tuple(job(p, r) for p, r in zip(("3.11", "3.13"), refs, strict=True)),
-    )
-
-
-def report(ref: str, *, passed: bool) -> VerifyReport:
-    result = CheckResult(
-        name="user",
-        description="runs as airflow",
-        passed=passed,
-        detail="" if passed else "uid 1234",
-    )
-    return VerifyReport(image=ref, results=(result,))
-
-
-def test_refresh_moves_tags_to_the_candidates_only_after_checks_pass() -> None:
-    registry = built(latest=D13)
-    builder = FakeBuilder(registry)
-    verified: list[str] = []
-
-    def verify(ref: str) -> VerifyReport:
-        verified.append(ref)
-        assert registry.tags["airflow"]["3.3.2-python3.11"] == D11  # nothing moved yet
-        return report(ref, passed=True)
-
-    result = refresh_base(refresh(registry), builder=builder, verify=verify, registry=registry)
-    assert result.ok
-    assert (
-        verified
-        == builder.pushed
-        == [f"{REPO}:3.3.2-python3.11-candidate", f"{REPO}:3.3.2-python3.13-candidate"]
-    )
-    tags = registry.tags["airflow"]
-    assert (
-        tags["3.3.2-python3.11"] == tags["latest-python3.11"] == tags["3.3.2-python3.11-candidate"]
-    )
-    assert tags["3.3.2"] == tags["latest"] == tags["3.3.2-python3.13-candidate"] != D13
-
-
-def test_refresh_failing_a_check_moves_nothing_and_names_the_check() -> None:
-    registry = built(latest=D13)
-    before = dict(registry.tags["airflow"])
-    result = refresh_base(
-        refresh(registry),
-        builder=FakeBuilder(registry),
-        verify=lambda ref: report(ref, passed="3.13" in ref),
-        registry=registry,
-    )
-    assert result.release is None
-    assert result.failed_checks == {f"{REPO}:3.3.2-python3.11-candidate": ("user",)}
-    assert {k: v for k, v in registry.tags["airflow"].items() if "candidate" not in k} == before
-
-
-class BrokenEngine:
-    """An engine whose every container fails: the real image checks all fail on it."""
-
-    def ensure_available(self) -> None: ...
-
-    def inspect_image(self, ref: str) -> dict[str, Any]:
-        return {"Config": {"Labels": {}, "User": "root"}}
-
-    def run_container(
-        self, ref: str, command: Sequence[str], *, docker_args: Sequence[str] = ()
-    ) -> ProcessResult:
-        return ProcessResult(args=(), returncode=1, stderr="boom")
-
-    def build(self, args: Sequence[str], *, log: IO[str] | None = None) -> ProcessResult:
-        return ProcessResult(args=(), returncode=0)
-
-
-def test_refresh_with_the_real_checks_on_a_broken_engine_moves_nothing() -> None:
-    registry = built(latest=D13)
-    before = dict(registry.tags["airflow"])
-    engine = BrokenEngine()
-    result = refresh_base(
-        refresh(registry),
-        builder=FakeBuilder(registry),
-        verify=lambda ref: verify_image(engine, ref),
-        registry=registry,
-    )
-    assert not result.ok
-    assert result.failed_checks
-    assert all(result.failed_checks.values())
-    assert {k: v for k, v in registry.tags["airflow"].items() if "candidate" not in k} == before
-
-
-def test_refresh_build_failure_stops_before_anything_is_pushed() -> None:
-    registry = built()
-    builder = FakeBuilder(registry, fail=True)
-    with pytest.raises(StepFailed):
-        refresh_base(
-            refresh(registry),
-            builder=builder,
-            verify=lambda r: report(r, passed=True),
-            registry=registry,
-        )
-    assert builder.pushed == []

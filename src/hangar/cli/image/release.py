@@ -1,39 +1,30 @@
 """`hangar image release VERSION`: tag the per-Python images of a version as released
-(`X.Y.Z-pythonA.B`, `X.Y.Z`, `latest-pythonA.B`, `latest`, or their `slim-` variants), check every
-tag's digest; `--refresh-base` rebuilds the version on the current base image first.
+(`X.Y.Z-pythonA.B`, `X.Y.Z`, `latest-pythonA.B`, `latest`, or their `slim-` variants, and each
+image's dated tag), check every tag's digest; `--patch`, `--refresh-base` and `--rollback`
+keep a released version patched (cli/image/rerelease.py).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
 
 import rich_click as click
 
-from hangar.app import App
 from hangar.cli import render
-from hangar.cli.builds import prepare, run_jobs
+from hangar.cli.image.rerelease import run_rerelease, run_rollback, show_rerelease
 from hangar.cli.options import current_app, output_option
-from hangar.config import Config
 from hangar.errors import BadInput, StepFailed
 from hangar.image.plan import resolve_pythons
 from hangar.image.release import (
-    CANDIDATE_SOURCE,
     DEFAULT_SOURCE,
     SOURCE_FIELDS,
-    RefreshParams,
-    RefreshResult,
     ReleaseParams,
     ReleasePlan,
     ReleaseResult,
-    candidate_refs,
     execute_release,
     plan_release,
-    refresh_base,
 )
-from hangar.image.request import Build, BuildJob, BuildRequest
-from hangar.image.verify import verify_image
-from hangar.ports import Registry
+from hangar.image.tags import check_date
 from hangar.values import parse_ref, validate_airflow_version
 
 
@@ -57,10 +48,28 @@ from hangar.values import parse_ref, validate_airflow_version
     "--skip-latest", is_flag=True, help="Never move the `latest` tags (old-branch patch releases)."
 )
 @click.option(
+    "--patch",
+    is_flag=True,
+    help="Add one layer of the pending Debian security updates to each released image, "
+    "check it, publish it under a dated tag, then move the version's tags.",
+)
+@click.option(
     "--refresh-base",
     is_flag=True,
-    help="Rebuild VERSION on the current base image (no cache, fresh pull), verify it, "
-    "and only then move its tags.",
+    help="Rebuild each released image on the current base from its released inputs "
+    "(constraints, extras), check it, publish it under a dated tag, then move the tags.",
+)
+@click.option(
+    "--rollback",
+    metavar="YYYYMMDD",
+    default=None,
+    help="Move the version's tags back to its images of that date (their dated tags).",
+)
+@click.option(
+    "--date",
+    metavar="YYYYMMDD",
+    default=None,
+    help="The date of the dated tags this run publishes (default: today, UTC).",
 )
 @click.option(
     "--registry", default=None, help="Registry to release to (default: config `registry`)."
@@ -81,7 +90,10 @@ def command(
     slim: bool,
     source: str | None,
     skip_latest: bool,
+    patch: bool,
     refresh_base: bool,
+    rollback: str | None,
+    date: str | None,
     registry: str | None,
     image_name: str | None,
     dry_run: bool,
@@ -90,9 +102,17 @@ def command(
     """Tag VERSION's per-Python images as a release and check every tag resolves to the digest
     it should. Pre-releases and versions older than the newest release never move `latest`.
 
+    Every image also gets an immutable dated tag (`X.Y.Z-pythonA.B-YYYYMMDD`). `--patch` and
+    `--refresh-base` publish new images of a released version; `--rollback` returns to older.
+
     Exit codes: 0 released (or planned), 1 a tag or a check failed, 4 registry unreachable,
     5 bad version or Python, 8 a source image is missing.
     """
+    modes = [m for m, on in (("--patch", patch), ("--refresh-base", refresh_base)) if on]
+    if rollback:
+        modes.append("--rollback")
+    if len(modes) > 1:
+        raise BadInput(f"{' and '.join(modes)} cannot go together", hint="choose one")
     app = current_app()
     config = app.config({"registry": registry, "image_name": image_name})
     version = validate_airflow_version(version or config["airflow_version"])
@@ -102,8 +122,9 @@ def command(
         pythons=resolve_pythons(pythons or ("all",), config),
         default_python=config["default_python"],
         slim=slim,
-        source=source or (CANDIDATE_SOURCE if refresh_base else DEFAULT_SOURCE),
+        source=source or DEFAULT_SOURCE,
         skip_latest=skip_latest,
+        date=check_date(date or app.utc_now().strftime("%Y%m%d")),
     )
     host = parse_ref(params.repository).registry
     if not host:
@@ -112,8 +133,22 @@ def command(
             hint="set `registry` in hangar.toml or pass --registry",
         )
     reg = app.registry(host)
-    if refresh_base:
-        _refresh(app, params, config, reg, dry_run=dry_run, output=output)
+    if rollback:
+        result = run_rollback(app, params, reg, date=check_date(rollback))
+        render_result(result, output)
+        _raise_for(result)
+        return
+    if patch or refresh_base:
+        if dry_run:
+            raise BadInput(
+                "--dry-run shows a plain release's plan only",
+                hint="see what a patch would take with `hangar image scan IMAGE`",
+            )
+        mode = "patch" if patch else "refresh"
+        done = run_rerelease(app, params, config, reg, mode=mode, date=params.date or "")
+        show_rerelease(done, output, mode=mode)
+        if done.release is not None:
+            _raise_for(done.release)
         return
     plan = plan_release(params, reg)
     if dry_run:
@@ -122,84 +157,6 @@ def command(
     result = execute_release(plan, reg)
     render_result(result, output)
     _raise_for(result)
-
-
-def _refresh(
-    app: App, params: ReleaseParams, config: Config, reg: Registry, *, dry_run: bool, output: str
-) -> None:
-    request = BuildRequest(
-        airflow_version=params.version,
-        extras=() if params.slim else None,
-        no_cache=True,
-        pull=True,  # the point of a security refresh: the current base image
-        context=app.cwd.resolve(),
-    )
-    refresh = RefreshParams(release=params, builds=(), candidate=params.source)
-    jobs: list[BuildJob] = []
-    build: Build | None = None
-    for python, ref in zip(params.pythons, candidate_refs(refresh), strict=True):
-        one = dataclasses.replace(request, pythons=(python,), tags=(ref,))
-        build, planned = prepare(app, config, one)
-        jobs += planned
-    if build is None:
-        raise BadInput("no Python version to release", hint="pass --python")
-    refresh = dataclasses.replace(refresh, builds=tuple(jobs))
-    builder = ImageBuilder(
-        app=app.dry(dry_run=dry_run), resolved=build, config=config, dry_run=dry_run
-    )
-    if dry_run:
-        reg.ensure_available()
-        builder.build(refresh.builds)
-        for ref in candidate_refs(refresh):
-            builder.push(ref)
-        render.note(
-            "# then: `hangar image verify` each candidate and, only if all pass, "
-            f"`hangar image release {params.version} --source '{params.source}'`"
-        )
-        return
-    engine = app.engine()
-    result = refresh_base(
-        refresh,
-        builder=builder,
-        verify=lambda ref: verify_image(engine, ref),
-        registry=reg,
-        on_step=lambda step: render.note(f"refresh: {step}"),
-    )
-    render_refresh(result, output)
-    if result.release is None:
-        failed = "; ".join(
-            f"{img}: {', '.join(names)}" for img, names in result.failed_checks.items()
-        )
-        raise StepFailed(
-            f"the rebuilt image failed its checks, no tag moved ({failed})",
-            hint="run `hangar image verify CANDIDATE` for details",
-        )
-    _raise_for(result.release)
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class ImageBuilder:
-    """Builds refresh candidates with `hangar image build`'s machinery, then pushes them."""
-
-    app: App
-    resolved: Build
-    config: Config
-    dry_run: bool = False
-
-    def build(self, jobs: Sequence[BuildJob]) -> None:
-        report = run_jobs(
-            self.app,
-            jobs,
-            build=self.resolved,
-            config=self.config,
-            parallelism=len(jobs),
-            dry_run=self.dry_run,
-        )
-        if report is not None:
-            report.raise_for_failure()
-
-    def push(self, ref: str) -> None:
-        self.app.engine().push(ref)
 
 
 def _raise_for(result: ReleaseResult) -> None:
@@ -268,20 +225,3 @@ def result_json(result: ReleaseResult) -> dict[str, object]:
         "plan": plan_json(result.plan),
         "checks": [{**dataclasses.asdict(c), "ok": c.ok} for c in result.checks],
     }
-
-
-def render_refresh(result: RefreshResult, output: str) -> None:
-    if output == "json":
-        render.print_json(
-            {
-                "ok": result.ok,
-                "candidates": list(result.candidates),
-                "failed_checks": {k: list(v) for k, v in result.failed_checks.items()},
-                "release": result_json(result.release) if result.release else None,
-            }
-        )
-        return
-    for report in result.reports:
-        render.note(f"checks of {report.image}: {'passed' if report.passed else 'FAILED'}")
-    if result.release is not None:
-        render_result(result.release, output)
