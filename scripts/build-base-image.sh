@@ -8,7 +8,9 @@
 # printed as a line `security update: PACKAGE OLD -> NEW`.
 #
 # Usage: scripts/build-base-image.sh --python 3.11 --codename bookworm --tag REF [--push]
-#                                    [--mirror URL] [--security-mirror URL]
+#                                    [--mirror URL] [--security-mirror URL] [--main-only]
+# --main-only: the release's main suite alone, no updates taken (an outdated base, for tests
+# of `hangar image scan` and `hangar image release --patch`).
 set -Eeuo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -19,7 +21,7 @@ die() { printf '[base] ERROR: %s\n' "$*" >&2; exit 1; }
 
 main() {
 	local python="" codename="" tag="" push=0 mirror="http://deb.debian.org/debian"
-	local security_mirror="http://deb.debian.org/debian-security"
+	local security_mirror="http://deb.debian.org/debian-security" upgrade=true
 	while (($#)); do
 		case "$1" in
 		--python) python="$2"; shift 2 ;;
@@ -27,6 +29,7 @@ main() {
 		--tag) tag="$2"; shift 2 ;;
 		--mirror) mirror="$2"; shift 2 ;;
 		--security-mirror) security_mirror="$2"; shift 2 ;;
+		--main-only) upgrade=false; shift ;;
 		--push) push=1; shift ;;
 		*) die "unknown option $1" ;;
 		esac
@@ -49,9 +52,13 @@ main() {
 		"${rootfs}"/var/cache/apt/archives/*.deb "${rootfs}"/usr/share/doc/* \
 		"${rootfs}"/usr/share/man/* "${rootfs}"/usr/share/info/* "${rootfs}"/var/log/*.log \
 		"${rootfs}"/tmp/* "${rootfs}"/usr/share/locale/*
-	printf 'deb %s %s main\ndeb %s %s-updates main\ndeb %s %s-security main\n' \
-		"${mirror}" "${codename}" "${mirror}" "${codename}" "${security_mirror}" "${codename}" \
-		>"${rootfs}/etc/apt/sources.list"
+	if [[ "${upgrade}" == true ]]; then
+		printf 'deb %s %s main\ndeb %s %s-updates main\ndeb %s %s-security main\n' \
+			"${mirror}" "${codename}" "${mirror}" "${codename}" "${security_mirror}" "${codename}" \
+			>"${rootfs}/etc/apt/sources.list"
+	else
+		printf 'deb %s %s main\n' "${mirror}" "${codename}" >"${rootfs}/etc/apt/sources.list"
+	fi
 
 	local rootfs_tag="hangar-rootfs:${codename}"
 	log "importing the root file system as ${rootfs_tag}"
@@ -60,6 +67,7 @@ main() {
 	log "updating from ${codename}-updates and ${codename}-security, adding python${python} -> ${tag}"
 	if ! docker buildx build --network host --load --progress plain --no-cache \
 		--build-arg "ROOTFS=${rootfs_tag}" --build-arg "PYTHON_MAJOR_MINOR_VERSION=${python}" \
+		--build-arg "UPGRADE=${upgrade}" \
 		-t "${tag}" -f "${HERE}/base-image/Dockerfile" "${HERE}/base-image" >"${work}/build.log" 2>&1; then
 		tail -n 20 "${work}/build.log" >&2
 		die "building ${tag} failed"

@@ -139,4 +139,3 @@ def test_unreachable_registry_and_bad_source_pattern() -> None:
         plan_release(params(source="other:5000/airflow:{version}-python{python}"), built())
 
 
-# -- refresh-base ------------------------------------------------------------------------------
