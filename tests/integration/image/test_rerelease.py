@@ -1,0 +1,243 @@
+"""Keeping a released version patched, for real: a small Airflow image built on a base that
+took no Debian updates is released, then `--patch`ed and `--refresh-base`d against the real
+engine, the local registry and the real Debian security archive; rolled back; and released
+through a registry that fails in the middle.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from hangar.image.candidates import PATCHED_FROM
+from hangar.image.scan import python_distributions
+from hangar.infra.docker import DockerEngine
+from hangar.infra.process import SubprocessRunner
+from hangar.infra.registry import HttpRegistry
+from tests.images import REGISTRY, REPO, Built, constraints_for_tests
+from tests.proxy import Faults, faulty_registry
+
+pytestmark = [pytest.mark.integration, pytest.mark.image]
+
+HANGAR = str(Path(sys.executable).parent / "hangar")
+TODAY = dt.datetime.now(dt.UTC).strftime("%Y%m%d")
+OUTDATED = "python:3.11-slim-bookworm-main-only"  # in the local registry: no update taken
+CURRENT = f"python:3.11-slim-bookworm-current-{TODAY}"  # every update of today
+DAY1, DAY2, DAY3 = "20260101", "20260102", "20260103"
+
+
+def _base(tag: str, *more: str) -> str:
+    """A Python 3.11 base image in the local registry, built once (a few minutes)."""
+    repository, reference = tag.split(":")
+    if HttpRegistry(host=REGISTRY).digest(repository, reference) is None:
+        subprocess.run(
+            [
+                REPO / "scripts" / "build-base-image.sh",
+                "--python",
+                "3.11",
+                "--codename",
+                "bookworm",
+                "--tag",
+                f"{REGISTRY}/{tag}",
+                "--push",
+                *more,
+            ],
+            check=True,
+            capture_output=True,
+            timeout=900,
+        )
+    return f"{REGISTRY}/{tag}"
+
+
+@pytest.fixture(scope="module")
+def registry() -> HttpRegistry:
+    reg = HttpRegistry(host=REGISTRY)
+    reg.ensure_available()
+    return reg
+
+
+@pytest.fixture(scope="module")
+def released_source(registry: HttpRegistry, make_image: Callable[..., Built]) -> str:
+    """The small test image built on the outdated base, pushed as `<repo>:3.3.2-python3.11`
+    (repository name returned).
+    """
+    base = _base(OUTDATED, "--main-only")
+    built = make_image(
+        python="3.11",
+        base_image=base,
+        files={"constraints-3.11.txt": constraints_for_tests("3.11")},
+    )
+    assert built.returncode == 0, built.output[-3000:]
+    source = f"hangar-test-src-{uuid.uuid4().hex[:8]}"
+    ref = f"{REGISTRY}/{source}:3.3.2-python3.11"
+    subprocess.run(["docker", "tag", built.ref, ref], check=True)
+    subprocess.run(["docker", "push", "--quiet", ref], check=True, capture_output=True)
+    return source
+
+
+@pytest.fixture
+def repo(registry: HttpRegistry, released_source: str) -> Iterator[str]:
+    """A fresh repository holding the built image as `3.3.2-python3.11`, emptied afterwards."""
+    name = f"hangar-test-{uuid.uuid4().hex[:10]}"
+    registry.copy(
+        source_repository=released_source,
+        source_reference="3.3.2-python3.11",
+        repository=name,
+        tag="3.3.2-python3.11",
+    )
+    yield name
+    for digest in {registry.digest(name, t) for t in registry.list_tags(name)} - {None}:
+        registry.delete(name, digest)  # type: ignore[arg-type]
+
+
+def hangar(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    environ = {**os.environ, "HANGAR_PYTHONS": "3.11", "HANGAR_DEFAULT_PYTHON": "3.11", **env}
+    return subprocess.run(
+        [HANGAR, *args],
+        capture_output=True,
+        text=True,
+        env=environ,
+        check=False,
+        timeout=1800,
+    )
+
+
+def release(
+    repo: str, *more: str, registry: str = REGISTRY, **env: str
+) -> subprocess.CompletedProcess[str]:
+    return hangar(
+        "image", "release", "3.3.2", "--python", "3.11", "--image-name", repo,
+        "--registry", registry, *more, **env,
+    )  # fmt: skip
+
+
+def tags(registry: HttpRegistry, repo: str) -> dict[str, str | None]:
+    return {t: registry.digest(repo, t) for t in registry.list_tags(repo)}
+
+
+def layers(registry: HttpRegistry, repo: str, digest: str) -> list[str]:
+    _media, body = registry.manifest(repo, digest)
+    return [layer["digest"] for layer in json.loads(body)["layers"]]
+
+
+def pending(ref: str) -> list[dict[str, str]]:
+    subprocess.run(["docker", "pull", "--quiet", ref], check=True, capture_output=True)
+    done = hangar("image", "scan", ref, "--output", "json", "--fail-on", "none")
+    assert done.returncode == 0, done.stderr
+    found: list[dict[str, str]] = json.loads(done.stdout)["pending"]
+    return found
+
+
+def environment(ref: str) -> tuple[object, ...]:
+    engine = DockerEngine(runner=SubprocessRunner())
+    subprocess.run(["docker", "pull", "--quiet", ref], check=True, capture_output=True)
+    return python_distributions(engine, ref, engine.inspect_image(ref))
+
+
+def test_patch_publishes_a_dated_image_with_nothing_pending_and_moves_the_tags(
+    registry: HttpRegistry, repo: str
+) -> None:
+    assert release(repo, "--date", DAY1).returncode == 0
+    before = tags(registry, repo)
+    released = before["3.3.2-python3.11"]
+    assert released is not None
+    assert before[f"3.3.2-python3.11-{DAY1}"] == released
+    ref = f"{REGISTRY}/{repo}"
+    assert pending(f"{ref}@{released}"), "the outdated base should leave updates pending"
+
+    done = release(repo, "--patch", "--date", DAY2)
+    assert done.returncode == 0, done.stderr[-3000:]
+    after = tags(registry, repo)
+    patched = after["3.3.2-python3.11"]
+    assert patched not in (None, released)
+    assert after[f"3.3.2-python3.11-{DAY2}"] == patched
+    assert after["3.3.2"] == after["latest"] == after["latest-python3.11"] == patched
+    assert after[f"3.3.2-python3.11-{DAY1}"] == released  # still pullable
+    assert pending(f"{ref}@{patched}") == []
+    # one layer on top: the released layers keep their digests, the Python environment is the same
+    old_layers = layers(registry, repo, released)
+    assert layers(registry, repo, patched)[: len(old_layers)] == old_layers
+    assert len(layers(registry, repo, patched)) == len(old_layers) + 1
+    assert environment(f"{ref}@{patched}") == environment(f"{ref}@{released}")
+    labels = DockerEngine(runner=SubprocessRunner()).inspect_image(f"{ref}@{patched}")
+    assert labels["Config"]["Labels"][PATCHED_FROM] == released
+
+    back = release(repo, "--rollback", DAY1)
+    assert back.returncode == 0, back.stderr
+    assert tags(registry, repo)["3.3.2-python3.11"] == released
+    assert tags(registry, repo)["latest"] == released
+    assert tags(registry, repo)[f"3.3.2-python3.11-{DAY2}"] == patched
+
+
+def test_refresh_base_rebuilds_from_the_released_inputs(registry: HttpRegistry, repo: str) -> None:
+    assert release(repo, "--date", DAY1).returncode == 0
+    released = tags(registry, repo)["3.3.2-python3.11"]
+    current = _base(CURRENT)
+    done = release(
+        repo, "--refresh-base", "--date", DAY3,
+        HANGAR_BASE_IMAGE=current.replace("3.11", "{python}").replace("bookworm", "{debian}"),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    after = tags(registry, repo)
+    refreshed = after["3.3.2-python3.11"]
+    assert refreshed not in (None, released)
+    assert after[f"3.3.2-python3.11-{DAY3}"] == refreshed
+    ref = f"{REGISTRY}/{repo}"
+    assert pending(f"{ref}@{refreshed}") == []
+    assert environment(f"{ref}@{refreshed}") == environment(f"{ref}@{released}")
+
+
+def test_a_candidate_failing_its_checks_moves_no_tag(registry: HttpRegistry) -> None:
+    """An outdated plain Python base released as if it were Airflow: its patch fails the
+    image checks, so nothing moves.
+    """
+    name = f"hangar-test-{uuid.uuid4().hex[:10]}"
+    _base(OUTDATED, "--main-only")
+    repository, reference = OUTDATED.split(":")
+    registry.copy(
+        source_repository=repository, source_reference=reference,
+        repository=name, tag="3.3.2-python3.11",
+    )  # fmt: skip
+    try:
+        assert release(name, "--date", DAY1).returncode == 0
+        before = tags(registry, name)
+        done = release(name, "--patch", "--date", DAY2)
+        assert done.returncode == 1
+        assert "failed its checks, no tag moved" in done.stderr
+        assert tags(registry, name) == before
+    finally:
+        for digest in {registry.digest(name, t) for t in registry.list_tags(name)} - {None}:
+            registry.delete(name, digest)  # type: ignore[arg-type]
+
+
+def test_a_registry_failing_mid_release_then_a_rerun_converges(
+    registry: HttpRegistry, repo: str
+) -> None:
+    digest = tags(registry, repo)["3.3.2-python3.11"]
+    faults = Faults(manifest_writes_allowed=2)
+    with faulty_registry(REGISTRY, faults) as proxy:
+        done = release(repo, "--date", DAY1, registry=proxy)
+        assert done.returncode == 4, done.stderr
+        assert "stopped after 2 of" in done.stderr
+        assert "run the same command again" in done.stderr
+        assert "latest" not in registry.list_tags(repo)  # version tags went first
+        faults.manifest_writes_allowed = None
+        again = release(repo, "--date", DAY1, registry=proxy)
+        assert again.returncode == 0, again.stderr
+    final = tags(registry, repo)
+    for tag in (
+        "3.3.2-python3.11",
+        "3.3.2",
+        "latest",
+        "latest-python3.11",
+        f"3.3.2-python3.11-{DAY1}",
+    ):
+        assert final[tag] == digest, tag
