@@ -40,6 +40,13 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "extra_index_urls": ("", "more Python package indexes, comma-separated"),
     "network": ("host", "network mode of build steps (host, default or none)"),
     "platform": ("", "target platform(s); empty means the engine's own"),
+    "refresh_mode": (
+        "patch",
+        (
+            "how `image release --every-released` fixes pending security updates: patch or "
+            "refresh-base"
+        ),
+    ),
     "quickstart_network": (
         "",
         "network of the quick start: empty for compose's own, `host` for host networking",

@@ -170,6 +170,12 @@ VERIFY_PROD = Step(
     argv=("image", "verify", f"{{image}}:{SHA_TAG}"),
     when=("prod-image",),
 )
+# every final version in the registry: scanned, patched (or rebuilt: setting refresh_mode)
+# where Debian security updates are pending, checked, then its tags moved; a summary table
+REFRESH_RELEASED = Step(
+    name="re-release every released version with pending security updates",
+    argv=words("image release --every-released --repository {image}"),
+)
 PUSH_CONSTRAINTS = Step(
     name="push constraints if they changed",
     argv=(
@@ -400,6 +406,23 @@ FLOWS: tuple[Flow, ...] = (
         title="Scheduled: like canary, from the latest cache",
         stages=_main_line("scheduled", "schedule"),
         workflows={"scheduled": "schedule"},
+    ),
+    Flow(
+        name="refresh",
+        event="refresh",
+        title="Refresh: released images with pending Debian security updates, re-released",
+        stages=(
+            _info("refresh", "schedule"),
+            Stage(
+                id="refresh-released",
+                title="Scan every released version; patch or rebuild, check, release",
+                steps=(REFRESH_RELEASED,),
+                needs=("build-info",),
+                workflow="refresh",
+                writes=frozenset({"packages"}),
+            ),
+        ),
+        workflows={"refresh": "refresh"},
     ),
 )
 EVENTS = tuple(f.event for f in FLOWS)

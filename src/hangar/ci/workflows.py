@@ -40,12 +40,14 @@ TITLES = {
     "build-images": "CI build images (pull request from a fork)",
     "canary": "CI canary (merge to main)",
     "scheduled": "CI scheduled",
+    "refresh": "CI refresh (released images, security updates)",
 }
 TRIGGERS = {
     "pull_request": ("  pull_request:", "    branches: [main]"),
     "pull_request_target": ("  pull_request_target:", "    branches: [main]"),
     "push": ("  push:", "    branches: [main]"),
     "schedule": ("  schedule:", '    - cron: "28 3 * * *"', "  workflow_dispatch: {}"),
+    "refresh": ("  schedule:", '    - cron: "17 4 * * 1"', "  workflow_dispatch: {}"),
 }
 ACTIONS = {
     "checkout": "actions/checkout@v4",
@@ -172,7 +174,9 @@ def _job(job_id: str, parts: Sequence[Part], *, info: str, all_flows: int, trigg
         *_job_head(job_id, parts, info=info, shared=shared, writes=writes),
         *_job_env(parts, values),
         "    steps:",
-        *_setup_steps(job_id, info=info, trigger=trigger, images=stage.per_python, writes=writes),
+        *_setup_steps(
+            job_id, info=info, trigger=trigger, images=uses_images(stage, writes), writes=writes
+        ),
         *_download_steps(parts, shared=shared, artifact_dir=artifact_dir),
     ]
     if stage.checkout_constraints:
@@ -186,12 +190,17 @@ def _job(job_id: str, parts: Sequence[Part], *, info: str, all_flows: int, trigg
     return "\n".join(lines) + "\n"
 
 
+def uses_images(stage: Stage, writes: frozenset[str]) -> bool:
+    """A job that builds, pulls or pushes images: it logs in to the registry."""
+    return stage.per_python or "packages" in writes
+
+
 def _job_head(
     job_id: str, parts: Sequence[Part], *, info: str, shared: bool, writes: frozenset[str]
 ) -> list[str]:
     """The job's name, condition, needs, runner, permissions, matrix and outputs."""
     stage = parts[0].stage
-    images = stage.per_python
+    images = uses_images(stage, writes)
     lines = [f"  {job_id}:", f"    name: {_quote(stage.title)}"]
     if not shared:
         conditions = [p.flow.condition for p in parts if p.flow.condition]

@@ -137,5 +137,3 @@ def test_unreachable_registry_and_bad_source_pattern() -> None:
         plan_release(params(source="{repository}:{nope}"), built())
     with pytest.raises(BadInput, match="not in the registry fake:5000"):
         plan_release(params(source="other:5000/airflow:{version}-python{python}"), built())
-
-

@@ -10,9 +10,17 @@ import dataclasses
 
 import rich_click as click
 
+from hangar.app import App
 from hangar.cli import render
-from hangar.cli.image.rerelease import run_rerelease, run_rollback, show_rerelease
+from hangar.cli.image.rerelease import (
+    run_every_released,
+    run_rerelease,
+    run_rollback,
+    show_every_released,
+    show_rerelease,
+)
 from hangar.cli.options import current_app, output_option
+from hangar.config import Config
 from hangar.errors import BadInput, StepFailed
 from hangar.image.plan import resolve_pythons
 from hangar.image.release import (
@@ -25,6 +33,7 @@ from hangar.image.release import (
     plan_release,
 )
 from hangar.image.tags import check_date
+from hangar.ports import Registry
 from hangar.values import parse_ref, validate_airflow_version
 
 
@@ -66,6 +75,18 @@ from hangar.values import parse_ref, validate_airflow_version
     help="Move the version's tags back to its images of that date (their dated tags).",
 )
 @click.option(
+    "--every-released",
+    is_flag=True,
+    help="Instead of VERSION: every final version in the repository, patched or refreshed "
+    "(--patch, --refresh-base; default: the `refresh_mode` setting) where updates are pending.",
+)
+@click.option(
+    "--repository",
+    metavar="REGISTRY/NAME",
+    default=None,
+    help="Where the tags are, e.g. ghcr.io/org/airflow (instead of --registry, --image-name).",
+)
+@click.option(
     "--date",
     metavar="YYYYMMDD",
     default=None,
@@ -93,6 +114,8 @@ def command(
     patch: bool,
     refresh_base: bool,
     rollback: str | None,
+    every_released: bool,
+    repository: str | None,
     date: str | None,
     registry: str | None,
     image_name: str | None,
@@ -113,11 +136,13 @@ def command(
         modes.append("--rollback")
     if len(modes) > 1:
         raise BadInput(f"{' and '.join(modes)} cannot go together", hint="choose one")
+    if every_released and (version or rollback):
+        raise BadInput("--every-released takes no VERSION and no --rollback", hint="drop them")
     app = current_app()
     config = app.config({"registry": registry, "image_name": image_name})
     version = validate_airflow_version(version or config["airflow_version"])
     params = ReleaseParams(
-        repository=config.image_repository(),
+        repository=(repository or config.image_repository()).lower(),
         version=version,
         pythons=resolve_pythons(pythons or ("all",), config),
         default_python=config["default_python"],
@@ -126,19 +151,18 @@ def command(
         skip_latest=skip_latest,
         date=check_date(date or app.utc_now().strftime("%Y%m%d")),
     )
-    host = parse_ref(params.repository).registry
-    if not host:
-        raise BadInput(
-            f"{params.repository} names no registry to release to",
-            hint="set `registry` in hangar.toml or pass --registry",
-        )
-    reg = app.registry(host)
+    reg = _registry(app, params)
     if rollback:
         result = run_rollback(app, params, reg, date=check_date(rollback))
         render_result(result, output)
         _raise_for(result)
-        return
-    if patch or refresh_base:
+    elif every_released:
+        mode = "patch" if patch else "refresh" if refresh_base else _mode(config)
+        every = run_every_released(app, params, config, reg, mode=mode, date=params.date or "")
+        show_every_released(every, output, mode=mode)
+        for _version, done in every:
+            _raise_for(done.release)
+    elif patch or refresh_base:
         if dry_run:
             raise BadInput(
                 "--dry-run shows a plain release's plan only",
@@ -147,9 +171,22 @@ def command(
         mode = "patch" if patch else "refresh"
         done = run_rerelease(app, params, config, reg, mode=mode, date=params.date or "")
         show_rerelease(done, output, mode=mode)
-        if done.release is not None:
-            _raise_for(done.release)
-        return
+        _raise_for(done.release)
+    else:
+        _release(params, reg, dry_run=dry_run, output=output)
+
+
+def _registry(app: App, params: ReleaseParams) -> Registry:
+    host = parse_ref(params.repository).registry
+    if not host:
+        raise BadInput(
+            f"{params.repository} names no registry to release to",
+            hint="set `registry` in hangar.toml or pass --registry",
+        )
+    return app.registry(host)
+
+
+def _release(params: ReleaseParams, reg: Registry, *, dry_run: bool, output: str) -> None:
     plan = plan_release(params, reg)
     if dry_run:
         render_plan(plan, output)
@@ -159,7 +196,18 @@ def command(
     _raise_for(result)
 
 
-def _raise_for(result: ReleaseResult) -> None:
+def _mode(config: Config) -> str:
+    mode = config["refresh_mode"]
+    if mode not in ("patch", "refresh-base"):
+        raise BadInput(
+            f"refresh_mode is {mode!r}", hint="set it to patch or refresh-base (hangar.toml)"
+        )
+    return "patch" if mode == "patch" else "refresh"
+
+
+def _raise_for(result: ReleaseResult | None) -> None:
+    if result is None:
+        return
     bad = [c for c in result.checks if not c.ok]
     if bad:
         raise StepFailed(

@@ -5,6 +5,7 @@ the builds and the checks, and renders the outcome).
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -24,9 +25,11 @@ from hangar.image.candidates import (
 from hangar.image.release import ReleaseParams, ReleaseResult
 from hangar.image.request import BuildRequest
 from hangar.image.rerelease import CandidateMaker, Floating, RereleaseResult, rerelease, rollback
+from hangar.image.tags import released_versions
 from hangar.image.verify import verify_image
 from hangar.infra.files import assemble_context, open_log, recipe_dir
 from hangar.ports import Registry, last_line
+from hangar.values import parse_ref
 
 MODES = ("patch", "refresh")
 
@@ -130,6 +133,53 @@ def run_rerelease(
         maker=maker(app, config, mode=mode, date=date),
         date_of=_date_of(app),
         on_step=render.note,
+    )
+
+
+def run_every_released(
+    app: App, params: ReleaseParams, config: Config, registry: Registry, *, mode: str, date: str
+) -> list[tuple[str, RereleaseResult]]:
+    """Re-release every final version the repository holds, for the Pythons it was released
+    for, in turn (newest first); versions with nothing pending change nothing.
+    """
+    existing = set(registry.list_tags(parse_ref(params.repository).repository))
+    done = []
+    for version in released_versions(existing):
+        pythons = tuple(
+            p for p in params.pythons if f"{params.prefix}{version}-python{p}" in existing
+        )
+        if not pythons:
+            continue
+        render.note(f"{params.repository} {version}: scanning Python {', '.join(pythons)}")
+        one = dataclasses.replace(params, version=str(version), pythons=pythons)
+        done.append((str(version), run_rerelease(app, one, config, registry, mode=mode, date=date)))
+    return done
+
+
+def show_every_released(done: list[tuple[str, RereleaseResult]], output: str, *, mode: str) -> None:
+    if output == "json":
+        render.print_json(
+            {
+                "mode": mode,
+                "ok": all(r.ok for _v, r in done),
+                "versions": [
+                    {"version": v, "skipped": list(r.skipped), "published": dict(r.published)}
+                    for v, r in done
+                ],
+            }
+        )
+        return
+    rows = [
+        (version, python, "nothing pending", "")
+        for version, result in done
+        for python in result.skipped
+    ] + [
+        (version, python, mode, ref)
+        for version, result in done
+        for python, ref in result.published.items()
+    ]
+    render.table(
+        f"{mode}: every released version", ("version", "python", "action", "published"), rows
     )
 
 
