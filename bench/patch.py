@@ -66,9 +66,8 @@ def main() -> int:
 
     registry = HttpRegistry(host=opts.registry)
     codename = CODENAMES[opts.python]
-    outdated = base(
-        registry, opts.python, f"{opts.python}-slim-{codename}-main-only", "--main-only"
-    )
+    slim = f"{opts.python}-slim-{codename}"
+    outdated = base(registry, opts.python, f"{slim}-main-only", "--main-only")
     today = dt.datetime.now(dt.UTC).strftime("%Y%m%d")
     current = base(registry, opts.python, f"{slim}-current-{today}")
     name = f"hangar-bench-patch-{uuid.uuid4().hex[:8]}"
