@@ -104,7 +104,6 @@ def scratch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scratch]:
         "GIT_COMMITTER_EMAIL": "tests@hangar.invalid",
     }
     work = make_context(root / "work")
-    shutil.copy2(REPO / "hangar.toml", work / "hangar.toml")
     dags = work / "tests" / "image" / "dags"
     dags.mkdir(parents=True)
     shutil.copy2(REPO / "tests" / "image" / "dags" / "example_hangar.py", dags)
