@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import subprocess
 import sys
@@ -51,8 +50,9 @@ def base(registry: HttpRegistry, python: str, tag: str, *more: str) -> str:
 
 
 def layer_sizes(registry: HttpRegistry, repo: str, ref: str) -> dict[str, int]:
-    _media, body = registry.manifest(repo, ref)
-    return {layer["digest"]: int(layer["size"]) for layer in json.loads(body)["layers"]}
+    layers = registry.image_manifest(repo, ref)["layers"]
+    assert isinstance(layers, list)
+    return {layer["digest"]: int(layer["size"]) for layer in layers}
 
 
 def main() -> int:

@@ -130,6 +130,21 @@ class HttpRegistry:
             media_type = json.loads(response.body).get("mediaType", MANIFEST_TYPES[2])
         return media_type, response.body
 
+    def image_manifest(self, repository: str, reference: str) -> dict[str, object]:
+        """The image manifest of `reference`; for an index, that of its first real platform
+        (attestation entries, platform `unknown`, are skipped).
+        """
+        _media, body = self.manifest(repository, reference)
+        manifest: dict[str, object] = json.loads(body)
+        entries = manifest.get("manifests")
+        if isinstance(entries, list):
+            for entry in entries:
+                if entry.get("platform", {}).get("architecture") not in (None, "unknown"):
+                    _media, body = self.manifest(repository, entry["digest"])
+                    manifest = json.loads(body)
+                    break
+        return manifest
+
     def put_manifest(self, repository: str, reference: str, media_type: str, body: bytes) -> str:
         response = self._request(
             "PUT", f"/v2/{repository}/manifests/{reference}", data=body, content_type=media_type

@@ -124,8 +124,9 @@ def tags(registry: HttpRegistry, repo: str) -> dict[str, str | None]:
 
 
 def layers(registry: HttpRegistry, repo: str, digest: str) -> list[str]:
-    _media, body = registry.manifest(repo, digest)
-    return [layer["digest"] for layer in json.loads(body)["layers"]]
+    found = registry.image_manifest(repo, digest)["layers"]
+    assert isinstance(found, list)
+    return [layer["digest"] for layer in found]
 
 
 def pending(ref: str) -> list[dict[str, str]]:
