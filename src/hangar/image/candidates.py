@@ -36,11 +36,25 @@ def local_ref(released: ImageRef, date: str) -> str:
 
 @dataclass(frozen=True, kw_only=True)
 class CandidateChecks:
-    """What every candidate must pass: the image checks, no security update pending."""
+    """What every candidate must pass (the image checks, no security update pending), and
+    what every maker does alike: find what needs fixing, push what passed.
+    """
 
     engine: Engine
     index: SecurityIndex
     verify: Verifier
+
+    def needing_fixes(self, released: ImageRef, digest: str) -> str | None:
+        """The released image, pulled by digest, when it has security updates pending; None
+        when it has nothing to fix.
+        """
+        current = f"{released.name}@{digest}"
+        self.engine.pull(current)
+        return None if scan_image(self.engine, self.index, current).clean else current
+
+    def push(self, candidate: Candidate, ref: str) -> None:
+        self.engine.tag(candidate.local_ref, ref)
+        self.engine.push(ref)
 
     def problems(self, ref: str) -> tuple[str, ...]:
         report = self.verify(ref)
@@ -69,9 +83,8 @@ class PatchMaker:
     date: str
 
     def make(self, python: str, released: ImageRef, digest: str) -> Candidate | None:
-        current = f"{released.name}@{digest}"
-        self.engine.pull(current)
-        if scan_image(self.engine, self.index, current).clean:
+        current = self.checks.needing_fixes(released, digest)
+        if current is None:
             return None
         inspected = self.engine.inspect_image(current)
         original = labels_of(inspected).get(PATCHED_FROM) or digest
@@ -113,8 +126,7 @@ class PatchMaker:
         return self.checks.problems(candidate.local_ref)
 
     def push(self, candidate: Candidate, ref: str) -> None:
-        self.engine.tag(candidate.local_ref, ref)
-        self.engine.push(ref)
+        self.checks.push(candidate, ref)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -143,9 +155,8 @@ class RebuildMaker:
     date: str
 
     def make(self, python: str, released: ImageRef, digest: str) -> Candidate | None:
-        current = f"{released.name}@{digest}"
-        self.engine.pull(current)
-        if scan_image(self.engine, self.index, current).clean:
+        current = self.checks.needing_fixes(released, digest)
+        if current is None:
             return None
         labels = labels_of(self.engine.inspect_image(current))
         constraints = self.engine.read_file(current, RELEASED_CONSTRAINTS)
@@ -182,5 +193,4 @@ class RebuildMaker:
         return tuple(found)
 
     def push(self, candidate: Candidate, ref: str) -> None:
-        self.engine.tag(candidate.local_ref, ref)
-        self.engine.push(ref)
+        self.checks.push(candidate, ref)
