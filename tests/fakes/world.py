@@ -51,6 +51,7 @@ class FakeRunner:
     engine_up: bool = True
     fail_python: str | None = None
     commands: list[Command] = field(default_factory=list)
+    script_output: str = ""  # what other programs (the repository's scripts) print
 
     def run(self, command: Command, *, stream_to: IO[str] | None = None) -> ProcessResult:
         self.commands.append(command)
@@ -72,6 +73,10 @@ class FakeRunner:
             return ProcessResult(args=args, returncode=1 if failed else 0, stdout=text, stderr=text)
         if args[1:3] == ("version", "-f"):
             return ProcessResult(args=args, returncode=0, stdout="26.1.5\n")
+        if args[0].endswith(".sh"):
+            if stream_to is not None:
+                stream_to.write(self.script_output)
+            return ProcessResult(args=args, returncode=0, stdout=self.script_output)
         return ProcessResult(args=args, returncode=0, stdout="github.com/docker/buildx 0.13.1\n")
 
     def builds(self) -> list[Command]:

@@ -78,7 +78,7 @@ def build(*, pythons: tuple[str, ...], push: bool, mirror: str | None, dry_run: 
             )
         updates = security_updates(result.stdout)
         for update in updates:
-            render.note(f"{ref}: {update}")
+            render.note(f"{ref}: security update: {update}")
         taken = f"{len(updates)} security update(s)" if updates else "none pending"
         rows.append((python, ref, "pushed" if push else "built", taken, str(log_path)))
     if rows:

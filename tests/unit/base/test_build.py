@@ -38,3 +38,15 @@ def test_base_build_dry_run_prints_the_script_lines(world: World) -> None:
     assert result.exit_code == 0, result.output
     assert "build-base-image.sh --python 3.11 --codename bookworm" in result.output
     assert not [c for c in world.runner.commands if c.args[0].endswith("build-base-image.sh")]
+
+
+def test_base_build_lists_the_security_updates_each_base_took(world: World) -> None:
+    world.runner.script_output = (
+        "[base] updating from bookworm-updates and bookworm-security\n"
+        "security update: libssl3 3.0.20-1~deb12u2 -> 3.0.22-1~deb12u2\n"
+        "security update: tzdata 2026b-0+deb12u1 -> 2026f-0+deb12u1\n"
+    )
+    result = world.invoke("base", "build", "--python", "3.11")
+    assert result.exit_code == 0, result.output
+    assert "security update: libssl3 3.0.20-1~deb12u2 -> 3.0.22-1~deb12u2" in result.output
+    assert "2 security update(s)" in result.output
