@@ -41,7 +41,9 @@ main() {
 		apt-get "${apt_opts[@]}" install -y "$@" >/dev/null
 	fi
 	apt-get clean
-	rm -rf /var/lib/apt/lists/* /var/log/apt/* /var/log/dpkg.log /var/cache/debconf/*-old
+	# nothing that differs between two runs stays behind (logs, caches, ldconfig's aux cache)
+	rm -rf /var/lib/apt/lists/* /var/log/apt/* /var/log/dpkg.log /var/cache/debconf/*-old \
+		/var/cache/ldconfig/aux-cache
 }
 
 main "$@"

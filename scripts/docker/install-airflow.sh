@@ -199,7 +199,10 @@ compile_bytecode() {
 	# because COPY keeps modification times
 	truthy "${COMPILE_BYTECODE}" || return 0
 	info "Compiling bytecode"
-	"${VENV}/bin/python" -m compileall -q -j 0 "${VENV}/lib" >/dev/null
+	# a reproducible build keys the bytecode by source hashes: file times are rewritten
+	local mode=timestamp
+	[[ -n "${SOURCE_DATE_EPOCH:-}" ]] && mode=unchecked-hash
+	"${VENV}/bin/python" -m compileall -q -j 0 --invalidation-mode "${mode}" "${VENV}/lib" >/dev/null
 }
 
 runtime_libraries() {

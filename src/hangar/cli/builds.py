@@ -40,7 +40,7 @@ def prepare(
         dockerfile_defaults=read_dockerfile_defaults(request.context, request.dockerfile),
         host_platform=app.host_platform,
     )
-    run_stamp: Stamp = stamp(app, build_id)
+    run_stamp: Stamp = stamp(app, build_id, request.source_date_epoch)
     return resolved, planner(resolved, config=config, stamp=run_stamp, log_dir=log_dir(app, config))
 
 

@@ -5,6 +5,7 @@ and `ci build-image`, which become one typed BuildRequest here and nowhere else.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, fields
@@ -17,7 +18,7 @@ import rich_click as click
 from hangar import __version__
 from hangar.app import App, real_app
 from hangar.config import Config
-from hangar.errors import NotFound
+from hangar.errors import BadInput, NotFound
 from hangar.image.plan import CONSTRAINTS_MODES, dockerfile_args
 from hangar.image.request import BuildRequest, Stamp
 from hangar.infra.files import assemble_context, is_recipe, recipe_dir
@@ -58,9 +59,11 @@ def python_option(help_text: str) -> Callable[[F], F]:
     return click.option("--python", "pythons", multiple=True, metavar="X.Y|all", help=help_text)
 
 
-def stamp(app: App, build_id: str | None) -> Stamp:
-    """Facts of this run for the image labels: commit, time, build id."""
-    now = app.utc_now()
+def stamp(app: App, build_id: str | None, epoch: int | None = None) -> Stamp:
+    """Facts of this run for the image labels: commit, time, build id (a reproducible build
+    takes its time from `epoch`).
+    """
+    now = app.utc_now() if epoch is None else dt.datetime.fromtimestamp(epoch, tz=dt.UTC)
     return Stamp(
         hangar_version=__version__,
         commit_sha=app.git(app.cwd).head_commit(),
@@ -107,6 +110,8 @@ class BuildOptions:
     dockerfile: Path | None
     parallelism: int
     build_id: str | None
+    reproducible: bool
+    source_date_epoch: int | None
     dry_run: bool
 
     def context_folder(self, app: App) -> Path:
@@ -192,6 +197,24 @@ class BuildOptions:
             pull=pull,
             compression=compression,
             target=target,
+            source_date_epoch=self.epoch(app, context),
+        )
+
+    def epoch(self, app: App, context: Path) -> int | None:
+        """SOURCE_DATE_EPOCH of a reproducible build: given, else the commit time of the
+        build context, else the folder hangar runs in; None for a build that is not.
+        """
+        if self.source_date_epoch is not None:
+            return self.source_date_epoch
+        if not self.reproducible:
+            return None
+        for folder in (context, app.cwd):
+            committed = app.git(folder).commit_time()
+            if committed is not None:
+                return committed
+        raise BadInput(
+            "--reproducible needs a moment for every time in the image, and no commit gives one",
+            hint="run it in a git work tree, or pass --source-date-epoch SECONDS",
         )
 
 
@@ -322,6 +345,19 @@ _BUILD_OPTIONS: list[Callable[[F], F]] = [
         help="Builds run at once.",
     ),
     click.option("--build-id", help="BUILD_ID label (default: the UTC time)."),
+    click.option(
+        "--reproducible",
+        is_flag=True,
+        help="Same inputs, same image digest: every time in the image is the commit time of "
+        "the build context (SOURCE_DATE_EPOCH), file times in the layers rewritten to it.",
+    ),
+    click.option(
+        "--source-date-epoch",
+        type=click.IntRange(0),
+        default=None,
+        metavar="SECONDS",
+        help="The moment of a reproducible build (implies --reproducible).",
+    ),
     dry_run_option,
 ]
 _BUILD_FIELDS = tuple(f.name for f in fields(BuildOptions))

@@ -62,6 +62,8 @@ class BuildParams:
     # faster (engines since Docker 23 / containerd 1.5 read it)
     compression: str | None = None
     metadata_file: Path | None = None
+    # reproducible: file times in the layers clamped to SOURCE_DATE_EPOCH (a build arg)
+    rewrite_timestamp: bool = False
     labels: tuple[tuple[str, str], ...] = field(default_factory=tuple)
 
 
@@ -131,15 +133,14 @@ def _output_args(params: BuildParams) -> list[str]:
     args: list[str] = []
     for tag in params.tags:
         args += ["--tag", tag]
-    if params.compression:
+    if params.compression or params.rewrite_timestamp:
         # the image exporter, named by the --tag values, into the engine or the registry
-        args += [
-            "--output",
-            (
-                f"type=image,push={str(params.push).lower()},compression={params.compression},"
-                "force-compression=true"
-            ),
-        ]
+        options = [f"type=image,push={str(params.push).lower()}"]
+        if params.compression:
+            options.append(f"compression={params.compression},force-compression=true")
+        if params.rewrite_timestamp:
+            options.append("rewrite-timestamp=true")
+        args += ["--output", ",".join(options)]
     elif params.push:
         args.append("--push")
     elif params.load:

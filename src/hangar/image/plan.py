@@ -133,6 +133,8 @@ def _build_args(build: Build, stamp: Stamp) -> dict[str, str]:
     args.update({k: v for k, v in single.items() if v is not None})
     if request.constraints_mode != "constraints":
         args["AIRFLOW_CONSTRAINTS_MODE"] = request.constraints_mode
+    if request.source_date_epoch is not None:
+        args["SOURCE_DATE_EPOCH"] = str(request.source_date_epoch)
     args.update(build.build_args)
     args.update(
         {
@@ -279,6 +281,7 @@ def plan(build: Build, *, config: Config, stamp: Stamp, log_dir: Path) -> tuple[
             compression=layer_compression(request.compression, push=request.push),
             target=request.target,
             labels=((HANGAR_VERSION_LABEL, stamp.hangar_version),),
+            rewrite_timestamp=request.source_date_epoch is not None,
         )
         log_name = (
             f"build-{python}.log"

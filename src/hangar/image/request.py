@@ -50,6 +50,8 @@ class BuildRequest:
     # gzip for pushed ones; or "gzip" / "zstd" everywhere
     compression: str = "auto"
     target: str = "main"  # the Dockerfile stage: main (production) or ci (main + test tools)
+    # reproducible: every time in the image from this moment (seconds since 1970); None: now
+    source_date_epoch: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

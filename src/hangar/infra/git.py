@@ -85,6 +85,11 @@ class GitCli:
         )
         return tuple(line for line in out.splitlines() if line.strip()) if code == 0 else None
 
+    def commit_time(self) -> int | None:
+        code, out, _ = self._read("log", "-1", "--format=%ct", ok_codes=(0, 128))
+        text = out.strip()
+        return int(text) if code == 0 and text.isdigit() else None
+
     def head_commit(self) -> str:
         """The commit checked out, or "" outside a git work tree."""
         code, out, _ = self._read("rev-parse", "HEAD", ok_codes=(0, 128))
