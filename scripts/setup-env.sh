@@ -16,7 +16,8 @@
 #     that points hangar at them. With Docker Hub in reach it builds nothing and writes no overlay.
 #   - the project's Python environment (.venv) with hangar and its test tools.
 #   - with --test, what the test suite needs on top: the registry on 127.0.0.1:5000 (also with
-#     Docker Hub in reach), PostgreSQL and Redis on loopback, shellcheck and git.
+#     Docker Hub in reach), PostgreSQL and Redis on loopback, shellcheck, git and cosign (from
+#     Debian 13; on Debian 12 through the engine's trixie source, else only where apt offers it).
 #
 # Usage: scripts/setup-env.sh [--test] [--no-bases] [--no-venv] [--no-services] [--help]
 #   --test         also start the test services (registry, PostgreSQL, Redis)
@@ -462,11 +463,34 @@ start_redis() {
 	die "Redis did not start; see ${LOG_DIR}/redis.log"
 }
 
+apt_candidate() {
+	# apt_candidate PACKAGE: whether apt has a version of PACKAGE to install
+	command -v apt-cache >/dev/null 2>&1 || return 1
+	local candidate
+	candidate="$(apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ {print $2}')"
+	[[ -n "${candidate}" && "${candidate}" != "(none)" ]]
+}
+
+setup_cosign() {
+	# cosign (2.x) for the tests that sign images: Debian 13 ships it; Debian 12 takes it from
+	# the low-priority trixie source this script added for the engine; elsewhere only when apt
+	# offers it (no apt source is added for it)
+	command -v cosign >/dev/null 2>&1 && return 0
+	if [[ -f "${TRIXIE_SOURCE}" ]]; then
+		apt_install -t trixie cosign
+	elif [[ "$(debian_release)" == 13 ]] || apt_candidate cosign; then
+		apt_install cosign
+	else
+		log "no cosign package here: the tests that sign images will be skipped (install cosign 2.x to run them)"
+	fi
+}
+
 setup_test_services() {
 	# services: 1 to start PostgreSQL and Redis too
 	local services="$1"
 	need_cmd shellcheck shellcheck
 	need_cmd git git
+	setup_cosign
 	start_registry
 	if ((services)); then
 		start_postgres

@@ -28,6 +28,7 @@ from hangar.ports import (
     Resolver,
     Runner,
     SecurityIndex,
+    Signer,
     UploadTimes,
 )
 
@@ -63,6 +64,8 @@ class App:
     make_constraints: Callable[[Resolver, UploadTimes, Path, str], ConstraintsSource]
     # a Debian security archive, from its mirror URL
     make_security_index: Callable[[str], SecurityIndex]
+    # signatures and attestations of image digests (cosign)
+    make_signer: Callable[[Runner], Signer]
 
     # -- settings ---------------------------------------------------------------------------
     def environment_file(self) -> Path | None:
@@ -118,6 +121,9 @@ class App:
     def security_index(self, mirror: str) -> SecurityIndex:
         return self.make_security_index(mirror)
 
+    def signer(self) -> Signer:
+        return self.make_signer(self.runner)
+
     # -- modes ------------------------------------------------------------------------------
     def dry(self, *, dry_run: bool = True, out: IO[str] | None = None) -> App:
         """The same app, printing every state-changing command instead of running it;
@@ -143,6 +149,7 @@ def real_app() -> App:
     """The app with the real adapters."""
     from hangar.constraints.provide import GeneratedConstraints
     from hangar.infra.compose import DockerCompose
+    from hangar.infra.cosign import CosignSigner
     from hangar.infra.debian import DebianSecurityArchive
     from hangar.infra.docker import DockerEngine, DockerImageProbe
     from hangar.infra.git import GitCli, GitConstraintsBranch
@@ -175,4 +182,5 @@ def real_app() -> App:
             resolver=resolver, index=index, cache_dir=cache_dir, index_url=index_url
         ),
         make_security_index=lambda mirror: DebianSecurityArchive(mirror=mirror),
+        make_signer=lambda runner: CosignSigner(runner=runner),
     )

@@ -147,6 +147,44 @@ class Registry(Protocol):
         ...
 
 
+# the environment variable a private key's password is read from (cosign's own name for it)
+SIGNING_PASSWORD_ENV = "COSIGN_PASSWORD"  # noqa: S105 # a variable's name
+
+
+@dataclass(frozen=True, kw_only=True)
+class SignatureCheck:
+    """What verifying a signature (or an attestation) of one digest with one key gave."""
+
+    ok: bool
+    detail: str = ""  # the signing tool's reason when not ok, one line
+
+
+class Signer(Protocol):
+    """Key-based signatures and attestations of image digests (cosign), stored next to the
+    image in its registry. Every reference is `REGISTRY/REPOSITORY@sha256:…`, never a tag.
+    The private key's password goes through the environment, never a command line.
+    """
+
+    def ensure_available(self) -> None:
+        """Raise StepFailed, with what to install, when the signing tool is missing."""
+        ...
+
+    def sign(self, ref_by_digest: str, *, key: Path, password: str | None) -> None: ...
+    def verify(self, ref_by_digest: str, *, public_key: Path) -> SignatureCheck: ...
+    def attest(
+        self,
+        ref_by_digest: str,
+        *,
+        predicate_file: Path,
+        predicate_type: str,
+        key: Path,
+        password: str | None,
+    ) -> None: ...
+    def verify_attestation(
+        self, ref_by_digest: str, *, public_key: Path, predicate_type: str
+    ) -> SignatureCheck: ...
+
+
 class SecurityIndex(Protocol):
     """A Debian archive's security suites (e.g. deb.debian.org/debian-security)."""
 

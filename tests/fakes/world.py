@@ -24,6 +24,7 @@ from hangar.ports import Command, Engine, ProcessResult, Runner
 from tests.fakes.constraints import FakeIndex, FakeResolver
 from tests.fakes.registry import FakeRegistry
 from tests.fakes.scan import FakeSecurityIndex
+from tests.fakes.signer import FakeSigner
 
 REPO = Path(__file__).resolve().parents[2]
 NOW = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
@@ -146,6 +147,7 @@ class World:
     resolver: FakeResolver = field(default_factory=FakeResolver)
     index: FakeIndex = field(default_factory=FakeIndex)
     security_index: FakeSecurityIndex = field(default_factory=FakeSecurityIndex)
+    signer: FakeSigner = field(default_factory=FakeSigner)
     # an engine of its own instead of the real adapter on the fake runner (e.g. FakeEngine)
     engine: Engine | None = None
     # no machine-wide overlay unless a test writes one
@@ -174,6 +176,7 @@ class World:
             ),
             make_constraints=lambda _resolver, _index, _cache, _url: self.constraints,
             make_security_index=self.security_index.at,
+            make_signer=lambda _runner: self.signer,
         )
 
     def invoke(self, *args: str) -> Result:

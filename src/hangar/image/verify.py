@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
 from hangar.image.checks import (
     SEPARATOR,
@@ -15,7 +16,11 @@ from hangar.image.checks import (
     image_checks,
     judge,
 )
-from hangar.ports import Engine
+from hangar.image.sign import by_digest
+from hangar.ports import Engine, Registry, Signer
+
+# the supply-chain row `verify --key` adds after the image checks
+SIGNATURE = "signature"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -58,4 +63,28 @@ def verify_image(
     return VerifyReport(image=ref, results=results)
 
 
-__all__ = ["SEPARATOR", "VerifyReport", "image_facts", "run_check", "verify_image"]
+def verify_signature(
+    signer: Signer, registry: Registry, image: str, *, public_key: Path
+) -> CheckResult:
+    """The signature row: the digest `image` resolves to in its registry carries a signature
+    that verifies with `public_key`.
+    """
+    ref = by_digest(registry, image)
+    found = signer.verify(ref, public_key=public_key)
+    return CheckResult(
+        name=SIGNATURE,
+        description=f"{ref.partition('@')[2]} is signed with {public_key.name}",
+        passed=found.ok,
+        detail=found.detail,
+    )
+
+
+__all__ = [
+    "SEPARATOR",
+    "SIGNATURE",
+    "VerifyReport",
+    "image_facts",
+    "run_check",
+    "verify_image",
+    "verify_signature",
+]

@@ -7,6 +7,8 @@ keep a released version patched (cli/image/rerelease.py).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
+from pathlib import Path
 
 import rich_click as click
 
@@ -19,6 +21,7 @@ from hangar.cli.image.rerelease import (
     show_every_released,
     show_rerelease,
 )
+from hangar.cli.image.sign import KEY_HELP, KEY_TYPE, sign_released
 from hangar.cli.options import current_app, output_option
 from hangar.config import Config
 from hangar.errors import BadInput, StepFailed
@@ -32,6 +35,7 @@ from hangar.image.release import (
     execute_release,
     plan_release,
 )
+from hangar.image.sign import release_refs
 from hangar.image.tags import check_date
 from hangar.ports import Registry
 from hangar.values import parse_ref, validate_airflow_version
@@ -103,6 +107,10 @@ from hangar.values import parse_ref, validate_airflow_version
 @click.option(
     "--dry-run", is_flag=True, help="Show the plan (tags, sources, digests) and change nothing."
 )
+@click.option(
+    "--sign", is_flag=True, help="Sign every digest the release moves a tag to (needs --key)."
+)
+@click.option("--key", type=KEY_TYPE, default=None, metavar="COSIGN.KEY", help=KEY_HELP)
 @output_option
 def command(
     *,
@@ -120,6 +128,8 @@ def command(
     registry: str | None,
     image_name: str | None,
     dry_run: bool,
+    sign: bool,
+    key: Path | None,
     output: str,
 ) -> None:
     """Tag VERSION's per-Python images as a release and check every tag resolves to the digest
@@ -139,6 +149,7 @@ def command(
     if every_released and (version or rollback):
         raise BadInput("--every-released takes no VERSION and no --rollback", hint="drop them")
     app = current_app()
+    signing_key = _signing_key(app, sign=sign, key=key, rollback=rollback, dry_run=dry_run)
     config = app.config({"registry": registry, "image_name": image_name})
     version = validate_airflow_version(version or config["airflow_version"])
     params = ReleaseParams(
@@ -162,6 +173,7 @@ def command(
         show_every_released(every, output, mode=mode)
         for _version, done in every:
             _raise_for(done.release)
+        _sign(app, [done.release for _version, done in every], signing_key)
     elif patch or refresh_base:
         if dry_run:
             raise BadInput(
@@ -172,8 +184,9 @@ def command(
         done = run_rerelease(app, params, config, reg, mode=mode, date=params.date or "")
         show_rerelease(done, output, mode=mode)
         _raise_for(done.release)
+        _sign(app, [done.release], signing_key)
     else:
-        _release(params, reg, dry_run=dry_run, output=output)
+        _sign(app, [_release(params, reg, dry_run=dry_run, output=output)], signing_key)
 
 
 def _registry(app: App, params: ReleaseParams) -> Registry:
@@ -186,14 +199,49 @@ def _registry(app: App, params: ReleaseParams) -> Registry:
     return app.registry(host)
 
 
-def _release(params: ReleaseParams, reg: Registry, *, dry_run: bool, output: str) -> None:
+def _release(
+    params: ReleaseParams, reg: Registry, *, dry_run: bool, output: str
+) -> ReleaseResult | None:
     plan = plan_release(params, reg)
     if dry_run:
         render_plan(plan, output)
-        return
+        return None
     result = execute_release(plan, reg)
     render_result(result, output)
     _raise_for(result)
+    return result
+
+
+def _signing_key(
+    app: App, *, sign: bool, key: Path | None, rollback: str | None, dry_run: bool
+) -> Path | None:
+    """The key `--sign` signs with; checked, with cosign, before anything moves."""
+    if not sign:
+        if key is not None:
+            raise BadInput("--key goes with --sign", hint="add --sign, or drop --key")
+        return None
+    if key is None:
+        raise BadInput(
+            "--sign needs --key", hint="e.g. --key cosign.key (cosign generate-key-pair)"
+        )
+    if rollback:
+        raise BadInput(
+            "--rollback publishes no new image to sign", hint="its images were signed when released"
+        )
+    if dry_run:
+        return None
+    app.signer().ensure_available()
+    return key
+
+
+def _sign(app: App, results: Iterable[ReleaseResult | None], key: Path | None) -> None:
+    if key is None:
+        return
+    refs = tuple(dict.fromkeys(ref for r in results if r is not None for ref in release_refs(r)))
+    if not refs:
+        render.note("nothing to sign: no tag moved")
+        return
+    sign_released(app, refs, key=key)
 
 
 def _mode(config: Config) -> str:

@@ -1,0 +1,71 @@
+"""Signing released images: each image is resolved to its digest in its registry and the
+digest is signed, never a tag (a tag can move; a digest names one image for good).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from hangar.errors import BadInput, NotFound
+from hangar.image.release import ReleaseResult
+from hangar.ports import Registry, Signer
+from hangar.values import ImageRef, parse_ref
+
+
+@dataclass(frozen=True, kw_only=True)
+class Signed:
+    image: str  # as the user named it
+    ref: str  # REGISTRY/REPOSITORY@sha256:…, what was signed
+
+    @property
+    def digest(self) -> str:
+        return self.ref.partition("@")[2]
+
+
+def registry_of(image: str) -> ImageRef:
+    """`image` parsed; it has to name the registry its signature is stored in."""
+    ref = parse_ref(image)
+    if not ref.registry:
+        raise BadInput(
+            f"{image}: name the registry the image is in (e.g. 127.0.0.1:5000/airflow:TAG)",
+            hint="a signature is stored next to the image in its registry",
+        )
+    return ref
+
+
+def by_digest(registry: Registry, image: str) -> str:
+    """`REGISTRY/REPOSITORY@sha256:…` for what `image` (a tag or a digest) resolves to now."""
+    ref = registry_of(image)
+    digest = registry.digest(ref.repository, ref.reference)
+    if digest is None:
+        raise NotFound(
+            f"{image} is not in the registry {ref.registry}",
+            hint="push it (or release it) first, then sign it",
+        )
+    return f"{ref.name}@{digest}"
+
+
+def sign_image(
+    signer: Signer, registry: Registry, image: str, *, key: Path, password: str | None
+) -> Signed:
+    ref = by_digest(registry, image)
+    signer.sign(ref, key=key, password=password)
+    return Signed(image=image, ref=ref)
+
+
+def release_refs(result: ReleaseResult) -> tuple[str, ...]:
+    """Each distinct `REPOSITORY@DIGEST` a release moved a tag to, in the release's order."""
+    refs = (f"{parse_ref(t.tag).name}@{t.digest}" for t in result.plan.changes)
+    return tuple(dict.fromkeys(refs))
+
+
+def sign_refs(
+    signer: Signer, refs: Iterable[str], *, key: Path, password: str | None
+) -> tuple[Signed, ...]:
+    done = []
+    for ref in refs:
+        signer.sign(ref, key=key, password=password)
+        done.append(Signed(image=ref, ref=ref))
+    return tuple(done)
