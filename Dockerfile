@@ -90,7 +90,7 @@ ARG COMPILE_BYTECODE="true"
 ARG TRIM_VENV="true"
 ARG TARGETARCH
 # set by `hangar image build --reproducible`: bytecode keyed by source hashes, not file times
-ARG SOURCE_DATE_EPOCH=""
+ARG SOURCE_DATE_EPOCH
 
 COPY --chmod=0755 scripts/docker/install-airflow.sh /scripts/docker/
 RUN --mount=type=secret,id=ca-bundle --mount=type=secret,id=index-url \
@@ -132,7 +132,7 @@ ARG RUNTIME_APT_COMMAND=""
 ARG ADDITIONAL_RUNTIME_APT_COMMAND=""
 ARG ADDITIONAL_RUNTIME_APT_ENV=""
 # reproducible builds: useradd dates the airflow user's password entry from it, not today
-ARG SOURCE_DATE_EPOCH=""
+ARG SOURCE_DATE_EPOCH
 
 COPY --chmod=0755 scripts/docker/apt-install.sh /scripts/docker/
 # runs in parallel with the build stage
