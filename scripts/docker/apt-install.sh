@@ -43,7 +43,7 @@ main() {
 	apt-get clean
 	# nothing that differs between two runs stays behind (logs, caches, ldconfig's aux cache)
 	rm -rf /var/lib/apt/lists/* /var/log/apt/* /var/log/dpkg.log /var/cache/debconf/*-old \
-		/var/cache/ldconfig/aux-cache
+		/var/cache/ldconfig/aux-cache /var/log/alternatives.log
 }
 
 main "$@"

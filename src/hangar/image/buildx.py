@@ -62,8 +62,10 @@ class BuildParams:
     # faster (engines since Docker 23 / containerd 1.5 read it)
     compression: str | None = None
     metadata_file: Path | None = None
-    # reproducible: file times in the layers clamped to SOURCE_DATE_EPOCH (a build arg)
-    rewrite_timestamp: bool = False
+    # reproducible: file times in the layers clamped to SOURCE_DATE_EPOCH (a build arg). This
+    # engine's image exporter cannot rewrite them, so the image goes to an OCI archive that
+    # is then loaded into the engine (and pushed from there), keeping its digest.
+    oci_archive: Path | None = None
     labels: tuple[tuple[str, str], ...] = field(default_factory=tuple)
 
 
@@ -133,14 +135,20 @@ def _output_args(params: BuildParams) -> list[str]:
     args: list[str] = []
     for tag in params.tags:
         args += ["--tag", tag]
-    if params.compression or params.rewrite_timestamp:
-        # the image exporter, named by the --tag values, into the engine or the registry
-        options = [f"type=image,push={str(params.push).lower()}"]
+    if params.oci_archive is not None:
+        options = [f"type=oci,dest={params.oci_archive},rewrite-timestamp=true"]
         if params.compression:
             options.append(f"compression={params.compression},force-compression=true")
-        if params.rewrite_timestamp:
-            options.append("rewrite-timestamp=true")
         args += ["--output", ",".join(options)]
+    elif params.compression:
+        # the image exporter, named by the --tag values, into the engine or the registry
+        args += [
+            "--output",
+            (
+                f"type=image,push={str(params.push).lower()},compression={params.compression},"
+                "force-compression=true"
+            ),
+        ]
     elif params.push:
         args.append("--push")
     elif params.load:

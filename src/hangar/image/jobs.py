@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Protocol, cast
 
+from hangar.errors import HangarError
 from hangar.image.request import BuildJob
 from hangar.lines import LineTap
 from hangar.ports import ProcessResult
@@ -29,6 +30,8 @@ _NOISE = re.compile(r"^(#\d+ (sha256:|transferring|extracting|resolve|\.\.\.)|#\
 
 class BuildEngine(Protocol):
     def build(self, args: Sequence[str], *, log: IO[str] | None = None) -> ProcessResult: ...
+    def load(self, archive: Path) -> None: ...
+    def push(self, ref: str) -> None: ...
 
 
 OpenLog = Callable[[Path], AbstractContextManager[IO[str]]]
@@ -92,16 +95,39 @@ def run_one(
     with open_log(job.log_path) as log:
         tap = LineTap(log, lambda shown: on_line(job, shown), keep=meaningful_line)
         result = engine.build(job.args(), log=cast("IO[str]", tap))
-    seconds = clock() - started
     output = result.stdout or result.stderr
+    archive = job.params.oci_archive
+    if result.ok and archive is not None:
+        try:
+            deliver_archive(job, engine, archive)
+        except HangarError as exc:
+            return JobResult(
+                job=job,
+                ok=False,
+                returncode=1,
+                seconds=clock() - started,
+                failing_step=exc.message,
+                tail=(exc.line(),),
+            )
     return JobResult(
         job=job,
         ok=result.ok,
         returncode=result.returncode,
-        seconds=seconds,
+        seconds=clock() - started,
         failing_step=None if result.ok else failing_step(output),
         tail=tail(output),
     )
+
+
+def deliver_archive(job: BuildJob, engine: BuildEngine, archive: Path) -> None:
+    """A reproducible build's OCI archive into the engine (its digest kept), then pushed."""
+    try:
+        engine.load(archive)
+    finally:
+        archive.unlink(missing_ok=True)
+    if job.params.push:
+        for tag in job.params.tags:
+            engine.push(tag)
 
 
 def run_jobs(

@@ -263,6 +263,11 @@ def plan(build: Build, *, config: Config, stamp: Stamp, log_dir: Path) -> tuple[
             if request.cache_to is not None
             else None
         )
+        log_name = (
+            f"build-{python}.log"
+            if request.target == "main"
+            else f"build-{request.target}-{python}.log"
+        )
         params = BuildParams(
             context=request.context,
             python=python,
@@ -281,12 +286,11 @@ def plan(build: Build, *, config: Config, stamp: Stamp, log_dir: Path) -> tuple[
             compression=layer_compression(request.compression, push=request.push),
             target=request.target,
             labels=((HANGAR_VERSION_LABEL, stamp.hangar_version),),
-            rewrite_timestamp=request.source_date_epoch is not None,
-        )
-        log_name = (
-            f"build-{python}.log"
-            if request.target == "main"
-            else f"build-{request.target}-{python}.log"
+            oci_archive=(
+                log_dir / f"{log_name.removesuffix('.log')}.oci.tar"
+                if request.source_date_epoch is not None
+                else None
+            ),
         )
         jobs.append(
             BuildJob(

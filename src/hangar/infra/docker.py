@@ -79,6 +79,12 @@ class DockerEngine:
             self.runner, cmd(self.docker, "push", ref), error=StepFailed, what=f"docker push {ref}"
         )
 
+    def load(self, archive: Path) -> None:
+        what = f"docker load -i {archive}"
+        run_checked(
+            self.runner, cmd(self.docker, "load", "-i", archive), error=StepFailed, what=what
+        )
+
     def tag(self, source: str, target: str) -> None:
         what = f"docker tag {source} {target}"
         run_checked(

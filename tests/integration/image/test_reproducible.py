@@ -4,7 +4,6 @@ emptied builder (`hangar image build --source-date-epoch`).
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import uuid
@@ -13,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.images import REPO, TEST_EXTRAS, constraints_for_tests, make_context
+from hangar.infra.registry import HttpRegistry
+from tests.images import REGISTRY, REPO, TEST_EXTRAS, constraints_for_tests, make_context
 
 pytestmark = [pytest.mark.integration, pytest.mark.image]
 
@@ -22,38 +22,67 @@ EPOCH = "1767225600"  # 2026-01-01T00:00:00Z
 
 
 @pytest.fixture
-def tags() -> Iterator[list[str]]:
-    made: list[str] = []
-    yield made
-    for ref in made:
-        subprocess.run(["docker", "image", "rm", "-f", ref], capture_output=True, check=False)
+def repo() -> Iterator[str]:
+    """A throwaway repository in the local registry, emptied afterwards."""
+    registry = HttpRegistry(host=REGISTRY)
+    name = f"hangar-test-{uuid.uuid4().hex[:10]}"
+    yield name
+    for digest in {registry.digest(name, t) for t in registry.list_tags(name)} - {None}:
+        registry.delete(name, digest)  # type: ignore[arg-type]
 
 
 def _build(context: Path, tag: str) -> str:
+    """Build on an emptied builder and push; the digest the registry gives the image."""
     subprocess.run(["docker", "buildx", "prune", "-af"], capture_output=True, check=True)
     done = subprocess.run(
         [
             HANGAR, "image", "build", "--python", "3.11", "--extras", TEST_EXTRAS,
-            "--context", str(context), "--source-date-epoch", EPOCH, "--tag", tag,
+            "--context", str(context), "--source-date-epoch", EPOCH, "--tag", tag, "--push",
             "--output", "json",
         ],
         cwd=REPO, capture_output=True, text=True, check=False, timeout=1800,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
-    inspected = subprocess.run(
-        ["docker", "image", "inspect", tag], capture_output=True, text=True, check=True
-    )
-    image = json.loads(inspected.stdout)[0]
-    assert image["Config"]["Labels"]["org.opencontainers.image.created"] == "2026-01-01T00:00:00Z"
-    return str(image["Id"])
+    registry = HttpRegistry(host=REGISTRY)
+    repository, reference = tag.removeprefix(f"{REGISTRY}/").split(":")
+    digest = registry.digest(repository, reference)
+    assert digest is not None
+    config = registry.image_manifest(repository, digest)["config"]
+    assert isinstance(config, dict)
+    return digest
 
 
-def test_two_builds_on_an_emptied_builder_give_the_same_digest(
-    tmp_path: Path, tags: list[str]
-) -> None:
+def test_two_builds_on_an_emptied_builder_give_the_same_digest(tmp_path: Path, repo: str) -> None:
     context = make_context(
         tmp_path / "ctx", files={"constraints-3.11.txt": constraints_for_tests("3.11")}
     )
-    first, second = (f"hangar-test/reproducible:{uuid.uuid4().hex[:8]}" for _ in range(2))
-    tags += [first, second]
-    assert _build(context, first) == _build(context, second)
+    first = _build(context, f"{REGISTRY}/{repo}:first")
+    second = _build(context, f"{REGISTRY}/{repo}:second")
+    assert first == second
+
+
+def test_a_reproducible_build_without_push_lands_in_the_engine_and_runs(tmp_path: Path) -> None:
+    """Without --push the image (exported as an OCI archive, the only export this engine lets
+    rewrite file times) is loaded into the engine, and runs.
+    """
+    context = make_context(
+        tmp_path / "ctx", files={"constraints-3.11.txt": constraints_for_tests("3.11")}
+    )
+    local = f"hangar-test/reproducible:{uuid.uuid4().hex[:8]}"
+    done = subprocess.run(
+        [
+            HANGAR, "image", "build", "--python", "3.11", "--extras", TEST_EXTRAS,
+            "--context", str(context), "--source-date-epoch", EPOCH, "--tag", local,
+        ],
+        cwd=REPO, capture_output=True, text=True, check=False, timeout=1800,
+    )  # fmt: skip
+    try:
+        assert done.returncode == 0, done.stderr[-3000:]
+        version = subprocess.run(
+            ["docker", "run", "--rm", local, "airflow", "version"],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        assert version.stdout.strip().splitlines()[-1] == "3.3.2"
+        assert not list((REPO / ".hangar" / "logs").glob("*.oci.tar"))  # the archive is gone
+    finally:
+        subprocess.run(["docker", "image", "rm", "-f", local], capture_output=True, check=False)
