@@ -13,11 +13,14 @@ import pytest
 
 from hangar.infra.docker import DockerEngine
 from hangar.infra.process import SubprocessRunner
+from hangar.infra.registry import HttpRegistry
 from tests.images import (
     BASES,
+    REGISTRY,
     Built,
     build,
     constraints_for_tests,
+    empty_repository,
     make_context,
     small_image,
 )
@@ -127,3 +130,28 @@ def fab_image(make_image: Callable[..., Built]) -> str:
     )
     assert built.returncode == 0, built.output[-3000:]
     return built.ref
+
+
+@pytest.fixture(scope="session")
+def registry() -> HttpRegistry:
+    """The local registry, answering."""
+    reg = HttpRegistry(host=REGISTRY)
+    reg.ensure_available()
+    return reg
+
+
+@pytest.fixture
+def repo(registry: HttpRegistry) -> Iterator[str]:
+    """A fresh repository in the local registry, emptied again at the end."""
+    name = f"hangar-test-{uuid.uuid4().hex[:10]}"
+    yield name
+    empty_repository(registry, name)
+
+
+@pytest.fixture(scope="session")
+def local_base() -> str:
+    """The Python 3.11 base image the set-up script made from Debian's main archive."""
+    base = BASES["3.11"]
+    if subprocess.run(["docker", "image", "inspect", base], capture_output=True).returncode:
+        pytest.fail(f"{base} is not in the engine; run scripts/setup-env.sh first")
+    return base

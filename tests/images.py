@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import subprocess
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ from hangar.image.buildx import BuildParams, Secret, buildx_command
 from hangar.infra.files import copy_build_context
 from hangar.infra.index import SimpleIndex
 from hangar.infra.process import SubprocessRunner
+from hangar.infra.registry import HttpRegistry
 from hangar.infra.uv import UvResolver
 
 REPO = Path(__file__).resolve().parent.parent
@@ -157,3 +159,24 @@ def small_image(
         assert result.returncode == 0, result.output[-3000:]
         built[python, target] = result
     return built[python, target].ref
+
+
+HANGAR = str(Path(sys.executable).with_name("hangar"))  # the hangar of this venv
+
+
+def docker_output(*args: str) -> str:
+    """`docker ARGS`' standard output; fails the test when docker fails."""
+    done = subprocess.run(["docker", *args], capture_output=True, text=True, check=True)
+    return done.stdout
+
+
+def containers_of(image: str, image_id: str) -> set[str]:
+    """The ids of every container (running or not) of `image`."""
+    lines = docker_output("ps", "--all", "--no-trunc", "--format", "{{.ID}} {{.Image}}")
+    return {line.split()[0] for line in lines.splitlines() if line.split()[1] in {image, image_id}}
+
+
+def empty_repository(registry: HttpRegistry, name: str) -> None:
+    """Delete every manifest a throwaway repository holds (its tags with them)."""
+    for digest in {registry.digest(name, tag) for tag in registry.list_tags(name)} - {None}:
+        registry.delete(name, digest)  # type: ignore[arg-type]

@@ -9,37 +9,15 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from hangar.infra.registry import HttpRegistry
-from tests.images import REGISTRY
+from tests.images import HANGAR, REGISTRY
 
 pytestmark = pytest.mark.integration
 
-HANGAR = str(Path(sys.executable).parent / "hangar")
 BASES = {"3.11": "3.11-slim-bookworm", "3.13": "3.13-slim-trixie"}
-
-
-@pytest.fixture
-def registry() -> HttpRegistry:
-    reg = HttpRegistry(host=REGISTRY)
-    reg.ensure_available()
-    return reg
-
-
-@pytest.fixture
-def repo(registry: HttpRegistry) -> Iterator[str]:
-    """A fresh repository, emptied again at the end."""
-    name = f"hangar-test-{uuid.uuid4().hex[:10]}"
-    yield name
-    digests = {registry.digest(name, tag) for tag in registry.list_tags(name)}
-    for digest in digests - {None}:
-        registry.delete(name, digest)  # type: ignore[arg-type]
 
 
 def seed(

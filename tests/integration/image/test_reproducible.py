@@ -5,30 +5,17 @@ emptied builder (`hangar image build --source-date-epoch`).
 from __future__ import annotations
 
 import subprocess
-import sys
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from hangar.infra.registry import HttpRegistry
-from tests.images import REGISTRY, REPO, TEST_EXTRAS, constraints_for_tests, make_context
+from tests.images import HANGAR, REGISTRY, REPO, TEST_EXTRAS, constraints_for_tests, make_context
 
 pytestmark = [pytest.mark.integration, pytest.mark.image]
 
-HANGAR = str(Path(sys.executable).parent / "hangar")
 EPOCH = "1767225600"  # 2026-01-01T00:00:00Z
-
-
-@pytest.fixture
-def repo() -> Iterator[str]:
-    """A throwaway repository in the local registry, emptied afterwards."""
-    registry = HttpRegistry(host=REGISTRY)
-    name = f"hangar-test-{uuid.uuid4().hex[:10]}"
-    yield name
-    for digest in {registry.digest(name, t) for t in registry.list_tags(name)} - {None}:
-        registry.delete(name, digest)  # type: ignore[arg-type]
 
 
 def _build(context: Path, tag: str) -> str:

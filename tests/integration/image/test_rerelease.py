@@ -10,10 +10,8 @@ import datetime as dt
 import json
 import os
 import subprocess
-import sys
 import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 
@@ -22,12 +20,11 @@ from hangar.image.scan import python_distributions
 from hangar.infra.docker import DockerEngine
 from hangar.infra.process import SubprocessRunner
 from hangar.infra.registry import HttpRegistry
-from tests.images import REGISTRY, REPO, Built, constraints_for_tests
+from tests.images import HANGAR, REGISTRY, REPO, Built, constraints_for_tests, empty_repository
 from tests.proxy import Faults, faulty_registry
 
 pytestmark = [pytest.mark.integration, pytest.mark.image]
 
-HANGAR = str(Path(sys.executable).parent / "hangar")
 TODAY = dt.datetime.now(dt.UTC).strftime("%Y%m%d")
 OUTDATED = "python:3.11-slim-bookworm-main-only"  # in the local registry: no update taken
 CURRENT = f"python:3.11-slim-bookworm-current-{TODAY}"  # every update of today
@@ -55,13 +52,6 @@ def _base(tag: str, *more: str) -> str:
             timeout=900,
         )
     return f"{REGISTRY}/{tag}"
-
-
-@pytest.fixture(scope="module")
-def registry() -> HttpRegistry:
-    reg = HttpRegistry(host=REGISTRY)
-    reg.ensure_available()
-    return reg
 
 
 @pytest.fixture(scope="module")
@@ -94,8 +84,7 @@ def repo(registry: HttpRegistry, released_source: str) -> Iterator[str]:
         tag="3.3.2-python3.11",
     )
     yield name
-    for digest in {registry.digest(name, t) for t in registry.list_tags(name)} - {None}:
-        registry.delete(name, digest)  # type: ignore[arg-type]
+    empty_repository(registry, name)
 
 
 def hangar(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -215,8 +204,7 @@ def test_a_candidate_failing_its_checks_moves_no_tag(registry: HttpRegistry) -> 
         assert "failed its checks, no tag moved" in done.stderr
         assert tags(registry, name) == before
     finally:
-        for digest in {registry.digest(name, t) for t in registry.list_tags(name)} - {None}:
-            registry.delete(name, digest)  # type: ignore[arg-type]
+        empty_repository(registry, name)
 
 
 def test_a_registry_failing_mid_release_then_a_rerun_converges(

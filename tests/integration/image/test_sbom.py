@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,40 +15,20 @@ from cyclonedx.validation.json import JsonStrictValidator
 from spdx_tools.spdx.parser.json.json_parser import parse_from_file
 from spdx_tools.spdx.validation.document_validator import validate_full_spdx_document
 
-from tests.images import BASES
+from tests.images import HANGAR, containers_of, docker_output
 
 pytestmark = pytest.mark.integration
-
-HANGAR = str(Path(sys.executable).parent / "hangar")
-BASE = BASES["3.11"]
 
 
 def hangar(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([HANGAR, *args], capture_output=True, text=True, check=False, timeout=600)
 
 
-def docker(*args: str) -> str:
-    done = subprocess.run(["docker", *args], capture_output=True, text=True, check=True)
-    return done.stdout
+def test_the_debian_packages_are_what_dpkg_lists(local_base: str) -> None:
+    image_id = docker_output("image", "inspect", "--format", "{{.Id}}", local_base).strip()
+    before = containers_of(local_base, image_id)
 
-
-def containers_of(image: str, image_id: str) -> set[str]:
-    lines = docker("ps", "--all", "--no-trunc", "--format", "{{.ID}} {{.Image}}").splitlines()
-    return {line.split()[0] for line in lines if line.split()[1] in {image, image_id}}
-
-
-@pytest.fixture(scope="module")
-def base() -> str:
-    if subprocess.run(["docker", "image", "inspect", BASE], capture_output=True).returncode:
-        pytest.fail(f"{BASE} is not in the engine; run scripts/setup-env.sh first")
-    return BASE
-
-
-def test_the_debian_packages_are_what_dpkg_lists(base: str) -> None:
-    image_id = docker("image", "inspect", "--format", "{{.Id}}", base).strip()
-    before = containers_of(base, image_id)
-
-    done = hangar("image", "sbom", base)
+    done = hangar("image", "sbom", local_base)
 
     assert done.returncode == 0, done.stderr
     assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(done.stdout) is None
@@ -65,12 +44,12 @@ def test_the_debian_packages_are_what_dpkg_lists(base: str) -> None:
         if c.get("purl", "").startswith("pkg:deb/")
     )
     # nothing ran in the image to make the SBOM; the test may run dpkg-query to check it
-    listed = docker(
+    listed = docker_output(
         "run",
         "--rm",
         "--network",
         "none",
-        base,
+        local_base,
         "dpkg-query",
         "-W",
         "-f",
@@ -78,17 +57,19 @@ def test_the_debian_packages_are_what_dpkg_lists(base: str) -> None:
     )
     assert debs == {tuple(line.split()) for line in listed.splitlines()}
     assert f"{len(debs)} Debian packages, 0 Python distributions" in done.stderr
-    repo_digests = json.loads(docker("image", "inspect", "--format", "{{json .RepoDigests}}", base))
-    repository = base.rsplit(":", 1)[0]
+    repo_digests = json.loads(
+        docker_output("image", "inspect", "--format", "{{json .RepoDigests}}", local_base)
+    )
+    repository = local_base.rsplit(":", 1)[0]
     assert f"{repository}@{bom['metadata']['component']['version']}" in repo_digests
 
-    assert containers_of(base, image_id) == before  # no container of it left behind
-    assert hangar("image", "sbom", base).stdout == done.stdout  # the same bytes again
+    assert containers_of(local_base, image_id) == before  # no container of it left behind
+    assert hangar("image", "sbom", local_base).stdout == done.stdout  # the same bytes again
 
 
-def test_spdx_to_a_file_is_valid(base: str, tmp_path: Path) -> None:
+def test_spdx_to_a_file_is_valid(local_base: str, tmp_path: Path) -> None:
     target = tmp_path / "base.spdx.json"
-    done = hangar("image", "sbom", base, "--format", "spdx", "--output-file", str(target))
+    done = hangar("image", "sbom", local_base, "--format", "spdx", "--output-file", str(target))
     assert done.returncode == 0, done.stderr
     assert done.stdout == ""
     document = parse_from_file(str(target))

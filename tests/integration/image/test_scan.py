@@ -9,74 +9,52 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from debian.debian_support import Version
 
 from hangar.infra.docker import DockerEngine
-from tests.images import BASES
+from tests.images import HANGAR, containers_of, docker_output
 
 pytestmark = pytest.mark.integration
-
-HANGAR = str(Path(sys.executable).parent / "hangar")
-BASE = BASES["3.11"]
 
 
 def hangar(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([HANGAR, *args], capture_output=True, text=True, check=False, timeout=600)
 
 
-def docker(*args: str) -> str:
-    done = subprocess.run(["docker", *args], capture_output=True, text=True, check=True)
-    return done.stdout
+def test_the_base_image_has_pending_security_updates(local_base: str) -> None:
+    image_id = docker_output("image", "inspect", "--format", "{{.Id}}", local_base).strip()
+    before = containers_of(local_base, image_id)
 
-
-def containers_of(image: str, image_id: str) -> set[str]:
-    lines = docker("ps", "--all", "--no-trunc", "--format", "{{.ID}} {{.Image}}").splitlines()
-    return {line.split()[0] for line in lines if line.split()[1] in {image, image_id}}
-
-
-@pytest.fixture(scope="module")
-def base() -> str:
-    if subprocess.run(["docker", "image", "inspect", BASE], capture_output=True).returncode:
-        pytest.fail(f"{BASE} is not in the engine; run scripts/setup-env.sh first")
-    return BASE
-
-
-def test_the_base_image_has_pending_security_updates(base: str) -> None:
-    image_id = docker("image", "inspect", "--format", "{{.Id}}", base).strip()
-    before = containers_of(base, image_id)
-
-    done = hangar("image", "scan", base, "--output", "json")
+    done = hangar("image", "scan", local_base, "--output", "json")
 
     assert done.returncode == 1, done.stderr  # --fail-on any: pending updates fail
     report = json.loads(done.stdout)
-    assert report["image"] == base
+    assert report["image"] == local_base
     assert report["debian"] == {"codename": "bookworm", "arch": "amd64"}
     assert report["suite"] == "bookworm-security"
     pending = report["pending"]
-    assert pending, "bookworm-security has nothing newer than a main-archive base image?"
+    assert pending, "bookworm-security has nothing newer than a main-archive local_base image?"
     assert all(Version(p["fixed"]) > Version(p["installed"]) for p in pending)
     count = len(pending)
     assert f"{count} security updates pending (from bookworm-security)" in done.stderr
-    assert f"hangar: error: {base}: {count} security updates pending" in done.stderr
+    assert f"hangar: error: {local_base}: {count} security updates pending" in done.stderr
 
     # the scan changed nothing: same image, no container of it left behind
-    assert docker("image", "inspect", "--format", "{{.Id}}", base).strip() == image_id
-    assert containers_of(base, image_id) == before
+    assert docker_output("image", "inspect", "--format", "{{.Id}}", local_base).strip() == image_id
+    assert containers_of(local_base, image_id) == before
 
     # what dpkg in the image says is installed is what the scan read (the test may run it)
     query = ("dpkg-query", "-W", "-f", "${Package} ${Version} ${source:Package}\\n")
-    listed = docker("run", "--rm", "--network", "none", base, *query)
+    listed = docker_output("run", "--rm", "--network", "none", local_base, *query)
     installed = {name: (v, src) for name, v, src in (line.split() for line in listed.splitlines())}
     for update in pending:
         assert installed[update["package"]] == (update["installed"], update["source"])
 
 
-def test_text_output_and_fail_on_none(base: str) -> None:
-    done = hangar("image", "scan", base, "--fail-on", "none")
+def test_text_output_and_fail_on_none(local_base: str) -> None:
+    done = hangar("image", "scan", local_base, "--fail-on", "none")
     assert done.returncode == 0, done.stderr
     assert "bookworm-security" in done.stdout  # the table's title
     assert "security updates pending (from bookworm-security)" in done.stderr
@@ -90,17 +68,19 @@ def test_an_image_that_does_not_exist_exits_not_found() -> None:
 
 
 def test_the_engine_reads_files_and_folders_of_an_image_without_running_it(
-    base: str, engine: DockerEngine
+    local_base: str, engine: DockerEngine
 ) -> None:
-    image_id = docker("image", "inspect", "--format", "{{.Id}}", base).strip()
-    before = containers_of(base, image_id)
-    os_release = engine.read_file(base, "/etc/os-release")  # a symlink to ../usr/lib/os-release
+    image_id = docker_output("image", "inspect", "--format", "{{.Id}}", local_base).strip()
+    before = containers_of(local_base, image_id)
+    os_release = engine.read_file(
+        local_base, "/etc/os-release"
+    )  # a symlink to ../usr/lib/os-release
     assert os_release is not None
     assert b"VERSION_CODENAME=bookworm" in os_release
-    assert engine.read_file(base, "/no/such/file") is None
-    stdlib = engine.list_dir(base, "/usr/lib/python3.11", depth=2)
+    assert engine.read_file(local_base, "/no/such/file") is None
+    stdlib = engine.list_dir(local_base, "/usr/lib/python3.11", depth=2)
     assert "os.py" in stdlib
     assert "json/decoder.py" in stdlib
     assert "json/__pycache__/decoder.cpython-311.pyc" not in stdlib  # deeper than asked
-    assert engine.list_dir(base, "/no/such/folder") == ()
-    assert containers_of(base, image_id) == before
+    assert engine.list_dir(local_base, "/no/such/folder") == ()
+    assert containers_of(local_base, image_id) == before

@@ -8,9 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,7 +16,7 @@ import pytest
 from hangar.infra.cosign import CosignSigner
 from hangar.infra.process import SubprocessRunner
 from hangar.infra.registry import HttpRegistry
-from tests.images import REGISTRY
+from tests.images import HANGAR, REGISTRY
 
 pytestmark = [
     pytest.mark.integration,
@@ -28,25 +26,7 @@ pytestmark = [
     ),
 ]
 
-HANGAR = str(Path(sys.executable).parent / "hangar")
 PASSWORD = "hangar-test-" + uuid.uuid4().hex  # must never show in a command line or output
-
-
-@pytest.fixture
-def registry() -> HttpRegistry:
-    reg = HttpRegistry(host=REGISTRY)
-    reg.ensure_available()
-    return reg
-
-
-@pytest.fixture
-def repo(registry: HttpRegistry) -> Iterator[str]:
-    """A fresh repository, emptied again at the end (signatures included)."""
-    name = f"hangar-test-{uuid.uuid4().hex[:10]}"
-    yield name
-    digests = {registry.digest(name, tag) for tag in registry.list_tags(name)}
-    for digest in digests - {None}:
-        registry.delete(name, digest)  # type: ignore[arg-type]
 
 
 def key_pair(folder: Path, password: str) -> Path:
