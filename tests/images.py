@@ -117,13 +117,10 @@ def run(
     timeout: float = 300,
 ) -> subprocess.CompletedProcess[str]:
     """`docker run --rm` an image's entrypoint with `command`; output captured as text."""
-    return subprocess.run(
-        ["docker", "run", "--rm", *run_options(env, user, volumes), *docker_args, image, *command],
-        capture_output=True,
-        text=True,
+    return docker(
+        "run", "--rm", *run_options(env, user, volumes), *docker_args, image, *command,
         timeout=timeout,
-        check=False,
-    )
+    )  # fmt: skip
 
 
 def constraints_for_tests(python: str, extras: str = TEST_EXTRAS) -> Path:
@@ -164,9 +161,32 @@ def small_image(
 HANGAR = str(Path(sys.executable).with_name("hangar"))  # the hangar of this venv
 
 
+# runc sometimes fails to start a container on a busy machine ("read init-p: connection reset by
+# peer"); the container never ran, so starting it again is safe.
+TRANSIENT_START = ("failed to create shim task", "failed to create task for container")
+START_ATTEMPTS = 3
+
+
+def docker(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """`docker ARGS` with output captured as text; a start that runc failed transiently is tried
+    again (after removing the named container it may have left), up to START_ATTEMPTS times.
+    """
+    for _ in range(START_ATTEMPTS):
+        done = subprocess.run(
+            ["docker", *args], capture_output=True, text=True, timeout=timeout, check=False
+        )
+        if done.returncode == 0 or not any(m in done.stderr for m in TRANSIENT_START):
+            return done
+        if "--name" in args:
+            name = args[args.index("--name") + 1]
+            subprocess.run(["docker", "rm", "-f", name], capture_output=True, check=False)
+    return done
+
+
 def docker_output(*args: str) -> str:
     """`docker ARGS`' standard output; fails the test when docker fails."""
-    done = subprocess.run(["docker", *args], capture_output=True, text=True, check=True)
+    done = docker(*args)
+    assert done.returncode == 0, f"docker {' '.join(args)}: {done.stderr}"
     return done.stdout
 
 

@@ -12,7 +12,6 @@ import contextlib
 import functools
 import json
 import socket
-import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -22,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.images import CA_BUNDLE, run_options
+from tests.images import CA_BUNDLE, docker, run_options
 from tests.images import run as run_container
 from tests.services import psql
 
@@ -35,12 +34,6 @@ FAST_WAIT = {"CONNECTION_CHECK_MAX_COUNT": "2", "CONNECTION_CHECK_SLEEP_TIME": "
 
 
 # --- helpers ----------------------------------------------------------------------------------
-
-
-def docker(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["docker", *args], capture_output=True, text=True, timeout=timeout, check=False
-    )
 
 
 @contextlib.contextmanager

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.images import REGISTRY, REPO, make_context
+from tests.images import REGISTRY, REPO, docker, make_context
 
 pytestmark = pytest.mark.integration
 
@@ -63,10 +63,6 @@ def install_step_cached(log: str) -> bool:
     ids = re.findall(r"^#(\d+) \[build \d+/\d+\] RUN .*install-airflow\.sh", log, re.MULTILINE)
     assert ids, "no install step in the build output"
     return all(re.search(rf"^#{i} CACHED$", log, re.MULTILINE) for i in ids)
-
-
-def docker(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["docker", *args], capture_output=True, text=True, check=False)
 
 
 @pytest.fixture(scope="module")

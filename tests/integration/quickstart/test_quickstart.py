@@ -36,7 +36,7 @@ import pytest
 from hangar.app import real_app
 from hangar.config import Config
 from hangar.image.plan import default_tag
-from tests.images import REPO
+from tests.images import REPO, docker
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(1800)]
 
@@ -107,12 +107,6 @@ def hangar_quickstart(
         cwd=REPO,
         env=hangar_environment(),
         check=False,
-    )
-
-
-def docker(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["docker", *args], capture_output=True, text=True, timeout=120, check=False
     )
 
 

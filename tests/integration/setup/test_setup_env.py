@@ -27,6 +27,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.images import docker
+
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
 REPO = Path(__file__).resolve().parents[3]
@@ -72,12 +74,6 @@ default_python = "3.13"
 ca_bundle = "/etc/ssl/certs/ca-certificates.crt"
 quickstart_network = "host"
 """
-
-
-def docker(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["docker", *args], capture_output=True, text=True, timeout=timeout, check=False
-    )
 
 
 @dataclass(frozen=True)
