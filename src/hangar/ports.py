@@ -147,6 +147,14 @@ class Registry(Protocol):
         """Point `repository:tag` at the source manifest; returns the digest it now has."""
         ...
 
+    def manifest(self, repository: str, reference: str) -> tuple[str, bytes]:
+        """The media type and bytes of a manifest or index; StepFailed when there is none."""
+        ...
+
+    def blob(self, repository: str, digest: str) -> bytes:
+        """The bytes of one blob of `repository`; StepFailed when there is none."""
+        ...
+
 
 # the environment variable a private key's password is read from (cosign's own name for it)
 SIGNING_PASSWORD_ENV = "COSIGN_PASSWORD"  # noqa: S105 # a variable's name
@@ -158,6 +166,8 @@ class SignatureCheck:
 
     ok: bool
     detail: str = ""  # the signing tool's reason when not ok, one line
+    # the in-toto statements of the attestations that verified (attestations only)
+    statements: tuple[Mapping[str, Any], ...] = ()
 
 
 class Signer(Protocol):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from hangar.errors import RegistryUnavailable
+from hangar.errors import RegistryUnavailable, StepFailed
 
 
 @dataclass
@@ -18,6 +18,9 @@ class FakeRegistry:
     copies: list[tuple[str, str]] = field(default_factory=list)
     wrong_digest_for: frozenset[str] = frozenset()
     fail_after: int | None = None  # copies that succeed before the registry starts failing
+    # (repository, digest) -> (media type, bytes) of manifests; digest -> bytes of blobs
+    manifests: dict[tuple[str, str], tuple[str, bytes]] = field(default_factory=dict)
+    blobs: dict[str, bytes] = field(default_factory=dict)
 
     def ensure_available(self) -> None:
         if not self.available:
@@ -46,6 +49,17 @@ class FakeRegistry:
         self.tags.setdefault(repository, {})[tag] = digest
         self.copies.append((f"{source_repository}@{source_reference}", f"{repository}:{tag}"))
         return digest
+
+    def manifest(self, repository: str, reference: str) -> tuple[str, bytes]:
+        digest = self.digest(repository, reference) or reference
+        if (repository, digest) not in self.manifests:
+            raise StepFailed(f"fake:5000/{repository}:{reference} does not exist in the registry")
+        return self.manifests[repository, digest]
+
+    def blob(self, repository: str, digest: str) -> bytes:
+        if digest not in self.blobs:
+            raise StepFailed(f"fake:5000/{repository} has no blob {digest}")
+        return self.blobs[digest]
 
 
 class SlowRegistry:

@@ -4,8 +4,10 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from hangar.errors import StepFailed
 from hangar.ports import SignatureCheck
@@ -17,6 +19,7 @@ class FakeSigner:
 
     signatures: dict[str, set[str]] = field(default_factory=dict)
     attestations: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+    predicates: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     signed: list[tuple[str, str, str | None]] = field(default_factory=list)
     installed: bool = True
     password: str | None = None  # the password every key needs, when set
@@ -43,14 +46,18 @@ class FakeSigner:
         password: str | None,
     ) -> None:
         self._open(ref_by_digest, key, password)
-        assert predicate_file.is_file(), predicate_file
         self.attestations.setdefault((ref_by_digest, predicate_type), set()).add(key.stem)
+        self.predicates[ref_by_digest, predicate_type] = json.loads(predicate_file.read_text())
 
     def verify_attestation(
         self, ref_by_digest: str, *, public_key: Path, predicate_type: str
     ) -> SignatureCheck:
         stems = self.attestations.get((ref_by_digest, predicate_type), set())
-        return self._check(stems, ref_by_digest, public_key)
+        found = self._check(stems, ref_by_digest, public_key)
+        if not found.ok:
+            return found
+        statement = {"predicate": self.predicates[ref_by_digest, predicate_type]}
+        return SignatureCheck(ok=True, statements=(statement,))
 
     def _open(self, ref_by_digest: str, key: Path, password: str | None) -> None:
         assert "@sha256:" in ref_by_digest, f"signing a tag: {ref_by_digest}"

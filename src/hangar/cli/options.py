@@ -20,6 +20,7 @@ from hangar.app import App, real_app
 from hangar.config import Config
 from hangar.errors import BadInput, NotFound
 from hangar.image.plan import CONSTRAINTS_MODES, dockerfile_args
+from hangar.image.provenance import builder_id
 from hangar.image.request import BuildRequest, Stamp
 from hangar.infra.files import assemble_context, is_recipe, recipe_dir
 from hangar.values import split_list, split_words
@@ -69,6 +70,7 @@ def stamp(app: App, build_id: str | None, epoch: int | None = None) -> Stamp:
         commit_sha=app.git(app.cwd).head_commit(),
         date_created=now.strftime("%Y-%m-%dT%H:%M:%SZ"),
         build_id=build_id or now.strftime("%Y%m%d%H%M%S"),
+        builder_id=builder_id(app.environ),
     )
 
 

@@ -67,6 +67,9 @@ class BuildParams:
     # is then loaded into the engine (and pushed from there), keeping its digest.
     oci_archive: Path | None = None
     labels: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    # BuildKit's SLSA provenance attached to a pushed image (`mode=max`: every build arg, the
+    # Dockerfile, the base image digests, the source commit); `builder-id` names the builder
+    provenance: str | None = None
 
 
 def join_list_arg(name: str, values: tuple[str, ...]) -> str:
@@ -99,7 +102,9 @@ def buildx_command(params: BuildParams) -> tuple[str, ...]:
 
 
 def _input_args(params: BuildParams) -> list[str]:
-    """What goes into the build: Dockerfile, target, platform, build args, secrets, labels."""
+    """What goes into the build: Dockerfile, target, platform, build args, secrets, labels,
+    and the provenance that records them.
+    """
     args: list[str] = []
     if params.dockerfile is not None:
         args += ["--file", str(params.dockerfile)]
@@ -113,6 +118,8 @@ def _input_args(params: BuildParams) -> list[str]:
         args += ["--secret", secret.flag()]
     for key, value in params.labels:
         args += ["--label", f"{key}={value}"]
+    if params.provenance is not None:
+        args += ["--provenance", params.provenance]
     return args
 
 

@@ -286,6 +286,7 @@ def plan(build: Build, *, config: Config, stamp: Stamp, log_dir: Path) -> tuple[
             compression=layer_compression(request.compression, push=request.push),
             target=request.target,
             labels=((HANGAR_VERSION_LABEL, stamp.hangar_version),),
+            provenance=stamp.provenance() if request.push else None,
             oci_archive=(
                 log_dir / f"{log_name.removesuffix('.log')}.oci.tar"
                 if request.source_date_epoch is not None

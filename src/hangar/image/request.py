@@ -80,6 +80,11 @@ class Stamp:
     commit_sha: str
     date_created: str  # UTC, RFC 3339
     build_id: str
+    builder_id: str = ""  # who builds: the CI run's address, else the buildx builder
+
+    def provenance(self) -> str:
+        """The `--provenance` value of a pushed build."""
+        return f"mode=max,builder-id={self.builder_id}" if self.builder_id else "mode=max"
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -4,24 +4,10 @@ digest is signed, never a tag (a tag can move; a digest names one image for good
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
-from pathlib import Path
-
 from hangar.errors import BadInput, NotFound
 from hangar.image.release import ReleaseResult
-from hangar.ports import Registry, Signer
+from hangar.ports import Engine, Registry
 from hangar.values import ImageRef, parse_ref
-
-
-@dataclass(frozen=True, kw_only=True)
-class Signed:
-    image: str  # as the user named it
-    ref: str  # REGISTRY/REPOSITORY@sha256:…, what was signed
-
-    @property
-    def digest(self) -> str:
-        return self.ref.partition("@")[2]
 
 
 def registry_of(image: str) -> ImageRef:
@@ -47,25 +33,16 @@ def by_digest(registry: Registry, image: str) -> str:
     return f"{ref.name}@{digest}"
 
 
-def sign_image(
-    signer: Signer, registry: Registry, image: str, *, key: Path, password: str | None
-) -> Signed:
-    ref = by_digest(registry, image)
-    signer.sign(ref, key=key, password=password)
-    return Signed(image=image, ref=ref)
-
-
 def release_refs(result: ReleaseResult) -> tuple[str, ...]:
     """Each distinct `REPOSITORY@DIGEST` a release moved a tag to, in the release's order."""
     refs = (f"{parse_ref(t.tag).name}@{t.digest}" for t in result.plan.changes)
     return tuple(dict.fromkeys(refs))
 
 
-def sign_refs(
-    signer: Signer, refs: Iterable[str], *, key: Path, password: str | None
-) -> tuple[Signed, ...]:
-    done = []
-    for ref in refs:
-        signer.sign(ref, key=key, password=password)
-        done.append(Signed(image=ref, ref=ref))
-    return tuple(done)
+def present(engine: Engine, ref: str) -> str:
+    """`ref` in the engine, pulled when it is not there yet (the SBOM is read from its files)."""
+    try:
+        engine.inspect_image(ref)
+    except NotFound:
+        engine.pull(ref)
+    return ref

@@ -16,8 +16,7 @@ from hangar.image.checks import (
     image_checks,
     judge,
 )
-from hangar.image.sign import by_digest
-from hangar.ports import Engine, Registry, Signer
+from hangar.ports import Engine, Signer
 
 # the supply-chain row `verify --key` adds after the image checks
 SIGNATURE = "signature"
@@ -63,13 +62,10 @@ def verify_image(
     return VerifyReport(image=ref, results=results)
 
 
-def verify_signature(
-    signer: Signer, registry: Registry, image: str, *, public_key: Path
-) -> CheckResult:
-    """The signature row: the digest `image` resolves to in its registry carries a signature
-    that verifies with `public_key`.
+def verify_signature(signer: Signer, ref: str, *, public_key: Path) -> CheckResult:
+    """The signature row: `ref` (REPOSITORY@DIGEST) carries a signature that verifies with
+    `public_key`.
     """
-    ref = by_digest(registry, image)
     found = signer.verify(ref, public_key=public_key)
     return CheckResult(
         name=SIGNATURE,

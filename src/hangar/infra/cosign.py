@@ -9,8 +9,11 @@ never in a log.
 
 from __future__ import annotations
 
+import base64
+import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from hangar.errors import StepFailed
 from hangar.infra.registry import default_scheme
@@ -32,6 +35,7 @@ INSTALL_HINT = (
 WRONG_PASSWORD = "decryption failed"  # noqa: S105 # cosign's message, not a password
 NO_SIGNATURES = ("no signatures found", "no matching attestations")
 OTHER_KEY = ("no matching signatures", "invalid signature")
+IN_TOTO = "application/vnd.in-toto+json"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -130,7 +134,7 @@ class CosignSigner:
     def _check(self, command: Command, ref_by_digest: str) -> SignatureCheck:
         result = self.runner.run(command)
         if result.ok:
-            return SignatureCheck(ok=True)
+            return SignatureCheck(ok=True, statements=_statements(result.stdout))
         said = _error_line(result.stderr or result.stdout)
         digest = ref_by_digest.partition("@")[2]
         if any(s in said for s in NO_SIGNATURES):
@@ -140,6 +144,21 @@ class CosignSigner:
                 ok=False, detail=f"no signature for {digest} with this key (cosign: {said})"
             )
         return SignatureCheck(ok=False, detail=f"cosign could not verify {digest}: {said}")
+
+
+def _statements(stdout: str) -> tuple[dict[str, Any], ...]:
+    """The in-toto statements in what `cosign verify-attestation` printed: one DSSE envelope
+    (JSON) per line, its payload the statement in base64. `cosign verify` prints other JSON.
+    """
+    found = []
+    for line in stdout.splitlines():
+        try:
+            envelope = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(envelope, dict) and envelope.get("payloadType") == IN_TOTO:
+            found.append(json.loads(base64.b64decode(envelope["payload"])))
+    return tuple(found)
 
 
 def _error_line(text: str) -> str:

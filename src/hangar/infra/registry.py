@@ -145,6 +145,14 @@ class HttpRegistry:
                     break
         return manifest
 
+    def blob(self, repository: str, digest: str) -> bytes:
+        """The content of one blob (a config, or an attestation's in-toto statement)."""
+        response = self._request("GET", f"/v2/{repository}/blobs/{digest}")
+        if response.status == HTTPStatus.NOT_FOUND:
+            raise StepFailed(f"{self.host}/{repository} has no blob {digest}")
+        self._expect(response, HTTPStatus.OK, f"reading {repository}@{digest}")
+        return response.body
+
     def put_manifest(self, repository: str, reference: str, media_type: str, body: bytes) -> str:
         response = self._request(
             "PUT", f"/v2/{repository}/manifests/{reference}", data=body, content_type=media_type

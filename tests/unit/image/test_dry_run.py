@@ -40,3 +40,24 @@ def test_dry_run_needs_no_engine(world: World) -> None:
     result = world.invoke("image", "build", "--dry-run")
     assert result.exit_code == 0, result.output
     assert "docker buildx build" in result.output
+
+
+def test_a_pushed_build_carries_full_provenance_naming_its_builder(world: World) -> None:
+    world.environ.update(
+        GITHUB_SERVER_URL="https://github.example",
+        GITHUB_REPOSITORY="org/hangar",
+        GITHUB_RUN_ID="42",
+    )
+    pushed = world.invoke("image", "build", "--push", "--dry-run")
+    assert (
+        "--provenance mode=max,builder-id=https://github.example/org/hangar/actions/runs/42"
+        in pushed.output
+    )
+    local = world.invoke("image", "build", "--dry-run")
+    assert "--provenance" not in local.output  # the engine keeps no attestations
+
+
+def test_outside_ci_the_builder_is_the_buildx_builder(world: World) -> None:
+    world.environ["BUILDX_BUILDER"] = "airflow_cache"
+    pushed = world.invoke("image", "build", "--push", "--dry-run")
+    assert "--provenance mode=max,builder-id=buildx://airflow_cache" in pushed.output

@@ -4,6 +4,7 @@ driven through the real CLI with a fake signer; the cosign adapter's command lin
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,7 @@ from hangar.errors import BadInput, HangarError, NotFound, StepFailed
 from hangar.infra.cosign import CosignSigner
 from hangar.ports import Command, ProcessResult
 from tests.fakes.registry import FakeRegistry
+from tests.fakes.scan import FakeEngine, FakeImage, debian_image, stanza
 from tests.fakes.world import World
 
 REPO = "reg.example:5000/airflow"
@@ -28,13 +30,78 @@ def error(result: Result) -> HangarError:
     return result.exception
 
 
+IMAGE13 = "sha256:" + "4" * 64  # the 3.13 image manifest inside the index D13
+SITE = "/home/airflow/.local/lib/python3.13/site-packages"
+STATEMENT = {
+    "_type": "https://in-toto.io/Statement/v0.1",
+    "predicateType": "https://slsa.dev/provenance/v0.2",
+    "subject": [{"name": "pkg:docker/airflow", "digest": {"sha256": "4" * 64}}],
+    "predicate": {
+        "builder": {"id": "buildx://default"},
+        "invocation": {"parameters": {"args": {"build-arg:AIRFLOW_VERSION": "3.3.2"}}},
+        "materials": [{"uri": "pkg:docker/python@3.13", "digest": {"sha256": "5" * 64}}],
+        "metadata": {
+            "https://mobyproject.org/buildkit@v1#metadata": {
+                "vcs": {"source": "https://git.example/hangar", "revision": "abc123def456789"},
+                "source": {"infos": [{"language": "Dockerfile", "data": "RlJPTSBweXRob24K"}]},
+            }
+        },
+    },
+}
+
+
+def pushed_index(registry: FakeRegistry, digest: str, image: str, statement: dict) -> None:
+    """`digest` is an index holding `image` and BuildKit's attestation manifest about it."""
+    blob = json.dumps(statement).encode()
+    attestation = {
+        "layers": [
+            {
+                "digest": "sha256:" + "6" * 64,
+                "annotations": {"in-toto.io/predicate-type": statement["predicateType"]},
+            }
+        ]
+    }
+    index = {
+        "manifests": [
+            {"digest": image, "platform": {"architecture": "amd64", "os": "linux"}},
+            {
+                "digest": "sha256:" + "7" * 64,
+                "platform": {"architecture": "unknown", "os": "unknown"},
+                "annotations": {
+                    "vnd.docker.reference.type": "attestation-manifest",
+                    "vnd.docker.reference.digest": image,
+                },
+            },
+        ]
+    }
+    index_type = "application/vnd.oci.image.index.v1+json"
+    registry.manifests["airflow", digest] = (index_type, json.dumps(index).encode())
+    registry.manifests["airflow", "sha256:" + "7" * 64] = ("m", json.dumps(attestation).encode())
+    registry.blobs["sha256:" + "6" * 64] = blob
+
+
+def airflow_image(*packages: str) -> FakeImage:
+    status = "".join(stanza(name, "1.0-1") for name in ("libc6", *packages))
+    meta = b"Metadata-Version: 2.4\nName: apache-airflow\nVersion: 3.3.2\n\n"
+    image = debian_image(status, more={f"{SITE}/apache_airflow-3.3.2.dist-info/METADATA": meta})
+    image.env = ("VIRTUAL_ENV=/home/airflow/.local",)
+    return image
+
+
 @pytest.fixture
 def keys(world: World) -> Path:
-    """A `release` key pair and an `other` one, in the project folder."""
+    """A `release` key pair and an `other` one, in the project folder; in the registry the
+    3.11 image is a single manifest (no provenance), the 3.13 one an index with provenance.
+    """
     for name in ("release.key", "release.pub", "other.key", "other.pub"):
         (world.root / name).write_text("")
     world.registry = FakeRegistry(
         tags={"airflow": {"3.3.2-python3.11": D11, "3.3.2-python3.13": D13}}
+    )
+    world.registry.manifests["airflow", D11] = ("application/vnd.oci.image.manifest.v1+json", b"{}")
+    pushed_index(world.registry, D13, IMAGE13, STATEMENT)
+    world.engine = FakeEngine(
+        images={f"{REPO}@{D11}": airflow_image(), f"{REPO}@{D13}": airflow_image()}
     )
     return world.root
 
@@ -61,7 +128,12 @@ def test_sign_json_names_image_reference_and_digest(world: World, keys: Path) ->
     )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == [
-        {"image": f"{REPO}:3.3.2-python3.11", "signed": f"{REPO}@{D11}", "digest": D11}
+        {
+            "signed": f"{REPO}@{D11}",
+            "digest": D11,
+            "sbom": {"debian": 1, "python": 1},
+            "provenance": None,  # a single manifest: built without BuildKit's provenance
+        }
     ]
 
 
@@ -114,6 +186,83 @@ def test_verify_signature_row_passes_with_the_key_pair_and_fails_with_another(
     assert "FAIL" in other.stdout
     assert error(other).message.endswith("1 check(s) failed: signature")
     assert world.runner.commands == []  # the signature alone runs no container
+
+
+def test_sign_attests_the_sbom_read_from_the_image_and_the_build_provenance(
+    world: World, keys: Path
+) -> None:
+    result = world.invoke(
+        "image", "sign", f"{REPO}:3.3.2-python3.13", "--key", str(keys / "release.key")
+    )
+    assert result.exit_code == 0, result.output
+    assert "SBOM attested (1 Debian packages, 1 Python)" in result.stderr
+    assert "provenance attested (https://git.example/hangar@abc123def456" in result.stderr
+    sbom = world.signer.predicates[f"{REPO}@{D13}", "cyclonedx"]
+    assert {c["purl"].split("?")[0] for c in sbom["components"] if "purl" in c} >= {
+        "pkg:deb/debian/libc6@1.0-1",
+        "pkg:pypi/apache-airflow@3.3.2",
+    }
+    provenance = world.signer.predicates[f"{REPO}@{D13}", "https://slsa.dev/provenance/v0.2"]
+    assert provenance == STATEMENT["predicate"]
+
+
+def verify_all(world: World, keys: Path, tag: str = "3.3.2-python3.13") -> Result:
+    return world.invoke(
+        "image", "verify", f"{REPO}:{tag}", "--key", str(keys / "release.pub"),
+        "--check", "signature", "--check", "sbom", "--check", "provenance", "--output", "json",
+    )  # fmt: skip
+
+
+def rows(result: Result) -> dict[str, dict[str, object]]:
+    return {r["name"]: r for r in json.loads(result.stdout)["checks"]}
+
+
+def test_verify_passes_the_three_supply_chain_rows_of_a_signed_image(
+    world: World, keys: Path
+) -> None:
+    world.invoke("image", "sign", f"{REPO}:3.3.2-python3.13", "--key", str(keys / "release.key"))
+    result = verify_all(world, keys)
+    assert result.exit_code == 0, result.output
+    found = rows(result)
+    assert all(r["passed"] for r in found.values()), found
+    assert "1 Debian, 1 Python" in str(found["sbom"]["description"])
+    assert IMAGE13[:19] in str(found["provenance"]["description"])
+    assert "Dockerfile sha256:" in str(found["provenance"]["description"])
+
+
+def test_verify_names_the_packages_an_sbom_does_not_match(world: World, keys: Path) -> None:
+    world.invoke("image", "sign", f"{REPO}:3.3.2-python3.13", "--key", str(keys / "release.key"))
+    assert isinstance(world.engine, FakeEngine)
+    world.engine.images[f"{REPO}@{D13}"] = airflow_image("curl")  # changed after signing
+    result = verify_all(world, keys)
+    found = rows(result)
+    assert found["signature"]["passed"]
+    assert not found["sbom"]["passed"]
+    assert "the SBOM misses 1 (deb/debian/curl@1.0-1)" in str(found["sbom"]["detail"])
+    assert error(result).message.endswith("1 check(s) failed: sbom")
+
+
+def test_verify_fails_an_image_without_provenance_or_attestations(world: World, keys: Path) -> None:
+    world.invoke("image", "sign", f"{REPO}:3.3.2-python3.11", "--key", str(keys / "release.key"))
+    found = rows(verify_all(world, keys, "3.3.2-python3.11"))
+    assert found["signature"]["passed"]
+    assert found["sbom"]["passed"]
+    assert found["provenance"]["detail"] == "the image carries no build provenance"
+    unsigned = rows(verify_all(world, keys))
+    assert "no signed SBOM: no signature" in str(unsigned["sbom"]["detail"])
+    assert "the provenance is not signed" in str(unsigned["provenance"]["detail"])
+
+
+def test_provenance_about_another_image_fails(world: World, keys: Path) -> None:
+    pushed_index(world.registry, D13, "sha256:" + "9" * 64, STATEMENT)  # names another image
+    world.invoke("image", "sign", f"{REPO}:3.3.2-python3.13", "--key", str(keys / "release.key"))
+    found = rows(verify_all(world, keys))
+    assert f"not sha256:{'9' * 64}" in str(found["provenance"]["detail"])
+
+
+def test_the_supply_chain_rows_need_a_key(world: World, keys: Path) -> None:
+    result = world.invoke("image", "verify", f"{REPO}:3.3.2-python3.13", "--check", "sbom")
+    assert "--check sbom needs --key" in error(result).message
 
 
 def test_verify_signature_needs_a_key(world: World, keys: Path) -> None:
@@ -237,3 +386,22 @@ def test_cosign_attestation_commands() -> None:
     assert attest.secret_env == {"COSIGN_PASSWORD": "pw"}
     assert check.args[1] == "verify-attestation"
     assert "--insecure-ignore-tlog=true" in check.args
+
+
+def test_cosign_attestations_are_read_from_the_envelopes_it_prints() -> None:
+    statement = {"predicateType": "https://cyclonedx.org/bom", "predicate": {"components": []}}
+    payload = base64.b64encode(json.dumps(statement).encode()).decode()
+    envelope = json.dumps({"payloadType": "application/vnd.in-toto+json", "payload": payload})
+    runner = Recorder(answer=ProcessResult(args=(), returncode=0, stdout=f"{envelope}\nnot json\n"))
+    found = CosignSigner(runner=runner).verify_attestation(
+        f"127.0.0.1:5000/airflow@{D13}", public_key=Path("k.pub"), predicate_type="cyclonedx"
+    )
+    assert found.ok
+    assert found.statements == (statement,)
+    assert runner.commands[0].args[:5] == (
+        "cosign",
+        "verify-attestation",
+        "--key",
+        "k.pub",
+        "--type",
+    )

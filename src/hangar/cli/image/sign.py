@@ -1,4 +1,6 @@
-"""`hangar image sign IMAGE --key cosign.key`: sign the digest IMAGE has in its registry."""
+"""`hangar image sign IMAGE --key cosign.key`: sign the digest IMAGE has in its registry, and
+attest its SBOM and build provenance with the same key.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +11,9 @@ import rich_click as click
 from hangar.app import App
 from hangar.cli import render
 from hangar.cli.options import current_app, output_option
-from hangar.image.sign import Signed, registry_of, sign_image, sign_refs
+from hangar.image.attest import Attested, attest_image
+from hangar.image.sbom import read_contents
+from hangar.image.sign import by_digest, present, registry_of
 from hangar.ports import SIGNING_PASSWORD_ENV
 
 KEY_HELP = (
@@ -26,37 +30,63 @@ KEY_TYPE = click.Path(exists=True, dir_okay=False, path_type=Path)
 @output_option
 def command(*, image: str, key: Path, output: str) -> None:
     """Sign IMAGE (REGISTRY/NAME:TAG or @DIGEST) with a cosign key: the tag is resolved to its
-    digest in the registry and the digest is signed, never the tag. The signature is stored
-    next to the image; check it with `hangar image verify IMAGE --key cosign.pub`.
+    digest in the registry and the digest is signed, never the tag. The image's SBOM
+    (CycloneDX, read from its files) and the build provenance BuildKit attached to it are
+    attested with the same key. All of it is stored next to the image; check it with
+    `hangar image verify IMAGE --key cosign.pub`.
 
     Key-based and offline: nothing is sent to a transparency log.
     """
     app = current_app()
-    signer = app.signer()
-    signer.ensure_available()
-    registry = app.registry(registry_of(image).registry)
-    signed = sign_image(signer, registry, image, key=key, password=password(app))
-    show((signed,), output)
+    registry_of(image)
+    show((sign_and_attest(app, image, key=key),), output)
 
 
 def sign_released(app: App, refs: tuple[str, ...], *, key: Path) -> None:
-    """Sign each REPOSITORY@DIGEST a release published (`hangar image release --sign`); one
-    line on stderr each, so `--output json` stays one document.
+    """Sign and attest each REPOSITORY@DIGEST a release published (`hangar image release
+    --sign`); one line on stderr each, so `--output json` stays one document.
     """
+    for ref in refs:
+        done = sign_and_attest(app, ref, key=key)
+        render.note(f"signed {done.ref}; {attested_line(done)}")
+
+
+def sign_and_attest(app: App, image: str, *, key: Path) -> Attested:
+    """Sign the digest `image` resolves to, then attest its SBOM and provenance."""
     signer = app.signer()
     signer.ensure_available()
-    for done in sign_refs(signer, refs, key=key, password=password(app)):
-        render.note(f"signed {done.ref}")
+    registry = app.registry(registry_of(image).registry)
+    ref = by_digest(registry, image)
+    engine = app.engine()
+    engine.ensure_available()
+    contents = read_contents(engine, present(engine, ref))
+    secret = app.environ.get(SIGNING_PASSWORD_ENV)
+    signer.sign(ref, key=key, password=secret)
+    return attest_image(signer, registry, ref, contents, key=key, password=secret)
 
 
-def password(app: App) -> str | None:
-    return app.environ.get(SIGNING_PASSWORD_ENV)
+def attested_line(done: Attested) -> str:
+    counts = done.sbom_counts
+    sbom = f"SBOM attested ({counts['debian']} Debian packages, {counts['python']} Python)"
+    if done.provenance is None:
+        return f"{sbom}; no build provenance in the image (`hangar image build --push` adds it)"
+    return f"{sbom}; provenance attested ({done.provenance.summary()})"
 
 
-def show(signed: tuple[Signed, ...], output: str) -> None:
+def show(done: tuple[Attested, ...], output: str) -> None:
     if output == "json":
-        render.print_json([{"image": s.image, "signed": s.ref, "digest": s.digest} for s in signed])
+        render.print_json(
+            [
+                {
+                    "signed": d.ref,
+                    "digest": d.ref.partition("@")[2],
+                    "sbom": dict(d.sbom_counts),
+                    "provenance": d.provenance.summary() if d.provenance else None,
+                }
+                for d in done
+            ]
+        )
         return
-    for done in signed:
-        render.out_console().print(done.ref, soft_wrap=True, markup=False, highlight=False)
-        render.note(f"signed {done.image} as its digest {done.digest}")
+    for d in done:
+        render.out_console().print(d.ref, soft_wrap=True, markup=False, highlight=False)
+        render.note(f"signed {d.ref.partition('@')[2]}; {attested_line(d)}")

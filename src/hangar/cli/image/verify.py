@@ -1,5 +1,6 @@
 """`hangar image verify IMAGE`: run the image checks and report pass/fail per check; with
-`--key`, also whether the image's digest is signed with that key.
+`--key`, also whether the image's digest is signed, and its SBOM and provenance attested, with
+that key.
 """
 
 from __future__ import annotations
@@ -9,12 +10,17 @@ from pathlib import Path
 
 import rich_click as click
 
+from hangar.app import App
 from hangar.cli import render
 from hangar.cli.options import current_app, output_option
 from hangar.errors import BadInput, StepFailed
-from hangar.image.checks import image_checks
-from hangar.image.sign import registry_of
+from hangar.image.attest import PROVENANCE, SBOM, provenance_row, sbom_row
+from hangar.image.checks import CheckResult, image_checks
+from hangar.image.sbom import read_contents
+from hangar.image.sign import by_digest, present, registry_of
 from hangar.image.verify import SIGNATURE, VerifyReport, verify_image, verify_signature
+
+SUPPLY_CHAIN = (SIGNATURE, SBOM, PROVENANCE)
 
 
 @click.command(name="verify")
@@ -23,8 +29,8 @@ from hangar.image.verify import SIGNATURE, VerifyReport, verify_image, verify_si
     "--check",
     "only",
     multiple=True,
-    type=click.Choice([*(c.name for c in image_checks()), SIGNATURE]),
-    help="Run only this check (repeatable; `signature` needs --key).",
+    type=click.Choice([*(c.name for c in image_checks()), *SUPPLY_CHAIN]),
+    help="Run only this check (repeatable; signature, sbom and provenance need --key).",
 )
 @click.option(
     "--key",
@@ -32,7 +38,7 @@ from hangar.image.verify import SIGNATURE, VerifyReport, verify_image, verify_si
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     default=None,
     metavar="COSIGN.PUB",
-    help="Also check that the digest IMAGE has in its registry is signed with this public key.",
+    help="Also check the image's signature, signed SBOM and signed provenance with this key.",
 )
 @click.option("--parallel", default=4, show_default=True, help="Containers run at once.")
 @output_option
@@ -42,30 +48,51 @@ def command(
     """Run the image checks (user, paths, permissions, versions, providers, entrypoint…)
     against IMAGE, any image reference in the engine, and exit non-zero if one fails.
 
-    With --key, the `signature` row checks the digest IMAGE resolves to in its registry has a
-    cosign signature made with the matching private key (`hangar image sign`).
+    With --key, three supply-chain rows about the digest IMAGE resolves to in its registry:
+    `signature` (signed with the matching private key, `hangar image sign`), `sbom` (a signed
+    SBOM that lists exactly the Debian packages and Python distributions in the image) and
+    `provenance` (signed build provenance about this image's manifest).
     """
-    if SIGNATURE in only and public_key is None:
+    wanted = tuple(c for c in only if c in SUPPLY_CHAIN) or (() if only else SUPPLY_CHAIN)
+    if only and wanted and public_key is None:
         raise BadInput(
-            "--check signature needs --key", hint="give the public key: --key cosign.pub"
+            f"--check {wanted[0]} needs --key", hint="give the public key: --key cosign.pub"
         )
     app = current_app()
-    checks = tuple(c for c in only if c != SIGNATURE)
+    checks = tuple(c for c in only if c not in SUPPLY_CHAIN)
     report = VerifyReport(image=image, results=())
     if checks or not only:
         engine = app.engine()
         engine.ensure_available()
         report = verify_image(engine, image, only=checks, parallel=parallel)
-    if public_key is not None and (not only or SIGNATURE in only):
-        signer = app.signer()
-        signer.ensure_available()
-        registry = app.registry(registry_of(image).registry)
-        row = verify_signature(signer, registry, image, public_key=public_key)
-        report = dataclasses.replace(report, results=(*report.results, row))
+    if public_key is not None and wanted:
+        rows = supply_chain_rows(app, image, public_key=public_key, wanted=wanted)
+        report = dataclasses.replace(report, results=(*report.results, *rows))
     show(report, output)
     if not report.passed:
         failed = [r.name for r in report.results if not r.passed]
         raise StepFailed(f"{image}: {len(failed)} check(s) failed: {', '.join(failed)}")
+
+
+def supply_chain_rows(
+    app: App, image: str, *, public_key: Path, wanted: tuple[str, ...]
+) -> tuple[CheckResult, ...]:
+    """The signature, SBOM and provenance rows of the digest `image` has in its registry."""
+    signer = app.signer()
+    signer.ensure_available()
+    registry = app.registry(registry_of(image).registry)
+    ref = by_digest(registry, image)
+    rows = []
+    if SIGNATURE in wanted:
+        rows.append(verify_signature(signer, ref, public_key=public_key))
+    if SBOM in wanted:
+        engine = app.engine()
+        engine.ensure_available()
+        contents = read_contents(engine, present(engine, ref))
+        rows.append(sbom_row(signer, ref, contents, public_key=public_key))
+    if PROVENANCE in wanted:
+        rows.append(provenance_row(signer, registry, ref, public_key=public_key))
+    return tuple(rows)
 
 
 def show(report: VerifyReport, output: str) -> None:
