@@ -6,10 +6,12 @@ form with `data-upload-time` attributes, which some mirrors serve whatever is as
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import ssl
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from datetime import datetime
@@ -107,8 +109,12 @@ class SimpleIndex:
     timeout: float = 30.0
 
     def release_upload_time(self, project: str, version: str) -> datetime | None:
-        url = f"{self.index_url.rstrip('/')}/{canonicalize_name(project)}/"
-        request = urllib.request.Request(url, headers={"Accept": ACCEPT})
+        base, authorization = split_credentials(self.index_url)
+        url = f"{base.rstrip('/')}/{canonicalize_name(project)}/"
+        headers = {"Accept": ACCEPT}
+        if authorization:
+            headers["Authorization"] = authorization
+        request = urllib.request.Request(url, headers=headers)
         try:
             with urllib.request.urlopen(
                 request, timeout=self.timeout, context=ssl.create_default_context(cafile=_cafile())
@@ -117,17 +123,32 @@ class SimpleIndex:
                 content_type = response.headers.get("Content-Type", "")
         except urllib.error.HTTPError as exc:
             if exc.code == HTTPStatus.NOT_FOUND:
-                raise NotFound(f"{project} is not on {self.index_url}") from None
+                raise NotFound(f"{project} is not on {base}") from None
             raise StepFailed(f"reading {url} failed: HTTP {exc.code}") from None
-        except (urllib.error.URLError, TimeoutError) as exc:
+        except (urllib.error.URLError, TimeoutError, ValueError) as exc:
             raise StepFailed(
                 f"reading {url} failed: {exc}", hint="check the network or --index-url"
             ) from None
         files = files_of_release(parse_simple_page(body, content_type), version)
         if not files:
-            raise NotFound(f"{project} {version} is not on {self.index_url}")
+            raise NotFound(f"{project} {version} is not on {base}")
         times = [f.upload_time for f in files if f.upload_time is not None]
         return max(times) if times else None
+
+
+def split_credentials(url: str) -> tuple[str, str | None]:
+    """`https://user:pw@host/simple` -> (`https://host/simple`, its Basic Authorization header):
+    the credentials go in a header, never in a URL that an error message could show.
+    """
+    parts = urllib.parse.urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url, None
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    user = urllib.parse.unquote(parts.username or "")
+    password = urllib.parse.unquote(parts.password or "")
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc)), f"Basic {token}"
 
 
 def _cafile() -> str | None:
