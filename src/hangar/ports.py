@@ -180,7 +180,10 @@ class Signer(Protocol):
         """Raise StepFailed, with what to install, when the signing tool is missing."""
         ...
 
-    def sign(self, ref_by_digest: str, *, key: Path, password: str | None) -> None: ...
+    def sign(self, ref_by_digest: str, *, key: Path | None, password: str | None) -> None:
+        """Sign with `key`, or keyless (an OIDC identity and the public log) when None."""
+        ...
+
     def verify(self, ref_by_digest: str, *, public_key: Path) -> SignatureCheck: ...
     def attest(
         self,
@@ -188,7 +191,7 @@ class Signer(Protocol):
         *,
         predicate_file: Path,
         predicate_type: str,
-        key: Path,
+        key: Path | None,
         password: str | None,
     ) -> None: ...
     def verify_attestation(

@@ -12,6 +12,8 @@ from typing import Any
 from hangar.errors import StepFailed
 from hangar.ports import SignatureCheck
 
+KEYLESS = "keyless"  # what a keyless signature is recorded as
+
 
 @dataclass
 class FakeSigner:
@@ -28,10 +30,10 @@ class FakeSigner:
         if not self.installed:
             raise StepFailed("cosign does not run: cosign: command not found", hint="install it")
 
-    def sign(self, ref_by_digest: str, *, key: Path, password: str | None) -> None:
+    def sign(self, ref_by_digest: str, *, key: Path | None, password: str | None) -> None:
         self._open(ref_by_digest, key, password)
-        self.signatures.setdefault(ref_by_digest, set()).add(key.stem)
-        self.signed.append((ref_by_digest, str(key), password))
+        self.signatures.setdefault(ref_by_digest, set()).add(key.stem if key else KEYLESS)
+        self.signed.append((ref_by_digest, str(key) if key else KEYLESS, password))
 
     def verify(self, ref_by_digest: str, *, public_key: Path) -> SignatureCheck:
         return self._check(self.signatures.get(ref_by_digest, set()), ref_by_digest, public_key)
@@ -42,11 +44,12 @@ class FakeSigner:
         *,
         predicate_file: Path,
         predicate_type: str,
-        key: Path,
+        key: Path | None,
         password: str | None,
     ) -> None:
         self._open(ref_by_digest, key, password)
-        self.attestations.setdefault((ref_by_digest, predicate_type), set()).add(key.stem)
+        stem = key.stem if key else KEYLESS
+        self.attestations.setdefault((ref_by_digest, predicate_type), set()).add(stem)
         self.predicates[ref_by_digest, predicate_type] = json.loads(predicate_file.read_text())
 
     def verify_attestation(
@@ -59,7 +62,7 @@ class FakeSigner:
         statement = {"predicate": self.predicates[ref_by_digest, predicate_type]}
         return SignatureCheck(ok=True, statements=(statement,))
 
-    def _open(self, ref_by_digest: str, key: Path, password: str | None) -> None:
+    def _open(self, ref_by_digest: str, key: Path | None, password: str | None) -> None:
         assert "@sha256:" in ref_by_digest, f"signing a tag: {ref_by_digest}"
         if self.password is not None and password != self.password:
             raise StepFailed(f"signing {ref_by_digest} failed: decryption failed")

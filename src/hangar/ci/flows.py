@@ -63,7 +63,8 @@ class Stage:
     needs: tuple[str, ...] = ()
     workflow: str  # the workflow file (without .yml) the stage is a job of
     per_python: bool = False  # one job per Python version of the matrix
-    writes: frozenset[str] = frozenset()  # token permissions beyond read: packages, contents
+    # token permissions beyond read: packages, contents; id-token (keyless signing)
+    writes: frozenset[str] = frozenset()
     uploads: str | None = None  # artifact name this stage uploads (its UPGRADED_DIR)
     downloads: tuple[str, ...] = ()  # artifacts this stage needs in UPGRADED_DIR
     checkout_constraints: bool = False  # needs a clone of the constraints branch
@@ -171,10 +172,11 @@ VERIFY_PROD = Step(
     when=("prod-image",),
 )
 # every final version in the registry: scanned, patched (or rebuilt: setting refresh_mode)
-# where Debian security updates are pending, checked, then its tags moved; a summary table
+# where Debian security updates are pending, checked, then its tags moved and signed keyless
+# (the job's OIDC identity); a summary table
 REFRESH_RELEASED = Step(
     name="re-release every released version with pending security updates",
-    argv=words("image release --every-released --repository {image}"),
+    argv=words("image release --every-released --repository {image} --sign --keyless"),
 )
 PUSH_CONSTRAINTS = Step(
     name="push constraints if they changed",
@@ -419,7 +421,7 @@ FLOWS: tuple[Flow, ...] = (
                 steps=(REFRESH_RELEASED,),
                 needs=("build-info",),
                 workflow="refresh",
-                writes=frozenset({"packages"}),
+                writes=frozenset({"packages", "id-token"}),
             ),
         ),
         workflows={"refresh": "refresh"},

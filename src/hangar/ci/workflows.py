@@ -213,6 +213,8 @@ def _job_head(
     lines.append(f"      contents: {'write' if 'contents' in writes else 'read'}")
     if images:
         lines.append(f"      packages: {'write' if 'packages' in writes else 'read'}")
+    if "id-token" in writes:  # keyless signing: the job's OIDC identity, on this job only
+        lines.append("      id-token: write")
     if stage.per_python:
         lines += [
             "    strategy:",

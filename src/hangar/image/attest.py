@@ -62,7 +62,7 @@ def attest_image(
     ref: str,
     contents: ImageContents,
     *,
-    key: Path,
+    key: Path | None,
     password: str | None,
 ) -> Attested:
     """Attest `ref`'s SBOM (from `contents`, read from the image) and, when the image carries

@@ -4,10 +4,20 @@ digest is signed, never a tag (a tag can move; a digest names one image for good
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+
 from hangar.errors import BadInput, NotFound
 from hangar.image.release import ReleaseResult
 from hangar.ports import Engine, Registry
 from hangar.values import ImageRef, parse_ref
+
+
+@dataclass(frozen=True, kw_only=True)
+class Signing:
+    """How a release signs: with `key`, or keyless (an OIDC identity) when it is None."""
+
+    key: Path | None
 
 
 def registry_of(image: str) -> ImageRef:

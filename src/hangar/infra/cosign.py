@@ -1,7 +1,8 @@
 """Signatures and attestations of image digests, through the real `cosign` CLI (2.x).
 
 Key-based and offline: nothing goes to a transparency log (`--tlog-upload=false`, and
-`--insecure-ignore-tlog=true` when verifying), so signing needs only the registry. A registry
+`--insecure-ignore-tlog=true` when verifying), so signing needs only the registry. Keyless
+(no key given): cosign's own OIDC flow with Fulcio and Rekor, as in a CI job. A registry
 on this machine is reached over plain HTTP, as docker allows. The private key's password is
 given to cosign in `COSIGN_PASSWORD` through `Command.secret_env`: never on a command line,
 never in a log.
@@ -51,8 +52,8 @@ class CosignSigner:
                 hint=INSTALL_HINT,
             )
 
-    def sign(self, ref_by_digest: str, *, key: Path, password: str | None) -> None:
-        args = ("sign", "--yes", "--key", str(key), "--tlog-upload=false")
+    def sign(self, ref_by_digest: str, *, key: Path | None, password: str | None) -> None:
+        args = ("sign", "--yes", *_key_args(key))
         self._write(
             self._command(args, ref_by_digest, password=password), f"signing {ref_by_digest}"
         )
@@ -67,19 +68,17 @@ class CosignSigner:
         *,
         predicate_file: Path,
         predicate_type: str,
-        key: Path,
+        key: Path | None,
         password: str | None,
     ) -> None:
         args = (
             "attest",
             "--yes",
-            "--key",
-            str(key),
+            *_key_args(key),
             "--predicate",
             str(predicate_file),
             "--type",
             predicate_type,
-            "--tlog-upload=false",
         )
         self._write(
             self._command(args, ref_by_digest, password=password), f"attesting {ref_by_digest}"
@@ -144,6 +143,13 @@ class CosignSigner:
                 ok=False, detail=f"no signature for {digest} with this key (cosign: {said})"
             )
         return SignatureCheck(ok=False, detail=f"cosign could not verify {digest}: {said}")
+
+
+def _key_args(key: Path | None) -> tuple[str, ...]:
+    """With a key: offline, no transparency log. Without: keyless, cosign's OIDC flow (in
+    GitHub Actions the job's identity token; needs `id-token: write`) and the public log.
+    """
+    return ("--key", str(key), "--tlog-upload=false") if key is not None else ()
 
 
 def _statements(stdout: str) -> tuple[dict[str, Any], ...]:

@@ -130,21 +130,6 @@ class HttpRegistry:
             media_type = json.loads(response.body).get("mediaType", MANIFEST_TYPES[2])
         return media_type, response.body
 
-    def image_manifest(self, repository: str, reference: str) -> dict[str, object]:
-        """The image manifest of `reference`; for an index, that of its first real platform
-        (attestation entries, platform `unknown`, are skipped).
-        """
-        _media, body = self.manifest(repository, reference)
-        manifest: dict[str, object] = json.loads(body)
-        entries = manifest.get("manifests")
-        if isinstance(entries, list):
-            for entry in entries:
-                if entry.get("platform", {}).get("architecture") not in (None, "unknown"):
-                    _media, body = self.manifest(repository, entry["digest"])
-                    manifest = json.loads(body)
-                    break
-        return manifest
-
     def blob(self, repository: str, digest: str) -> bytes:
         """The content of one blob (a config, or an attestation's in-toto statement)."""
         response = self._request("GET", f"/v2/{repository}/blobs/{digest}")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from hangar.image.provenance import attached_provenance, image_manifest_digest
 from hangar.infra.registry import HttpRegistry
 from tests.images import HANGAR, REGISTRY, REPO, TEST_EXTRAS, constraints_for_tests, make_context
 
@@ -19,7 +20,7 @@ EPOCH = "1767225600"  # 2026-01-01T00:00:00Z
 
 
 def _build(context: Path, tag: str) -> str:
-    """Build on an emptied builder and push; the digest the registry gives the image."""
+    """Build on an emptied builder and push; the digest of the image manifest."""
     subprocess.run(["docker", "buildx", "prune", "-af"], capture_output=True, check=True)
     done = subprocess.run(
         [
@@ -32,10 +33,13 @@ def _build(context: Path, tag: str) -> str:
     assert done.returncode == 0, done.stderr[-3000:]
     registry = HttpRegistry(host=REGISTRY)
     repository, reference = tag.removeprefix(f"{REGISTRY}/").split(":")
-    digest = registry.digest(repository, reference)
+    digest = image_manifest_digest(registry, repository, reference)
     assert digest is not None
-    config = registry.image_manifest(repository, digest)["config"]
-    assert isinstance(config, dict)
+    # the index around the image also holds BuildKit's provenance, about this very digest (its
+    # build times differ from build to build; the image does not)
+    provenance = attached_provenance(registry, repository, reference)
+    assert provenance is not None
+    assert provenance.subjects() == (digest,)
     return digest
 
 

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from hangar.image.candidates import PATCHED_FROM
+from hangar.image.provenance import image_manifest_digest
 from hangar.image.scan import python_distributions
 from hangar.infra.docker import DockerEngine
 from hangar.infra.process import SubprocessRunner
@@ -113,9 +114,10 @@ def tags(registry: HttpRegistry, repo: str) -> dict[str, str | None]:
 
 
 def layers(registry: HttpRegistry, repo: str, digest: str) -> list[str]:
-    found = registry.image_manifest(repo, digest)["layers"]
-    assert isinstance(found, list)
-    return [layer["digest"] for layer in found]
+    image = image_manifest_digest(registry, repo, digest)
+    assert image is not None
+    _media, body = registry.manifest(repo, image)
+    return [layer["digest"] for layer in json.loads(body)["layers"]]
 
 
 def pending(ref: str) -> list[dict[str, str]]:

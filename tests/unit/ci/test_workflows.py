@@ -118,6 +118,20 @@ def test_a_forks_code_never_gets_a_write_token_outside_image_builds() -> None:
         assert all("head.repo.full_name == github.repository" in b for b in builds)
 
 
+def test_only_the_release_job_signs_keyless_with_an_identity_token() -> None:
+    holders = {
+        (name, job_id)
+        for name, text in FILES.items()
+        for job_id, lines in _jobs(text).items()
+        if "id-token: write" in lines
+    }
+    assert holders == {("ci-refresh.yml", "refresh-released")}
+    release = _jobs(FILES["ci-refresh.yml"])["refresh-released"]
+    assert "hangar image release --every-released" in release
+    assert "--sign --keyless" in release
+    assert "id-token: write" not in FILES["ci-refresh.yml"].split("\njobs:\n")[0]
+
+
 def test_only_the_main_line_pushes_constraints() -> None:
     for name, text in FILES.items():
         writers = {j for j, lines in _jobs(text).items() if "contents: write" in lines}

@@ -405,3 +405,35 @@ def test_cosign_attestations_are_read_from_the_envelopes_it_prints() -> None:
         "k.pub",
         "--type",
     )
+
+
+def test_keyless_signing_leaves_the_key_out_and_uses_the_public_log() -> None:
+    runner = Recorder()
+    signer = CosignSigner(runner=runner)
+    signer.sign(f"ghcr.io/org/airflow@{D13}", key=None, password=None)
+    signer.attest(
+        f"ghcr.io/org/airflow@{D13}",
+        predicate_file=Path("sbom.json"),
+        predicate_type="cyclonedx",
+        key=None,
+        password=None,
+    )
+    sign, attest = runner.commands
+    assert sign.args == ("cosign", "sign", "--yes", f"ghcr.io/org/airflow@{D13}")
+    assert "--key" not in attest.args
+    assert "--tlog-upload=false" not in attest.args
+
+
+def test_sign_and_release_take_a_key_or_keyless_and_not_both(world: World, keys: Path) -> None:
+    image = f"{REPO}:3.3.2-python3.13"
+    neither = world.invoke("image", "sign", image)
+    assert "image sign needs --key or --keyless" in error(neither).message
+    both = world.invoke("image", "sign", image, "--keyless", "--key", str(keys / "release.key"))
+    assert "exclude each other" in error(both).message
+    keyless = world.invoke("image", "sign", image, "--keyless")
+    assert keyless.exit_code == 0, keyless.output
+    assert world.signer.signed == [(f"{REPO}@{D13}", "keyless", None)]
+    released = release(world, "--sign", "--keyless")
+    assert released.exit_code == 0, released.output
+    assert (f"{REPO}@{D11}", "keyless", None) in world.signer.signed
+    assert "--keyless goes with --sign" in error(release(world, "--keyless")).message

@@ -21,7 +21,7 @@ from hangar.cli.image.rerelease import (
     show_every_released,
     show_rerelease,
 )
-from hangar.cli.image.sign import KEY_HELP, KEY_TYPE, sign_released
+from hangar.cli.image.sign import KEY_HELP, KEY_TYPE, KEYLESS_HELP, sign_released, signing_key
 from hangar.cli.options import current_app, output_option
 from hangar.config import Config
 from hangar.errors import BadInput, StepFailed
@@ -35,7 +35,7 @@ from hangar.image.release import (
     execute_release,
     plan_release,
 )
-from hangar.image.sign import release_refs
+from hangar.image.sign import Signing, release_refs
 from hangar.image.tags import check_date
 from hangar.ports import Registry
 from hangar.values import parse_ref, validate_airflow_version
@@ -108,9 +108,13 @@ from hangar.values import parse_ref, validate_airflow_version
     "--dry-run", is_flag=True, help="Show the plan (tags, sources, digests) and change nothing."
 )
 @click.option(
-    "--sign", is_flag=True, help="Sign every digest the release moves a tag to (needs --key)."
+    "--sign",
+    is_flag=True,
+    help="Sign every digest the release moves a tag to and attest its SBOM and provenance "
+    "(with --key, or --keyless).",
 )
 @click.option("--key", type=KEY_TYPE, default=None, metavar="COSIGN.KEY", help=KEY_HELP)
+@click.option("--keyless", is_flag=True, help=KEYLESS_HELP)
 @output_option
 def command(
     *,
@@ -130,6 +134,7 @@ def command(
     dry_run: bool,
     sign: bool,
     key: Path | None,
+    keyless: bool,
     output: str,
 ) -> None:
     """Tag VERSION's per-Python images as a release and check every tag resolves to the digest
@@ -149,7 +154,7 @@ def command(
     if every_released and (version or rollback):
         raise BadInput("--every-released takes no VERSION and no --rollback", hint="drop them")
     app = current_app()
-    signing_key = _signing_key(app, sign=sign, key=key, rollback=rollback, dry_run=dry_run)
+    signing = _signing(app, sign=sign, key=key, keyless=keyless, rollback=rollback, dry_run=dry_run)
     config = app.config({"registry": registry, "image_name": image_name})
     version = validate_airflow_version(version or config["airflow_version"])
     params = ReleaseParams(
@@ -173,7 +178,7 @@ def command(
         show_every_released(every, output, mode=mode)
         for _version, done in every:
             _raise_for(done.release)
-        _sign(app, [done.release for _version, done in every], signing_key)
+        _sign(app, [done.release for _version, done in every], signing)
     elif patch or refresh_base:
         if dry_run:
             raise BadInput(
@@ -184,9 +189,9 @@ def command(
         done = run_rerelease(app, params, config, reg, mode=mode, date=params.date or "")
         show_rerelease(done, output, mode=mode)
         _raise_for(done.release)
-        _sign(app, [done.release], signing_key)
+        _sign(app, [done.release], signing)
     else:
-        _sign(app, [_release(params, reg, dry_run=dry_run, output=output)], signing_key)
+        _sign(app, [_release(params, reg, dry_run=dry_run, output=output)], signing)
 
 
 def _registry(app: App, params: ReleaseParams) -> Registry:
@@ -212,18 +217,22 @@ def _release(
     return result
 
 
-def _signing_key(
-    app: App, *, sign: bool, key: Path | None, rollback: str | None, dry_run: bool
-) -> Path | None:
-    """The key `--sign` signs with; checked, with cosign, before anything moves."""
+def _signing(
+    app: App,
+    *,
+    sign: bool,
+    key: Path | None,
+    keyless: bool,
+    rollback: str | None,
+    dry_run: bool,
+) -> Signing | None:
+    """How `--sign` signs (None: no signing); checked, with cosign, before anything moves."""
     if not sign:
-        if key is not None:
-            raise BadInput("--key goes with --sign", hint="add --sign, or drop --key")
+        if key is not None or keyless:
+            flag = "--key" if key is not None else "--keyless"
+            raise BadInput(f"{flag} goes with --sign", hint=f"add --sign, or drop {flag}")
         return None
-    if key is None:
-        raise BadInput(
-            "--sign needs --key", hint="e.g. --key cosign.key (cosign generate-key-pair)"
-        )
+    chosen = signing_key(key=key, keyless=keyless, what="--sign")
     if rollback:
         raise BadInput(
             "--rollback publishes no new image to sign", hint="its images were signed when released"
@@ -231,17 +240,17 @@ def _signing_key(
     if dry_run:
         return None
     app.signer().ensure_available()
-    return key
+    return Signing(key=chosen)
 
 
-def _sign(app: App, results: Iterable[ReleaseResult | None], key: Path | None) -> None:
-    if key is None:
+def _sign(app: App, results: Iterable[ReleaseResult | None], signing: Signing | None) -> None:
+    if signing is None:
         return
     refs = tuple(dict.fromkeys(ref for r in results if r is not None for ref in release_refs(r)))
     if not refs:
         render.note("nothing to sign: no tag moved")
         return
-    sign_released(app, refs, key=key)
+    sign_released(app, refs, key=signing.key)
 
 
 def _mode(config: Config) -> str:

@@ -11,6 +11,7 @@ import rich_click as click
 from hangar.app import App
 from hangar.cli import render
 from hangar.cli.options import current_app, output_option
+from hangar.errors import BadInput
 from hangar.image.attest import Attested, attest_image
 from hangar.image.sbom import read_contents
 from hangar.image.sign import by_digest, present, registry_of
@@ -22,27 +23,46 @@ KEY_HELP = (
 )
 
 KEY_TYPE = click.Path(exists=True, dir_okay=False, path_type=Path)
+KEYLESS_HELP = (
+    "Sign without a key: cosign's OIDC identity (in GitHub Actions the job's token, which "
+    "needs `id-token: write`) and the public transparency log."
+)
+
+
+def signing_key(*, key: Path | None, keyless: bool, what: str = "image sign") -> Path | None:
+    """The key to sign with; None for keyless. Exactly one of the two is asked for."""
+    if key is not None and keyless:
+        raise BadInput("--key and --keyless exclude each other", hint="keep one")
+    if key is None and not keyless:
+        raise BadInput(
+            f"{what} needs --key or --keyless",
+            hint="e.g. --key cosign.key (cosign generate-key-pair), or --keyless in CI",
+        )
+    return key
 
 
 @click.command(name="sign")
 @click.argument("image")
-@click.option("--key", type=KEY_TYPE, required=True, metavar="COSIGN.KEY", help=KEY_HELP)
+@click.option("--key", type=KEY_TYPE, default=None, metavar="COSIGN.KEY", help=KEY_HELP)
+@click.option("--keyless", is_flag=True, help=KEYLESS_HELP)
 @output_option
-def command(*, image: str, key: Path, output: str) -> None:
+def command(*, image: str, key: Path | None, keyless: bool, output: str) -> None:
     """Sign IMAGE (REGISTRY/NAME:TAG or @DIGEST) with a cosign key: the tag is resolved to its
     digest in the registry and the digest is signed, never the tag. The image's SBOM
     (CycloneDX, read from its files) and the build provenance BuildKit attached to it are
     attested with the same key. All of it is stored next to the image; check it with
     `hangar image verify IMAGE --key cosign.pub`.
 
-    Key-based and offline: nothing is sent to a transparency log.
+    With --key, offline: nothing is sent to a transparency log. With --keyless (in CI), the
+    signing identity is the job's OIDC token and the signatures go to the public log.
     """
     app = current_app()
+    chosen = signing_key(key=key, keyless=keyless)
     registry_of(image)
-    show((sign_and_attest(app, image, key=key),), output)
+    show((sign_and_attest(app, image, key=chosen),), output)
 
 
-def sign_released(app: App, refs: tuple[str, ...], *, key: Path) -> None:
+def sign_released(app: App, refs: tuple[str, ...], *, key: Path | None) -> None:
     """Sign and attest each REPOSITORY@DIGEST a release published (`hangar image release
     --sign`); one line on stderr each, so `--output json` stays one document.
     """
@@ -51,8 +71,10 @@ def sign_released(app: App, refs: tuple[str, ...], *, key: Path) -> None:
         render.note(f"signed {done.ref}; {attested_line(done)}")
 
 
-def sign_and_attest(app: App, image: str, *, key: Path) -> Attested:
-    """Sign the digest `image` resolves to, then attest its SBOM and provenance."""
+def sign_and_attest(app: App, image: str, *, key: Path | None) -> Attested:
+    """Sign the digest `image` resolves to, then attest its SBOM and provenance (with `key`,
+    or keyless when None).
+    """
     signer = app.signer()
     signer.ensure_available()
     registry = app.registry(registry_of(image).registry)
