@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import subprocess
 import sys
@@ -24,6 +25,7 @@ import time
 import uuid
 from pathlib import Path
 
+from hangar.image.provenance import image_manifest_digest
 from hangar.infra.registry import HttpRegistry
 
 REPO = Path(__file__).resolve().parent.parent
@@ -50,9 +52,10 @@ def base(registry: HttpRegistry, python: str, tag: str, *more: str) -> str:
 
 
 def layer_sizes(registry: HttpRegistry, repo: str, ref: str) -> dict[str, int]:
-    layers = registry.image_manifest(repo, ref)["layers"]
-    assert isinstance(layers, list)
-    return {layer["digest"]: int(layer["size"]) for layer in layers}
+    image = image_manifest_digest(registry, repo, ref)
+    assert image is not None, f"{repo}@{ref} is not in the registry"
+    _media, body = registry.manifest(repo, image)
+    return {layer["digest"]: int(layer["size"]) for layer in json.loads(body)["layers"]}
 
 
 def main() -> int:
