@@ -430,6 +430,10 @@ def test_sign_and_release_take_a_key_or_keyless_and_not_both(world: World, keys:
     assert "image sign needs --key or --keyless" in error(neither).message
     both = world.invoke("image", "sign", image, "--keyless", "--key", str(keys / "release.key"))
     assert "exclude each other" in error(both).message
+    no_identity = world.invoke("image", "sign", image, "--keyless")
+    assert "--keyless needs an OIDC identity token" in error(no_identity).message
+    assert world.signer.signed == []
+    world.environ["ACTIONS_ID_TOKEN_REQUEST_URL"] = "https://token.example/"
     keyless = world.invoke("image", "sign", image, "--keyless")
     assert keyless.exit_code == 0, keyless.output
     assert world.signer.signed == [(f"{REPO}@{D13}", "keyless", None)]

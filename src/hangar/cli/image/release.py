@@ -232,7 +232,7 @@ def _signing(
             flag = "--key" if key is not None else "--keyless"
             raise BadInput(f"{flag} goes with --sign", hint=f"add --sign, or drop {flag}")
         return None
-    chosen = signing_key(key=key, keyless=keyless, what="--sign")
+    chosen = signing_key(app, key=key, keyless=keyless, what="--sign")
     if rollback:
         raise BadInput(
             "--rollback publishes no new image to sign", hint="its images were signed when released"

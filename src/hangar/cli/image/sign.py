@@ -29,14 +29,29 @@ KEYLESS_HELP = (
 )
 
 
-def signing_key(*, key: Path | None, keyless: bool, what: str = "image sign") -> Path | None:
-    """The key to sign with; None for keyless. Exactly one of the two is asked for."""
+# where cosign finds an OIDC identity without a browser: GitHub Actions' token endpoint (a job
+# with `id-token: write`), or a token given as is
+OIDC_SOURCES = ("ACTIONS_ID_TOKEN_REQUEST_URL", "SIGSTORE_ID_TOKEN")
+
+
+def signing_key(
+    app: App, *, key: Path | None, keyless: bool, what: str = "image sign"
+) -> Path | None:
+    """The key to sign with; None for keyless. Exactly one of the two is asked for, and a
+    keyless signature needs an identity token, checked before anything is signed or moved.
+    """
     if key is not None and keyless:
         raise BadInput("--key and --keyless exclude each other", hint="keep one")
     if key is None and not keyless:
         raise BadInput(
             f"{what} needs --key or --keyless",
             hint="e.g. --key cosign.key (cosign generate-key-pair), or --keyless in CI",
+        )
+    if keyless and not any(app.environ.get(name) for name in OIDC_SOURCES):
+        raise BadInput(
+            "--keyless needs an OIDC identity token and none is here",
+            hint="run it in a GitHub Actions job with `id-token: write`, or set "
+            "SIGSTORE_ID_TOKEN; elsewhere sign with --key",
         )
     return key
 
@@ -57,7 +72,7 @@ def command(*, image: str, key: Path | None, keyless: bool, output: str) -> None
     signing identity is the job's OIDC token and the signatures go to the public log.
     """
     app = current_app()
-    chosen = signing_key(key=key, keyless=keyless)
+    chosen = signing_key(app, key=key, keyless=keyless)
     registry_of(image)
     show((sign_and_attest(app, image, key=chosen),), output)
 
