@@ -8,6 +8,7 @@ memory. Also here: the value types every process call uses (`Command`, `ProcessR
 from __future__ import annotations
 
 import os
+import re
 import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -114,6 +115,15 @@ class Engine(Protocol):
     def list_dir(self, ref: str, path: str, *, depth: int = 1) -> tuple[str, ...]:
         """What is in the folder `path` of image `ref`, `depth` levels down, as sorted paths
         relative to it; () when there is no such folder. Runs nothing in the image either.
+        """
+        ...
+
+    def read_folder(
+        self, ref: str, path: str, *, depth: int = 1, contents: re.Pattern[str] | None = None
+    ) -> dict[str, bytes | None]:
+        """`list_dir`'s paths, each with its bytes when it is a regular file whose relative
+        path matches `contents` (None for the others): a folder's listing and the files wanted
+        from it in one copy out of the image.
         """
         ...
 

@@ -4,6 +4,7 @@ security archive that answers from memory (or is down).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -83,6 +84,17 @@ class FakeEngine:
                 parts = name[len(prefix) :].split("/")
                 found.update("/".join(parts[: i + 1]) for i in range(min(depth, len(parts))))
         return tuple(sorted(found))
+
+    def read_folder(
+        self, ref: str, path: str, *, depth: int = 1, contents: re.Pattern[str] | None = None
+    ) -> dict[str, bytes | None]:
+        files = self._image(ref).files
+        prefix = path.rstrip("/") + "/"
+        found: dict[str, bytes | None] = {}
+        for name in self.list_dir(ref, path, depth=depth):
+            wanted = contents is not None and contents.match(name) is not None
+            found[name] = files.get(prefix + name) if wanted else None
+        return found
 
     def run_container(
         self, ref: str, command: Sequence[str], *, docker_args: Sequence[str] = ()

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.parser import HeaderParser
@@ -38,8 +37,6 @@ from hangar.ports import Engine
 CONSTRAINTS_FILE = "/home/airflow/constraints.txt"
 BASE_DIGEST_LABEL = "org.opencontainers.image.base.digest"
 BASE_NAME_LABEL = "org.opencontainers.image.base.name"
-# metadata files are read one container each, so several at a time (the engine does the work)
-METADATA_READERS = 8
 # `License:` values that say nothing
 NO_LICENCE = {"", "unknown", "none", "n/a"}
 DIST_PATH = re.compile(DIST_FOLDER.pattern.removeprefix("^"))  # the same, at the end of a path
@@ -190,27 +187,27 @@ def sorted_packages(packages: Iterable[DebPackage]) -> tuple[DebPackage, ...]:
 # -- reading an image ------------------------------------------------------------------------
 
 
-def dist_folders(engine: Engine, ref: str, env: Sequence[str]) -> tuple[str, ...]:
-    """The absolute paths of the image's dist-info / egg-info folders."""
-    return tuple(
-        f"{lib}/{path}"
-        for lib in python_libs(env)
-        for path in engine.list_dir(ref, lib, depth=3)
-        if DIST_FOLDER.match(path)
-    )
+# what is read of each dist-info / egg-info: its METADATA, its PKG-INFO, or the egg-info
+# file itself (which is a PKG-INFO)
+METADATA_PATH = re.compile(
+    r"^python3\.\d+/(?:site|dist)-packages/[^/]+\.(?:dist-info/METADATA|egg-info/PKG-INFO|egg-info)$"
+)
 
 
-def read_metadata(engine: Engine, ref: str, folders: Sequence[str]) -> dict[str, str | None]:
-    """Each folder's METADATA (PKG-INFO for egg-info; an egg-info file is PKG-INFO itself)."""
-
-    def one(folder: str) -> str | None:
-        found = engine.read_file(ref, metadata_file(folder))
-        if found is None and folder.endswith(".egg-info"):
-            found = engine.read_file(ref, folder)
-        return found.decode("utf-8", errors="replace") if found is not None else None
-
-    with ThreadPoolExecutor(max_workers=METADATA_READERS) as pool:
-        return dict(zip(folders, pool.map(one, folders), strict=True))
+def python_metadata(engine: Engine, ref: str, env: Sequence[str]) -> dict[str, str | None]:
+    """Every dist-info / egg-info folder of the image (absolute path) -> its metadata text,
+    None when it has none; one copy of each library folder out of the image.
+    """
+    found: dict[str, str | None] = {}
+    for lib in python_libs(env):
+        tree = engine.read_folder(ref, lib, depth=4, contents=METADATA_PATH)
+        for path in tree:
+            if not DIST_FOLDER.match(path):
+                continue
+            data = tree.get(metadata_file(path)) or tree.get(path)
+            text = data.decode("utf-8", errors="replace") if data is not None else None
+            found[f"{lib}/{path}"] = text
+    return found
 
 
 def read_contents(engine: Engine, ref: str) -> ImageContents:
@@ -230,7 +227,7 @@ def read_contents(engine: Engine, ref: str) -> ImageContents:
     if status is None:
         raise NotFound(f"{ref} has no {DPKG_STATUS}", hint="use an image with dpkg in it")
     config = inspected.get("Config") or {}
-    folders = dist_folders(engine, ref, config.get("Env") or ())
+    metadata = python_metadata(engine, ref, config.get("Env") or ())
     labels = config.get("Labels") or {}
     constraints = engine.read_file(ref, CONSTRAINTS_FILE)
     digest = FileDigest.of(CONSTRAINTS_FILE, constraints) if constraints is not None else None
@@ -240,7 +237,7 @@ def read_contents(engine: Engine, ref: str) -> ImageContents:
         created=created_at(inspected),
         debian=release,
         packages=sorted_packages(installed_packages(status)),
-        python=python_packages(folders, read_metadata(engine, ref, folders)),
+        python=python_packages(metadata, metadata),
         base_digest=labels.get(BASE_DIGEST_LABEL) or None,
         base_name=labels.get(BASE_NAME_LABEL) or None,
         constraints=digest,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 import urllib.error
 import urllib.request
@@ -110,11 +111,23 @@ class DockerEngine:
             return target.read_bytes() if target.is_file() else None
 
     def list_dir(self, ref: str, path: str, *, depth: int = 1) -> tuple[str, ...]:
+        return tuple(self.read_folder(ref, path, depth=depth))
+
+    def read_folder(
+        self, ref: str, path: str, *, depth: int = 1, contents: re.Pattern[str] | None = None
+    ) -> dict[str, bytes | None]:
+        # one copy of the whole folder, then everything is read from it
         with self._container(ref) as container, tempfile.TemporaryDirectory() as scratch:
             target = Path(scratch) / "dir"
             if not self._copy(container, path, target, follow=False) or not target.is_dir():
-                return ()
-            return _walk(target, depth)
+                return {}
+            found: dict[str, bytes | None] = {}
+            for name in _walk(target, depth):
+                file = target / name
+                wanted = contents is not None and contents.match(name) is not None
+                readable = wanted and file.is_file() and not file.is_symlink()
+                found[name] = file.read_bytes() if readable else None
+            return found
 
     @contextmanager
     def _container(self, ref: str) -> Iterator[str]:
