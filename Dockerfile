@@ -122,6 +122,7 @@ ca-certificates \
 curl \
 dumb-init \
 git \
+krb5-user \
 less \
 netcat-openbsd \
 openssh-client \

@@ -485,12 +485,20 @@ setup_cosign() {
 	fi
 }
 
+setup_kerberos_tools() {
+	# a real KDC and a Kerberos-protected web server for the Kerberos tests, which start and
+	# stop them themselves (nothing runs as a service: apache2-bin has no service, and the KDC
+	# packages' own services have no realm to serve)
+	apt_install krb5-kdc krb5-admin-server krb5-user apache2-bin libapache2-mod-auth-gssapi
+}
+
 setup_test_services() {
 	# services: 1 to start PostgreSQL and Redis too
 	local services="$1"
 	need_cmd shellcheck shellcheck
 	need_cmd git git
 	setup_cosign
+	setup_kerberos_tools
 	start_registry
 	if ((services)); then
 		start_postgres
