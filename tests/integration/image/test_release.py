@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
+import uuid
+from pathlib import Path
 
 import pytest
 
@@ -35,8 +38,10 @@ def seed(
     }
 
 
-def release(repo: str, version: str, *more: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "HANGAR_DEFAULT_PYTHON": "3.13", "HANGAR_PYTHONS": "3.11,3.13"}
+def release(
+    repo: str, version: str, *more: str, **environ: str
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "HANGAR_DEFAULT_PYTHON": "3.13", "HANGAR_PYTHONS": "3.11,3.13", **environ}
     return subprocess.run(
         [
             HANGAR,
@@ -115,3 +120,35 @@ def test_missing_source_fails_with_not_found_and_moves_nothing(repo: str) -> Non
     assert done.returncode == 8
     assert "is not in the registry" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.skipif(shutil.which("cosign") is None, reason="cosign is not installed")
+def test_release_sign_signs_and_attests_every_digest_a_tag_moved_to(
+    registry: HttpRegistry, repo: str, tmp_path: Path
+) -> None:
+    built = seed(registry, repo, "3.3.2", BASES)
+    password = "release-" + uuid.uuid4().hex
+    subprocess.run(
+        ["cosign", "generate-key-pair"], cwd=tmp_path, capture_output=True, check=True,
+        env={**os.environ, "COSIGN_PASSWORD": password}, timeout=60,
+    )  # fmt: skip
+    done = release(
+        repo, "3.3.2", "--sign", "--key", str(tmp_path / "cosign.key"), COSIGN_PASSWORD=password
+    )
+    assert done.returncode == 0, done.stderr
+    assert password not in done.stdout + done.stderr
+    for python, digest in built.items():
+        assert f"signed {REGISTRY}/{repo}@{digest}; SBOM attested" in done.stderr, python
+        verified = subprocess.run(
+            [
+                HANGAR, "image", "verify", f"{REGISTRY}/{repo}:3.3.2-python{python}",
+                "--key", str(tmp_path / "cosign.pub"), "--check", "signature", "--check", "sbom",
+                "--output", "json",
+            ],
+            capture_output=True, text=True, check=False, timeout=300,
+        )  # fmt: skip
+        assert verified.returncode == 0, verified.stdout + verified.stderr
+    # every tag the release made resolves to a signed digest
+    assert {
+        registry.digest(repo, t) for t in registry.list_tags(repo) if "sha256-" not in t
+    } == set(built.values())
