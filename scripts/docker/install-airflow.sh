@@ -223,6 +223,16 @@ main() {
 	local py
 	py="$("${PYTHON}" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
 	export UV_CONCURRENT_DOWNLOADS=8 UV_NO_PROGRESS=1 PIP_NO_INPUT=1
+	# bytecode is written by compile_bytecode alone: a module imported earlier (setuptools'
+	# _distutils_hack, through its .pth file) would keep a bytecode file keyed by this build's
+	# file times, which compileall takes as up to date
+	export PYTHONDONTWRITEBYTECODE=1
+	if [[ -n "${SOURCE_DATE_EPOCH:-}" ]]; then
+		# reproducible: extensions built from sdists carry no debug information (trim_venv
+		# strips it anyway), so neither they nor their build ids depend on the temporary
+		# folder they were built in
+		export CFLAGS="${CFLAGS:+${CFLAGS} }-g0" CXXFLAGS="${CXXFLAGS:+${CXXFLAGS} }-g0"
+	fi
 
 	fetch_constraints "${py}"
 	create_venv
