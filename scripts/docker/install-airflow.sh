@@ -199,10 +199,11 @@ compile_bytecode() {
 	# because COPY keeps modification times
 	truthy "${COMPILE_BYTECODE}" || return 0
 	info "Compiling bytecode"
-	# a reproducible build keys the bytecode by source hashes: file times are rewritten
-	local mode=timestamp
-	[[ -n "${SOURCE_DATE_EPOCH:-}" ]] && mode=unchecked-hash
-	"${VENV}/bin/python" -m compileall -q -j 0 --invalidation-mode "${mode}" "${VENV}/lib" >/dev/null
+	# a reproducible build keys the bytecode by source hashes (file times are rewritten), and
+	# fixes the string hash seed: the order in which a set constant is written depends on it
+	local mode=timestamp seed="${PYTHONHASHSEED:-random}"
+	[[ -n "${SOURCE_DATE_EPOCH:-}" ]] && mode=unchecked-hash seed=0
+	PYTHONHASHSEED="${seed}" "${VENV}/bin/python" -m compileall -q -j 0 --invalidation-mode "${mode}" "${VENV}/lib" >/dev/null
 }
 
 runtime_libraries() {
