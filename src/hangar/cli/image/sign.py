@@ -13,7 +13,7 @@ from hangar.cli import render
 from hangar.cli.options import current_app, output_option
 from hangar.errors import BadInput
 from hangar.image.attest import Attested, attest_image
-from hangar.image.sbom import read_contents
+from hangar.image.sbom import ImageContents, read_contents
 from hangar.image.sign import by_digest, present, registry_of
 from hangar.ports import SIGNING_PASSWORD_ENV
 
@@ -73,7 +73,6 @@ def command(*, image: str, key: Path | None, keyless: bool, output: str) -> None
     """
     app = current_app()
     chosen = signing_key(app, key=key, keyless=keyless)
-    registry_of(image)
     show((sign_and_attest(app, image, key=chosen),), output)
 
 
@@ -90,16 +89,24 @@ def sign_and_attest(app: App, image: str, *, key: Path | None) -> Attested:
     """Sign the digest `image` resolves to, then attest its SBOM and provenance (with `key`,
     or keyless when None).
     """
+    name = registry_of(image)  # a name without its registry is refused before anything runs
     signer = app.signer()
     signer.ensure_available()
-    registry = app.registry(registry_of(image).registry)
+    registry = app.registry(name.registry)
     ref = by_digest(registry, image)
-    engine = app.engine()
-    engine.ensure_available()
-    contents = read_contents(engine, present(engine, ref))
+    contents = image_contents(app, ref)
     secret = app.environ.get(SIGNING_PASSWORD_ENV)
     signer.sign(ref, key=key, password=secret)
     return attest_image(signer, registry, ref, contents, key=key, password=secret)
+
+
+def image_contents(app: App, ref: str) -> ImageContents:
+    """What `ref` (REPOSITORY@DIGEST) holds, read from its files; pulled into the engine first
+    when it is not there (shared by signing and verify's `sbom` row).
+    """
+    engine = app.engine()
+    engine.ensure_available()
+    return read_contents(engine, present(engine, ref))
 
 
 def attested_line(done: Attested) -> str:

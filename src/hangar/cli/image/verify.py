@@ -12,12 +12,12 @@ import rich_click as click
 
 from hangar.app import App
 from hangar.cli import render
+from hangar.cli.image.sign import image_contents
 from hangar.cli.options import current_app, output_option
 from hangar.errors import BadInput, StepFailed
 from hangar.image.attest import PROVENANCE, SBOM, provenance_row, sbom_row
 from hangar.image.checks import CheckResult, image_checks
-from hangar.image.sbom import read_contents
-from hangar.image.sign import by_digest, present, registry_of
+from hangar.image.sign import by_digest, registry_of
 from hangar.image.verify import SIGNATURE, VerifyReport, verify_image, verify_signature
 
 SUPPLY_CHAIN = (SIGNATURE, SBOM, PROVENANCE)
@@ -86,10 +86,7 @@ def supply_chain_rows(
     if SIGNATURE in wanted:
         rows.append(verify_signature(signer, ref, public_key=public_key))
     if SBOM in wanted:
-        engine = app.engine()
-        engine.ensure_available()
-        contents = read_contents(engine, present(engine, ref))
-        rows.append(sbom_row(signer, ref, contents, public_key=public_key))
+        rows.append(sbom_row(signer, ref, image_contents(app, ref), public_key=public_key))
     if PROVENANCE in wanted:
         rows.append(provenance_row(signer, registry, ref, public_key=public_key))
     return tuple(rows)
