@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.services import is_listening
+from tests.services import is_listening, unused_port
 
 REALM = "HANGAR.TEST"
 MODULES = Path("/usr/lib/apache2/modules")
@@ -29,14 +29,6 @@ def missing_tools() -> list[str]:
     if not (MODULES / "mod_auth_gssapi.so").exists():
         found.append("mod_auth_gssapi")
     return found
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -116,7 +108,7 @@ def running(args: list[str], *, env: dict[str, str], port: int, log: Path) -> It
 
 @contextlib.contextmanager
 def kdc(folder: Path, *, lifetime: str = "40s") -> Iterator[Realm]:
-    realm = Realm(folder=folder, kdc_port=free_port(), lifetime=lifetime)
+    realm = Realm(folder=folder, kdc_port=unused_port(), lifetime=lifetime)
     realm.write_config()
     subprocess.run(
         ["kdb5_util", "-r", REALM, "-P", "hangar-test-master", "create", "-s"],
@@ -143,7 +135,7 @@ class Protected:
 @contextlib.contextmanager
 def protected_page(realm: Realm, folder: Path) -> Iterator[Protected]:
     """Apache httpd on loopback serving PAGE behind GSSAPI (Negotiate) authentication."""
-    port = free_port()
+    port = unused_port()
     principal = f"HTTP/localhost@{REALM}"
     keytab = realm.keytab(principal, "http.keytab")
     keytab.chmod(0o644)  # httpd's worker user reads it

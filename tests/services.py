@@ -30,3 +30,10 @@ def is_listening(host: str, port: int) -> bool:
     with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=2):
         return True
     return False
+
+
+def unused_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on (closed again when returned)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
-import socket
 import time
 import urllib.error
 import urllib.request
@@ -23,7 +22,7 @@ import pytest
 
 from tests.images import CA_BUNDLE, docker, run_options
 from tests.images import run as run_container
-from tests.services import psql
+from tests.services import psql, unused_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.image]
 
@@ -77,12 +76,10 @@ def stop(container: str) -> tuple[float, int]:
 # --- fixtures ---------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def unused_port() -> int:
+@pytest.fixture(name="unused_port")
+def unused_port_fixture() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return unused_port()
 
 
 def unreachable_db(port: int) -> dict[str, str]:

@@ -6,7 +6,6 @@ archive's `Packages.xz` over HTTP, against a tiny in-process server.
 from __future__ import annotations
 
 import lzma
-import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from hangar.errors import NotFound, StepFailed
 from hangar.infra.debian import DebianSecurityArchive
 from hangar.infra.docker import DockerEngine
 from hangar.ports import Command, ProcessResult
+from tests.services import unused_port
 
 CONTAINER = "c0ffee"
 
@@ -154,9 +154,7 @@ def test_a_suite_the_archive_lacks_is_not_found(archive: str) -> None:
 
 
 def test_an_unreachable_archive_says_which_setting_to_change() -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]  # closed again: nothing listens there
+    port = unused_port()
     index = DebianSecurityArchive(mirror=f"http://127.0.0.1:{port}/debian-security", timeout=5)
     with pytest.raises(StepFailed) as raised:
         index.packages("bookworm-security", "amd64")
