@@ -42,6 +42,7 @@ class ProjectOptions:
 
     directory: Path
     hostnet: bool | None  # None: the config's quickstart_network
+    kerberos: bool  # add the Kerberos override
     files: tuple[Path, ...]
     project_name: str | None
     image: str | None
@@ -62,6 +63,12 @@ _PROJECT_OPTIONS: list[Callable[[Any], Any]] = [
         help="Add docker-compose.hostnet.yaml: host networking, Postgres and Redis on the "
         "host's loopback (machines without bridge networks or Docker Hub). Default: on when "
         'the config says quickstart_network = "host" (`hangar config show`).',
+    ),
+    click.option(
+        "--kerberos",
+        is_flag=True,
+        help="Add docker-compose.kerberos.yaml: a KDC, the `airflow kerberos` side-car holding "
+        "the keytab, and a Celery worker that sees only the ticket cache.",
     ),
     click.option(
         "-f",
@@ -112,7 +119,9 @@ def make_deployment(
     extra_env = {IMAGE_VARIABLE: ref} if ref else {}
     compose = app.compose(
         directory,
-        files=project_files(directory, hostnet=network.hostnet, extra=project.files),
+        files=project_files(
+            directory, hostnet=network.hostnet, kerberos=project.kerberos, extra=project.files
+        ),
         name=project.project_name,
         env=extra_env,
     )

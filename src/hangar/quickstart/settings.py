@@ -15,6 +15,10 @@ from hangar.image.plan import default_tag
 
 COMPOSE_FILE = "docker-compose.yaml"
 HOSTNET_FILE = "docker-compose.hostnet.yaml"
+# the Kerberos override (KDC, `airflow kerberos` side-car, worker with the ticket cache) and
+# its host-networking part
+KERBEROS_FILE = "docker-compose.kerberos.yaml"
+KERBEROS_HOSTNET_FILE = "docker-compose.kerberos.hostnet.yaml"
 ENV_FILE = ".env"
 MOUNTED_DIRS = ("dags", "logs", "config", "plugins")
 IMAGE_VARIABLE = "AIRFLOW_IMAGE_NAME"
@@ -108,11 +112,17 @@ def with_airflow_uid(env_text: str, *, uid: int) -> tuple[str, str]:
 
 
 def project_files(
-    directory: Path, *, hostnet: bool, extra: Sequence[Path] = ()
+    directory: Path, *, hostnet: bool, kerberos: bool = False, extra: Sequence[Path] = ()
 ) -> tuple[Path, ...]:
-    files = [directory / COMPOSE_FILE]
+    """The compose files of a run, in compose's order: the main file, the host-networking
+    override, the Kerberos override (and its host-networking part), then the user's own.
+    """
+    names = [COMPOSE_FILE]
     if hostnet:
-        files.append(directory / HOSTNET_FILE)
+        names.append(HOSTNET_FILE)
+    if kerberos:
+        names += [KERBEROS_FILE, *([KERBEROS_HOSTNET_FILE] if hostnet else [])]
+    files = [directory / name for name in names]
     files += [p if p.is_absolute() else directory / p for p in extra]
     missing = [str(p) for p in files if not p.is_file()]
     if missing:

@@ -192,6 +192,26 @@ def test_project_files_include_the_override_only_when_asked(tmp_path: Path) -> N
         project_files(tmp_path, hostnet=True)
 
 
+def test_kerberos_adds_its_override_and_on_host_networking_its_hostnet_part(
+    tmp_path: Path,
+) -> None:
+    names = (
+        "docker-compose.yaml", "docker-compose.hostnet.yaml", "docker-compose.kerberos.yaml",
+        "docker-compose.kerberos.hostnet.yaml",
+    )  # fmt: skip
+    for name in names:
+        (tmp_path / name).write_text("services: {}\n")
+    own = tmp_path / "mine.yaml"
+    own.write_text("services: {}\n")
+
+    def files(*, hostnet: bool) -> list[str]:
+        found = project_files(tmp_path, hostnet=hostnet, kerberos=True, extra=[Path("mine.yaml")])
+        return [p.name for p in found]
+
+    assert files(hostnet=False) == [names[0], names[2], "mine.yaml"]
+    assert files(hostnet=True) == [*names, "mine.yaml"]
+
+
 def test_the_image_is_the_option_then_the_users_variable_then_the_default_tag() -> None:
     def pick(given: str | None, env_file: dict[str, str], environ: dict[str, str]) -> ImageChoice:
         return choose_image(
