@@ -21,8 +21,10 @@ from hangar.ports import (
     Compose,
     ConstraintsBranch,
     ConstraintsSource,
+    Containers,
     Engine,
     Git,
+    Http,
     ImageProbe,
     Registry,
     Resolver,
@@ -66,6 +68,9 @@ class App:
     make_security_index: Callable[[str], SecurityIndex]
     # signatures and attestations of image digests (cosign)
     make_signer: Callable[[Runner], Signer]
+    # containers that keep running (the Helm contract) and HTTP to loopback services
+    make_containers: Callable[[Runner], Containers]
+    make_http: Callable[[], Http]
 
     # -- settings ---------------------------------------------------------------------------
     def environment_file(self) -> Path | None:
@@ -124,6 +129,12 @@ class App:
     def signer(self) -> Signer:
         return self.make_signer(self.runner)
 
+    def containers(self) -> Containers:
+        return self.make_containers(self.runner)
+
+    def http(self) -> Http:
+        return self.make_http()
+
     # -- modes ------------------------------------------------------------------------------
     def dry(self, *, dry_run: bool = True, out: IO[str] | None = None) -> App:
         """The same app, printing every state-changing command instead of running it;
@@ -149,6 +160,7 @@ def real_app() -> App:
     """The app with the real adapters."""
     from hangar.constraints.provide import GeneratedConstraints
     from hangar.infra.compose import DockerCompose
+    from hangar.infra.containers import DockerContainers, UrllibHttp
     from hangar.infra.cosign import CosignSigner
     from hangar.infra.debian import DebianSecurityArchive
     from hangar.infra.docker import DockerEngine, DockerImageProbe
@@ -183,4 +195,6 @@ def real_app() -> App:
         ),
         make_security_index=lambda mirror: DebianSecurityArchive(mirror=mirror),
         make_signer=lambda runner: CosignSigner(runner=runner),
+        make_containers=lambda runner: DockerContainers(runner=runner),
+        make_http=UrllibHttp,
     )

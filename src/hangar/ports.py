@@ -128,6 +128,48 @@ class Engine(Protocol):
         ...
 
 
+class Containers(Protocol):
+    """Containers that keep running (the Helm contract's pods), on the host's network, and the
+    volumes they share.
+    """
+
+    def start(self, ref: str, args: Sequence[str], *, name: str, options: Sequence[str]) -> None:
+        """`docker run -d --name NAME OPTIONS REF ARGS`; raises StepFailed when it cannot."""
+        ...
+
+    def run(
+        self, ref: str, args: Sequence[str], *, name: str, options: Sequence[str], timeout: float
+    ) -> ProcessResult:
+        """Run to completion (at most `timeout` seconds) and remove it."""
+        ...
+
+    def exec(self, name: str, command: Sequence[str], *, timeout: float) -> ProcessResult: ...
+    def state(self, name: str) -> str:
+        """"running", "exited (CODE)", ... or "" when there is no such container."""
+        ...
+
+    def logs(self, name: str, *, tail: int) -> str: ...
+    def remove(self, names: Sequence[str], volumes: Sequence[str] = ()) -> None: ...
+
+
+@dataclass(frozen=True)
+class HttpReply:
+    status: int  # 0 when nothing answered
+    body: bytes = b""
+
+
+class Http(Protocol):
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        json_body: object = None,
+        token: str | None = None,
+        timeout: float = 10,
+    ) -> HttpReply: ...
+
+
 class ImageProbe(Protocol):
     def image_available(self, ref: str) -> str | None:
         """Where `ref` was found ("registry" or "engine"), or None."""

@@ -17,6 +17,7 @@ from click.testing import CliRunner, Result
 from hangar.app import App
 from hangar.cli.main import cli
 from hangar.infra.compose import DockerCompose
+from hangar.infra.containers import DockerContainers, UrllibHttp
 from hangar.infra.docker import DockerEngine
 from hangar.infra.files import copy_build_context
 from hangar.infra.git import GitCli, GitConstraintsBranch
@@ -177,6 +178,8 @@ class World:
             make_constraints=lambda _resolver, _index, _cache, _url: self.constraints,
             make_security_index=self.security_index.at,
             make_signer=lambda _runner: self.signer,
+            make_containers=lambda runner: DockerContainers(runner=runner),
+            make_http=UrllibHttp,
         )
 
     def invoke(self, *args: str) -> Result:

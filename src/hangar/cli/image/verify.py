@@ -1,11 +1,13 @@
 """`hangar image verify IMAGE`: run the image checks and report pass/fail per check; with
 `--key`, also whether the image's digest is signed, and its SBOM and provenance attested, with
-that key.
+that key; with `--profile helm`, the official Helm chart's containers instead (image/helm.py).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import tempfile
+import uuid
 from pathlib import Path
 
 import rich_click as click
@@ -17,10 +19,12 @@ from hangar.cli.options import current_app, output_option
 from hangar.errors import BadInput, StepFailed
 from hangar.image.attest import PROVENANCE, SBOM, provenance_row, sbom_row
 from hangar.image.checks import CheckResult, image_checks
+from hangar.image.helm import ContractRow, HelmContract, HelmRun
 from hangar.image.sign import by_digest, registry_of
 from hangar.image.verify import SIGNATURE, VerifyReport, verify_image, verify_signature
 
 SUPPLY_CHAIN = (SIGNATURE, SBOM, PROVENANCE)
+PROFILES = ("image", "helm")
 
 
 @click.command(name="verify")
@@ -41,9 +45,47 @@ SUPPLY_CHAIN = (SIGNATURE, SBOM, PROVENANCE)
     help="Also check the image's signature, signed SBOM and signed provenance with this key.",
 )
 @click.option("--parallel", default=4, show_default=True, help="Containers run at once.")
+@click.option(
+    "--profile",
+    type=click.Choice(PROFILES),
+    default="image",
+    show_default=True,
+    help="image: the image checks; helm: start the official Helm chart's containers "
+    "(jobs, api-server, scheduler, dag-processor, triggerer, Celery worker, flower, log "
+    "groomer) as the chart does and check their probes and a DAG run.",
+)
+@click.option(
+    "--database-url",
+    default=None,
+    metavar="URL",
+    help="--profile helm: SQLAlchemy URL of an EMPTY PostgreSQL database the check migrates "
+    "and writes to, e.g. postgresql+psycopg2://airflow:airflow@127.0.0.1:5432/helm_check.",
+)
+@click.option(
+    "--broker-url",
+    default=None,
+    metavar="URL",
+    help="--profile helm: the Celery broker, e.g. redis://127.0.0.1:6379/1.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=10),
+    default=600,
+    show_default=True,
+    help="--profile helm: seconds for the services to pass their probes, and for the DAG run.",
+)
 @output_option
 def command(
-    *, image: str, only: tuple[str, ...], public_key: Path | None, parallel: int, output: str
+    *,
+    image: str,
+    only: tuple[str, ...],
+    public_key: Path | None,
+    parallel: int,
+    profile: str,
+    database_url: str | None,
+    broker_url: str | None,
+    timeout: float,
+    output: str,
 ) -> None:
     """Run the image checks (user, paths, permissions, versions, providers, entrypoint…)
     against IMAGE, any image reference in the engine, and exit non-zero if one fails.
@@ -52,7 +94,18 @@ def command(
     `signature` (signed with the matching private key, `hangar image sign`), `sbom` (a signed
     SBOM that lists exactly the Debian packages and Python distributions in the image) and
     `provenance` (signed build provenance about this image's manifest).
+
+    With --profile helm, the containers the official Helm chart starts with its default
+    values (arguments, probes, environment, mounts, securityContext: UID 50000, group 0, all
+    capabilities dropped, no privilege escalation), started with `docker run` on the host's
+    network against --database-url and --broker-url; ports 8080, 8793, 8794 and 5555 must be
+    free. Everything started is removed afterwards.
     """
+    if profile == "helm":
+        helm(
+            image, database_url=database_url, broker_url=broker_url, timeout=timeout, output=output
+        )
+        return
     wanted = tuple(c for c in only if c in SUPPLY_CHAIN) or (() if only else SUPPLY_CHAIN)
     if only and wanted and public_key is None:
         raise BadInput(
@@ -72,6 +125,64 @@ def command(
     if not report.passed:
         failed = [r.name for r in report.results if not r.passed]
         raise StepFailed(f"{image}: {len(failed)} check(s) failed: {', '.join(failed)}")
+
+
+def helm(
+    image: str, *, database_url: str | None, broker_url: str | None, timeout: float, output: str
+) -> None:
+    if not database_url or not broker_url:
+        missing = "--database-url" if not database_url else "--broker-url"
+        raise BadInput(
+            f"--profile helm needs {missing}",
+            hint="give an empty PostgreSQL database (--database-url) and a Redis (--broker-url)",
+        )
+    app = current_app()
+    engine = app.engine()
+    engine.ensure_available()
+    engine.inspect_image(image)
+    contract = HelmContract(containers=app.containers(), http=app.http())
+    request = HelmRun(
+        image=image,
+        database_url=database_url,
+        broker_url=broker_url,
+        timeout=timeout,
+        name=f"hangar-helm-{uuid.uuid4().hex[:8]}",
+    )
+    with (
+        render.err_console().status(f"starting the Helm chart's containers of {image}"),
+        tempfile.TemporaryDirectory(prefix="hangar-helm-") as scratch,
+    ):
+        rows = contract.run(request, Path(scratch))
+    show_contract(image, rows, output)
+    failed = [r.component for r in rows if not r.passed]
+    if failed:
+        raise StepFailed(f"{image}: the Helm chart's contract failed for {', '.join(failed)}")
+
+
+def show_contract(image: str, rows: tuple[ContractRow, ...], output: str) -> None:
+    if output == "json":
+        render.print_json(
+            {
+                "image": image,
+                "profile": "helm",
+                "passed": all(r.passed for r in rows),
+                "components": [dataclasses.asdict(r) for r in rows],
+            }
+        )
+        return
+    render.table(
+        f"hangar image verify {image} --profile helm",
+        ("component", "command", "probe", "result"),
+        (
+            (
+                r.component,
+                r.command,
+                r.probe,
+                f"[green]pass[/] {r.detail}" if r.passed else f"[red]FAIL {r.detail}[/]",
+            )
+            for r in rows
+        ),
+    )
 
 
 def supply_chain_rows(
