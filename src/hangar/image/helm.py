@@ -171,7 +171,8 @@ class HelmContract:
     def probe_passes(self, component: Component, name: str) -> bool:
         probe = component.probe
         if probe is None:
-            return component.ready_line in self.containers.logs(name, tail=50)
+            log = self.containers.logs(name, tail=50)
+            return any(line in log for line in component.ready_lines)
         if probe.http_path:
             url = f"http://127.0.0.1:{probe.port}{probe.http_path}"
             return self.http.request("GET", url, timeout=PROBE_SECONDS).status == HTTPStatus.OK
@@ -213,16 +214,18 @@ DAG_RUN = Component(
     name="DAG run",
     kind=Kind.JOB,
     args=("POST", f"/api/v2/dags/{DAG_ID}/dagRuns"),
-    template="scheduler → Celery worker",
+    expect="run state success (scheduler → Celery worker)",
+    template="the api-server, scheduler, dag-processor and worker together",
 )
 
 
 def row(component: Component, *, passed: bool, detail: str) -> ContractRow:
-    probe = (
-        component.probe.shown()
-        if component.probe
-        else ("exit 0" if component.kind is Kind.JOB else f"log: {component.ready_line}")
-    )
+    if component.probe is not None:
+        probe = component.probe.shown()
+    elif component.ready_lines:
+        probe = "log: " + " | ".join(component.ready_lines)
+    else:
+        probe = component.expect or "exit 0"
     return ContractRow(
         component=component.name,
         command=component.shown(),

@@ -69,7 +69,9 @@ class Component:
     mounts: tuple[Mount, ...] = (Mount.CONFIG,)
     env: tuple[tuple[str, str], ...] = ()  # beyond the standard environment
     standard_env: bool = True  # the log groomer gets only its own three variables
-    ready_line: str = ""  # a job-less service without a probe: this in its log means up
+    # a service without a probe: one of these in its log (and still running) means up
+    ready_lines: tuple[str, ...] = ()
+    expect: str = ""  # what passing means, when not a probe or an exit code
     template: str = ""  # the chart file it comes from
 
     def shown(self) -> str:
@@ -184,7 +186,8 @@ COMPONENTS: tuple[Component, ...] = (
         mounts=(Mount.LOGS,),
         env=LOG_GROOMER_ENV,
         standard_env=False,
-        ready_line="Trimming airflow logs to 15 days.",
+        # the official image's script, hangar's: both read the retention the chart sets
+        ready_lines=("Trimming airflow logs to 15 days.", "retention 15 days"),
         template="scheduler/scheduler-deployment.yaml (logGroomerSidecar)",
     ),
 )
