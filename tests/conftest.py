@@ -121,8 +121,10 @@ def redis_url() -> str:
 
 @pytest.fixture(scope="session")
 def fab_image(make_image: Callable[..., Built]) -> str:
-    """A small image with the FAB auth manager's provider, for what only FAB supports."""
-    extras = "fab,postgres"
+    """A small image with the FAB auth manager's provider, for what only FAB supports (the
+    official Helm chart's defaults among them: FAB auth manager, Celery executor).
+    """
+    extras = "celery,fab,postgres"
     built = make_image(
         python="3.11",
         files={"constraints-3.11.txt": constraints_for_tests("3.11", extras)},

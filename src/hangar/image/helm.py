@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import secrets
 import time
 from collections.abc import Callable, Sequence
@@ -42,6 +43,8 @@ PROBE_SECONDS = 30  # one exec probe at most (the chart's timeoutSeconds is 20)
 JOB_SECONDS = 600
 API = f"http://127.0.0.1:{API_PORT}"
 NO_PROVIDER = "invalid choice: 'kubernetes'"
+ERROR_WORDS = re.compile(r"error|invalid choice|Traceback", re.IGNORECASE)
+MAX_DETAIL = 200
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -134,7 +137,7 @@ class HelmContract:
                         "chart renders this job only with a KubernetesExecutor, which needs it)")
                 )  # fmt: skip
             else:
-                detail = f"exit {done.returncode}: {last_line(output) or 'no output'}"
+                detail = f"exit {done.returncode}: {telling_line(output) or 'no output'}"
                 rows.append(failed(component, detail))
                 if stop_on_failure:
                     break
@@ -233,6 +236,13 @@ def row(component: Component, *, passed: bool, detail: str) -> ContractRow:
         passed=passed,
         detail=detail,
     )
+
+
+def telling_line(output: str) -> str:
+    """The last line that says error (Airflow prints its help after some), else the last."""
+    errors = [line for line in output.splitlines() if ERROR_WORDS.search(line)]
+    text = errors[-1] if errors else last_line(output)
+    return text if len(text) <= MAX_DETAIL else text[: MAX_DETAIL - 1] + "…"
 
 
 def ok(component: Component, detail: str) -> ContractRow:

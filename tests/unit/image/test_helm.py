@@ -43,7 +43,8 @@ class FakeContainers:
     ) -> ProcessResult:
         self.runs.append((name, tuple(args), tuple(options)))
         code = 1 if name.endswith(self.failing_job or "-none-") else 0
-        return ProcessResult(args=(), returncode=code, stderr="boom: no such command\n" * code)
+        output = "usage: airflow\nerror: boom: no such command\n  -h, --help  show help\n"
+        return ProcessResult(args=(), returncode=code, stderr=output * code)
 
     def exec(self, name: str, command: Sequence[str], *, timeout: float) -> ProcessResult:
         return ProcessResult(args=(), returncode=0)
@@ -127,7 +128,7 @@ def test_a_failing_job_stops_the_rest_and_says_why(tmp_path: Path) -> None:
     rows = {r.component: r for r in contract(containers, FakeHttp()).run(REQUEST, tmp_path)}
     assert rows["run-airflow-migrations"].passed
     assert not rows["create-user"].passed
-    assert rows["create-user"].detail == "exit 1: boom: no such command"
+    assert rows["create-user"].detail == "exit 1: error: boom: no such command"
     assert rows["api-server"].detail == "not run: a job before it failed"
     assert containers.started == []  # no service was started
 
