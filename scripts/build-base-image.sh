@@ -9,6 +9,10 @@
 #
 # Usage: scripts/build-base-image.sh --python 3.11 --codename bookworm --tag REF [--push]
 #                                    [--mirror URL] [--security-mirror URL] [--main-only]
+#                                    [--platform linux/amd64,linux/arm64]
+# --platform: the platforms of the image (default: the engine's own); one root file system per
+# platform (debootstrap --foreign and its second stage under emulation for a foreign one, which
+# needs qemu-user-static and binfmt-support), one image index holding them all.
 # --main-only: the release's main suite alone, no updates taken (an outdated base, for tests
 # of `hangar image scan` and `hangar image release --patch`).
 set -Eeuo pipefail
@@ -19,33 +23,26 @@ readonly HERE
 log() { printf '\033[1m[base]\033[0m %s\n' "$*" >&2; }
 die() { printf '[base] ERROR: %s\n' "$*" >&2; exit 1; }
 
-main() {
-	local python="" codename="" tag="" push=0 mirror="http://deb.debian.org/debian"
-	local security_mirror="http://deb.debian.org/debian-security" upgrade=true
-	while (($#)); do
-		case "$1" in
-		--python) python="$2"; shift 2 ;;
-		--codename) codename="$2"; shift 2 ;;
-		--tag) tag="$2"; shift 2 ;;
-		--mirror) mirror="$2"; shift 2 ;;
-		--security-mirror) security_mirror="$2"; shift 2 ;;
-		--main-only) upgrade=false; shift ;;
-		--push) push=1; shift ;;
-		*) die "unknown option $1" ;;
-		esac
-	done
-	[[ -n "${python}" && -n "${codename}" && -n "${tag}" ]] || die "--python, --codename and --tag are required"
-	command -v debootstrap >/dev/null || die "debootstrap is not installed (apt-get install debootstrap)"
-
-	local work rootfs
-	work="$(mktemp -d)"
-	# shellcheck disable=SC2064 # expand now: the path is fixed
-	trap "rm -rf '${work}'" EXIT
-	rootfs="${work}/rootfs"
-
-	log "debootstrap ${codename} (minbase) from ${mirror}"
-	debootstrap --variant=minbase "${codename}" "${rootfs}" "${mirror}" >"${work}/debootstrap.log" 2>&1 ||
-		{ tail -n 20 "${work}/debootstrap.log" >&2; die "debootstrap ${codename} failed"; }
+# make_rootfs CODENAME ARCH NATIVE MIRROR SECURITY_MIRROR UPGRADE DIR WORK: a minimal Debian root
+# file system for ARCH in DIR; a foreign ARCH gets debootstrap's second stage under emulation.
+make_rootfs() {
+	local codename="$1" arch="$2" native="$3" mirror="$4" security_mirror="$5" upgrade="$6"
+	local rootfs="$7" work="$8"
+	local -a foreign=()
+	if [[ "${arch}" != "${native}" ]]; then
+		[[ -e "/proc/sys/fs/binfmt_misc/qemu-${arch/arm64/aarch64}" ]] ||
+			die "no emulation for ${arch}: install qemu-user-static and binfmt-support (scripts/setup-env.sh does)"
+		foreign=(--foreign)
+	fi
+	log "debootstrap ${codename} ${arch} (minbase) from ${mirror}"
+	debootstrap --variant=minbase --arch "${arch}" "${foreign[@]}" "${codename}" "${rootfs}" "${mirror}" \
+		>"${work}/debootstrap-${arch}.log" 2>&1 ||
+		{ tail -n 20 "${work}/debootstrap-${arch}.log" >&2; die "debootstrap ${codename} ${arch} failed"; }
+	if ((${#foreign[@]})); then
+		log "debootstrap's second stage for ${arch}, under emulation"
+		chroot "${rootfs}" /debootstrap/debootstrap --second-stage >>"${work}/debootstrap-${arch}.log" 2>&1 ||
+			{ tail -n 20 "${work}/debootstrap-${arch}.log" >&2; die "debootstrap's second stage (${arch}) failed"; }
+	fi
 
 	# trim what a container never needs; keep the dpkg database so apt works
 	rm -rf "${rootfs}"/var/lib/apt/lists/* "${rootfs}"/var/cache/apt/*.bin \
@@ -59,14 +56,59 @@ main() {
 	else
 		printf 'deb %s %s main\n' "${mirror}" "${codename}" >"${rootfs}/etc/apt/sources.list"
 	fi
+}
 
-	local rootfs_tag="hangar-rootfs:${codename}"
-	log "importing the root file system as ${rootfs_tag}"
-	tar --numeric-owner -C "${rootfs}" -c . | docker import - "${rootfs_tag}" >/dev/null
+main() {
+	local python="" codename="" tag="" push=0 mirror="http://deb.debian.org/debian"
+	local security_mirror="http://deb.debian.org/debian-security" upgrade=true platforms=""
+	while (($#)); do
+		case "$1" in
+		--python) python="$2"; shift 2 ;;
+		--codename) codename="$2"; shift 2 ;;
+		--tag) tag="$2"; shift 2 ;;
+		--mirror) mirror="$2"; shift 2 ;;
+		--security-mirror) security_mirror="$2"; shift 2 ;;
+		--main-only) upgrade=false; shift ;;
+		--platform) platforms="$2"; shift 2 ;;
+		--push) push=1; shift ;;
+		*) die "unknown option $1" ;;
+		esac
+	done
+	[[ -n "${python}" && -n "${codename}" && -n "${tag}" ]] || die "--python, --codename and --tag are required"
+	command -v debootstrap >/dev/null || die "debootstrap is not installed (apt-get install debootstrap)"
+
+	local native work arch
+	native="$(dpkg --print-architecture)"
+	platforms="${platforms:-linux/${native}}"
+	work="$(mktemp -d)"
+	# shellcheck disable=SC2064 # expand now: the path is fixed
+	trap "rm -rf '${work}'" EXIT
+
+	local -a arches=()
+	local platform
+	local -a platform_list=()
+	IFS=',' read -ra platform_list <<<"${platforms}"
+	for platform in "${platform_list[@]}"; do
+		arch="${platform#linux/}"
+		arch="${arch%%/*}"
+		[[ "${platform}" == linux/* && -n "${arch}" ]] || die "unsupported platform ${platform} (linux/<arch>)"
+		arches+=("${arch}")
+	done
+
+	local rootfs_base="hangar-rootfs:${codename}"
+	for arch in "${arches[@]}"; do
+		make_rootfs "${codename}" "${arch}" "${native}" "${mirror}" "${security_mirror}" "${upgrade}" \
+			"${work}/rootfs-${arch}" "${work}"
+		log "importing the ${arch} root file system as ${rootfs_base}-${arch}"
+		tar --numeric-owner -C "${work}/rootfs-${arch}" -c . |
+			docker import --platform "linux/${arch}" - "${rootfs_base}-${arch}" >/dev/null
+		rm -rf "${work}/rootfs-${arch}"
+	done
 
 	log "updating from ${codename}-updates and ${codename}-security, adding python${python} -> ${tag}"
 	if ! docker buildx build --network host --load --progress plain --no-cache \
-		--build-arg "ROOTFS=${rootfs_tag}" --build-arg "PYTHON_MAJOR_MINOR_VERSION=${python}" \
+		--platform "${platforms}" \
+		--build-arg "ROOTFS=${rootfs_base}" --build-arg "PYTHON_MAJOR_MINOR_VERSION=${python}" \
 		--build-arg "UPGRADE=${upgrade}" \
 		-t "${tag}" -f "${HERE}/base-image/Dockerfile" "${HERE}/base-image" >"${work}/build.log" 2>&1; then
 		tail -n 20 "${work}/build.log" >&2
@@ -74,7 +116,9 @@ main() {
 	fi
 	# the upgrade step prints one line per security update it takes (see base-image/Dockerfile)
 	sed -n 's/^#[0-9]* [0-9.]* \(security update: .*\)$/\1/p' "${work}/build.log"
-	docker image rm "${rootfs_tag}" >/dev/null 2>&1 || true
+	for arch in "${arches[@]}"; do
+		docker image rm "${rootfs_base}-${arch}" >/dev/null 2>&1 || true
+	done
 	if ((push)); then
 		log "pushing ${tag}"
 		docker push -q "${tag}" >/dev/null

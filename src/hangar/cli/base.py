@@ -12,8 +12,10 @@ from hangar.cli import render
 from hangar.cli.options import current_app, dry_run_option, log_dir, python_option
 from hangar.errors import NotFound, StepFailed
 from hangar.image.plan import resolve_pythons
+from hangar.image.platforms import ensure_runnable
 from hangar.infra.files import open_log
 from hangar.ports import cmd, last_line
+from hangar.values import split_list
 
 SCRIPT = Path("scripts/build-base-image.sh")
 
@@ -27,8 +29,24 @@ def group() -> None:
 @python_option("Python version (repeatable); default: every configured one.")
 @click.option("--push", is_flag=True, help="Push each image to the registry.")
 @click.option("--mirror", help="Debian mirror (default: the script's, deb.debian.org).")
+@click.option(
+    "--platform",
+    "platforms",
+    default=None,
+    metavar="LIST",
+    help="Platforms, comma-separated, e.g. linux/amd64,linux/arm64: one image index holding "
+    "them all (a foreign platform needs emulation: `hangar env status`). Default: the "
+    "engine's own.",
+)
 @dry_run_option
-def build(*, pythons: tuple[str, ...], push: bool, mirror: str | None, dry_run: bool) -> None:
+def build(
+    *,
+    pythons: tuple[str, ...],
+    push: bool,
+    mirror: str | None,
+    platforms: str | None,
+    dry_run: bool,
+) -> None:
     """Build `python:X.Y-slim-<debian>` look-alikes from Debian packages.
 
     debootstrap and Debian's python3, current with the release's -updates and -security
@@ -37,6 +55,7 @@ def build(*, pythons: tuple[str, ...], push: bool, mirror: str | None, dry_run: 
     3.11 in bookworm, 3.13 in trixie.
     """
     app = current_app().dry(dry_run=dry_run)
+    wanted = split_list((platforms,)) if platforms else ()
     config = app.config()
     script = app.cwd / SCRIPT
     if not script.is_file():
@@ -47,23 +66,15 @@ def build(*, pythons: tuple[str, ...], push: bool, mirror: str | None, dry_run: 
     runner = app.runner
     if not dry_run:
         app.engine().ensure_available()
+        ensure_runnable(app.probe(), wanted, host_platform=app.host_platform)
     console = render.err_console()
     rows = []
     for python in versions:
         ref = config.base_image_for(python)
-        args = [
-            str(script),
-            "--python",
-            python,
-            "--codename",
-            config.debian_for(python),
-            "--tag",
-            ref,
-        ]
-        if mirror:
-            args += ["--mirror", mirror]
-        if push:
-            args.append("--push")
+        args = script_args(
+            script, python=python, codename=config.debian_for(python), tag=ref,
+            mirror=mirror, platforms=wanted, push=push,
+        )  # fmt: skip
         log_path = log_dir(app, config) / f"base-{python}.log"
         if dry_run:
             runner.run(cmd(*args))
@@ -83,6 +94,27 @@ def build(*, pythons: tuple[str, ...], push: bool, mirror: str | None, dry_run: 
         rows.append((python, ref, "pushed" if push else "built", taken, str(log_path)))
     if rows:
         render.table("hangar base build", ("python", "image", "result", "security", "log"), rows)
+
+
+def script_args(
+    script: Path,
+    *,
+    python: str,
+    codename: str,
+    tag: str,
+    mirror: str | None,
+    platforms: tuple[str, ...],
+    push: bool,
+) -> list[str]:
+    """scripts/build-base-image.sh's command line for one base image."""
+    args = [str(script), "--python", python, "--codename", codename, "--tag", tag]
+    if mirror:
+        args += ["--mirror", mirror]
+    if platforms:
+        args += ["--platform", ",".join(platforms)]
+    if push:
+        args.append("--push")
+    return args
 
 
 def security_updates(output: str) -> tuple[str, ...]:

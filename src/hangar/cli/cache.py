@@ -8,8 +8,8 @@ import rich_click as click
 
 from hangar.cli.builds import build_and_show
 from hangar.cli.options import BuildOptions, build_options, current_app, output_option
-from hangar.errors import BadInput
 from hangar.image.plan import cache_jobs
+from hangar.image.platforms import ensure_runnable
 from hangar.image.request import Build
 
 
@@ -42,15 +42,7 @@ def refresh(*, build: BuildOptions, cache_repo: str | None, output: str) -> None
         if build.dry_run or resolved.platforms == (app.host_platform,):
             return
         app.engine().ensure_available()
-        runnable = app.probe().builder_platforms()
-        missing = [p for p in resolved.platforms if p not in runnable]
-        if missing:
-            raise BadInput(
-                f"the builder cannot run {', '.join(missing)}"
-                f" (it runs {', '.join(runnable) or 'nothing'})",
-                hint="set up emulation (qemu-user-static, binfmt-support) "
-                "or leave those platforms out",
-            )
+        ensure_runnable(app.probe(), resolved.platforms, host_platform=app.host_platform)
 
     build_and_show(
         app,

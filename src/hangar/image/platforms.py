@@ -1,0 +1,30 @@
+"""Which platforms the builder can build for: its own, and others only with emulation (qemu
+binfmt) or a node of that platform. Asking for one it cannot run is refused before anything
+starts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from hangar.errors import BadInput
+from hangar.ports import ImageProbe
+
+EMULATION_HINT = (
+    "set up emulation (scripts/setup-env.sh installs qemu-user-static and binfmt-support), "
+    "or leave those platforms out"
+)
+
+
+def ensure_runnable(probe: ImageProbe, platforms: Sequence[str], *, host_platform: str) -> None:
+    """Refuse platforms the builder does not list (`docker buildx inspect`)."""
+    if not platforms or tuple(platforms) == (host_platform,):
+        return
+    runnable = probe.builder_platforms()
+    missing = [p for p in platforms if p not in runnable]
+    if missing:
+        raise BadInput(
+            f"the builder cannot run {', '.join(missing)}"
+            f" (it runs {', '.join(runnable) or 'nothing'})",
+            hint=EMULATION_HINT,
+        )
