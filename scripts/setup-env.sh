@@ -17,10 +17,15 @@
 #   - the project's Python environment (.venv) with hangar and its test tools.
 #   - with --test, what the test suite needs on top: the registry on 127.0.0.1:5000 (also with
 #     Docker Hub in reach), PostgreSQL and Redis on loopback, shellcheck, git and cosign (from
-#     Debian 13; on Debian 12 through the engine's trixie source, else only where apt offers it).
+#     Debian 13; on Debian 12 through the engine's trixie source, else only where apt offers it),
+#     the Kerberos tools, and emulation of the other platform.
+#   - with --test or --emulation, emulation of the other of amd64/arm64 (qemu-user-static and
+#     binfmt-support, registered with the fix-binary flag so containers need no qemu of their
+#     own), so the engine builds and runs both.
 #
-# Usage: scripts/setup-env.sh [--test] [--no-bases] [--no-venv] [--no-services] [--help]
+# Usage: scripts/setup-env.sh [--test] [--emulation] [--no-bases] [--no-venv] [--no-services] [--help]
 #   --test         also start the test services (registry, PostgreSQL, Redis)
+#   --emulation    set up emulation of the other platform (amd64 <-> arm64)
 #   --no-bases     do not check for Docker Hub, build local base images or write the overlay
 #   --no-venv      do not create or update .venv
 #   --no-services  with --test: start no PostgreSQL and Redis (the registry still starts);
@@ -485,6 +490,39 @@ setup_cosign() {
 	fi
 }
 
+# --- emulation of the other platform -----------------------------------------------------------
+
+setup_emulation() {
+	local native foreign binfmt=/proc/sys/fs/binfmt_misc
+	native="$(dpkg --print-architecture 2>/dev/null || uname -m)"
+	case "${native}" in
+	amd64 | x86_64) foreign=aarch64 ;;
+	arm64 | aarch64) foreign=x86_64 ;;
+	*)
+		log "no emulation set up: ${native} machines are not supported"
+		return 0
+		;;
+	esac
+	if grep -qs '^enabled' "${binfmt}/qemu-${foreign}"; then
+		return 0
+	fi
+	apt_install qemu-user-static binfmt-support
+	if [[ ! -f "${binfmt}/register" ]]; then
+		need_root "mount binfmt_misc"
+		log "mounting binfmt_misc on ${binfmt}"
+		mount -t binfmt_misc binfmt_misc "${binfmt}" ||
+			die "cannot mount binfmt_misc on ${binfmt} (in a container, it needs privileges): emulation of ${foreign} is not possible here"
+	fi
+	log "enabling qemu-${foreign} emulation (update-binfmts)"
+	update-binfmts --enable "qemu-${foreign}" ||
+		die "update-binfmts --enable qemu-${foreign} failed: see update-binfmts --display"
+	grep -qs '^enabled' "${binfmt}/qemu-${foreign}" ||
+		die "qemu-${foreign} is registered but not enabled in ${binfmt}"
+	if ! docker buildx inspect 2>/dev/null | grep "linux/${foreign/aarch64/arm64}" >/dev/null; then
+		log "the engine does not list linux/${foreign/aarch64/arm64} yet: restart it (dockerd) to build for it"
+	fi
+}
+
 setup_kerberos_tools() {
 	# a real KDC and a Kerberos-protected web server for the Kerberos tests, which start and
 	# stop them themselves (nothing runs as a service: apache2-bin has no service, and the KDC
@@ -499,6 +537,7 @@ setup_test_services() {
 	need_cmd git git
 	setup_cosign
 	setup_kerberos_tools
+	setup_emulation
 	start_registry
 	if ((services)); then
 		start_postgres
@@ -535,10 +574,11 @@ usage() {
 }
 
 main() {
-	local test=0 services=1 bases=1 venv=1 arg
+	local test=0 emulation=0 services=1 bases=1 venv=1 arg
 	for arg in "$@"; do
 		case "${arg}" in
 		--test) test=1 ;;
+		--emulation) emulation=1 ;;
 		--no-services) services=0 ;;
 		--no-bases) bases=0 ;;
 		--no-venv) venv=0 ;;
@@ -555,6 +595,8 @@ main() {
 	fi
 	if ((test)); then
 		setup_test_services "${services}"
+	elif ((emulation)); then
+		setup_emulation
 	fi
 	if ((venv)); then
 		setup_venv

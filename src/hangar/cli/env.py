@@ -29,7 +29,9 @@ def status(*, output: str) -> None:
     Python version are available, and what to run if not (non-zero exit if one is missing).
     """
     app = current_app()
-    checks = status_checks(app.config(), engine=app.engine(), probe=app.probe())
+    checks = status_checks(
+        app.config(), engine=app.engine(), probe=app.probe(), host_platform=app.host_platform
+    )
     if output == "json":
         render.print_json([{k: v for k, v in asdict(c).items() if k != "error"} for c in checks])
     else:

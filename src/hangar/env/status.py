@@ -22,13 +22,16 @@ class Check:
     error: type[HangarError] = StepFailed
 
 
-def status_checks(config: Config, *, engine: Engine, probe: ImageProbe) -> tuple[Check, ...]:
+def status_checks(
+    config: Config, *, engine: Engine, probe: ImageProbe, host_platform: str = ""
+) -> tuple[Check, ...]:
     checks: list[Check] = []
     try:
         server, buildx = engine.versions()
         checks.append(Check(what="engine", ok=True, detail=f"Docker {server}"))
         checks.append(Check(what="buildx", ok=True, detail=buildx))
         engine_ok = True
+        checks.append(platforms_check(probe, host_platform))
     except EngineUnavailable as exc:
         checks.append(
             Check(
@@ -67,6 +70,19 @@ def status_checks(config: Config, *, engine: Engine, probe: ImageProbe) -> tuple
             )
         )
     return tuple(checks)
+
+
+def platforms_check(probe: ImageProbe, host_platform: str) -> Check:
+    """The platforms the builder builds and runs; those not the machine's own are emulated."""
+    listed = probe.builder_platforms()
+    main = [p for p in listed if p.count("/") == 1]  # linux/amd64, not linux/amd64/v2
+    shown = [p if p == host_platform else f"{p} (emulated)" for p in main]
+    return Check(
+        what="platforms",
+        ok=bool(main),
+        detail=", ".join(shown) or "the builder lists none",
+        fix="" if len(main) > 1 else "sudo scripts/setup-env.sh --emulation",
+    )
 
 
 def first_failure(checks: tuple[Check, ...]) -> HangarError | None:

@@ -17,11 +17,23 @@ def test_env_status_all_present(world: World) -> None:
     assert [c["what"] for c in checks] == [
         "engine",
         "buildx",
+        "platforms",
         "registry",
         "base image 3.11",
         "base image 3.13",
     ]
     assert all(c["ok"] for c in checks)
+
+
+def test_env_status_lists_the_platforms_and_which_are_emulated(world: World) -> None:
+    world.probe.platforms = ("linux/amd64", "linux/amd64/v2", "linux/arm64")
+    result = world.invoke("env", "status", "--output", "json")
+    (row,) = [c for c in json.loads(result.output) if c["what"] == "platforms"]
+    assert row["detail"] == "linux/amd64, linux/arm64 (emulated)"
+    world.probe.platforms = ("linux/amd64",)
+    result = world.invoke("env", "status", "--output", "json")
+    (row,) = [c for c in json.loads(result.output) if c["what"] == "platforms"]
+    assert row["fix"] == "sudo scripts/setup-env.sh --emulation"
 
 
 def test_env_status_says_what_to_run_for_a_missing_base_image(world: World) -> None:
