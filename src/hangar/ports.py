@@ -178,6 +178,9 @@ class ImageProbe(Protocol):
     def registry_reachable(self, registry: str) -> bool: ...
 
     def builder_platforms(self) -> tuple[str, ...]: ...
+    def stores_multi_platform(self) -> bool:
+        """Whether the engine's image store keeps multi-platform images (the containerd store)."""
+        ...
 
 
 class Registry(Protocol):

@@ -90,6 +90,7 @@ class FakeProbe:
     missing: frozenset[str] = frozenset()
     registry_up: bool = True
     platforms: tuple[str, ...] = ("linux/amd64",)
+    containerd_store: bool = True
 
     def image_available(self, ref: str) -> str | None:
         return None if ref in self.missing else "registry"
@@ -99,6 +100,9 @@ class FakeProbe:
 
     def builder_platforms(self) -> tuple[str, ...]:
         return self.platforms
+
+    def stores_multi_platform(self) -> bool:
+        return self.containerd_store
 
 
 @dataclass

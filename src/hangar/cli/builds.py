@@ -19,6 +19,7 @@ from hangar.constraints.resolve import DEFAULT_INDEX_URL
 from hangar.image.build import BuildReport, BuildWorld, print_builds, run_builds
 from hangar.image.jobs import JobResult
 from hangar.image.plan import plan, resolve
+from hangar.image.platforms import ensure_runnable
 from hangar.image.request import Build, BuildJob, BuildRequest, Stamp
 from hangar.infra.files import open_log
 
@@ -156,11 +157,15 @@ def build_and_show(
     planner: Planner = plan,
     check: Callable[[Build], None] | None = None,
 ) -> None:
-    """Plan the request, `check` the plan, run its jobs, show the summary and fail (one
+    """Plan the request, check that the builder runs its platforms and `check` the plan (not
+    in a dry run), run its jobs, show the summary and fail (one
     line, exit 1) if a job failed: the body of every command that builds images.
     """
     resolved, jobs = prepare(app, config, request, build_id=options.build_id, planner=planner)
-    if check is not None:
+    if not options.dry_run and resolved.platforms != (app.host_platform,):
+        app.engine().ensure_available()
+        ensure_runnable(app.probe(), resolved.platforms, host_platform=app.host_platform)
+    if check is not None and not options.dry_run:
         check(resolved)
     report = run_jobs(
         app,

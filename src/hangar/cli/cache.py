@@ -9,8 +9,6 @@ import rich_click as click
 from hangar.cli.builds import build_and_show
 from hangar.cli.options import BuildOptions, build_options, current_app, output_option
 from hangar.image.plan import cache_jobs
-from hangar.image.platforms import ensure_runnable
-from hangar.image.request import Build
 
 
 @click.group(name="cache")
@@ -31,18 +29,11 @@ def refresh(*, build: BuildOptions, cache_repo: str | None, output: str) -> None
     `<repo>:cache-python<py>-<platform>`, with mode=max; no image is pushed.
 
     Platforms other than the engine's own need emulation (qemu binfmt) set up; asking for one
-    that the builder cannot run is an error.
+    that the builder cannot run is an error (as for every build).
     """
     app = current_app()
     config = app.config()
     request = build.request(app, cache_to=cache_repo, all_pythons=True)
-
-    def check(resolved: Build) -> None:
-        """Platforms other than the engine's own need emulation the builder has."""
-        if build.dry_run or resolved.platforms == (app.host_platform,):
-            return
-        app.engine().ensure_available()
-        ensure_runnable(app.probe(), resolved.platforms, host_platform=app.host_platform)
 
     build_and_show(
         app,
@@ -52,5 +43,4 @@ def refresh(*, build: BuildOptions, cache_repo: str | None, output: str) -> None
         output=output,
         title="hangar cache refresh",
         planner=cache_jobs,
-        check=check,
     )

@@ -16,6 +16,20 @@ EMULATION_HINT = (
 )
 
 
+def ensure_loadable(probe: ImageProbe, platforms: Sequence[str], *, push: bool) -> None:
+    """A multi-platform image not pushed goes into the engine: only its containerd image
+    store keeps one.
+    """
+    if push or len(platforms) <= 1 or probe.stores_multi_platform():
+        return
+    raise BadInput(
+        f"the engine cannot keep a multi-platform image ({', '.join(platforms)}): its image "
+        "store is not containerd's",
+        hint="push it (--push), build one platform at a time, or turn on the containerd image "
+        'store ("features": {"containerd-snapshotter": true} in /etc/docker/daemon.json)',
+    )
+
+
 def ensure_runnable(probe: ImageProbe, platforms: Sequence[str], *, host_platform: str) -> None:
     """Refuse platforms the builder does not list (`docker buildx inspect`)."""
     if not platforms or tuple(platforms) == (host_platform,):

@@ -196,6 +196,12 @@ class DockerImageProbe:
         except (urllib.error.URLError, OSError):
             return False
 
+    def stores_multi_platform(self) -> bool:
+        result = self.runner.run(
+            cmd(self.docker, "info", "--format", "{{json .DriverStatus}}", changes_state=False)
+        )
+        return "io.containerd.snapshotter" in result.stdout
+
     def builder_platforms(self) -> tuple[str, ...]:
         result = self.runner.run(cmd(self.docker, "buildx", "inspect", changes_state=False))
         for line in result.stdout.splitlines():

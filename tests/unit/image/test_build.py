@@ -305,3 +305,27 @@ def test_the_real_entry_point_exits_with_the_documented_code(tmp_path: Path) -> 
     assert done.returncode == ExitCode.BAD_INPUT
     assert done.stderr.startswith("hangar: error: unknown Python version 2.7")
     assert "Traceback" not in done.stderr
+
+
+def test_a_platform_the_builder_cannot_run_is_refused_before_any_build(world: World) -> None:
+    result = world.invoke("image", "build", "--python", "3.11", "--platform", "linux/arm64")
+    assert isinstance(result.exception, BadInput)
+    assert result.exception.message == ("the builder cannot run linux/arm64 (it runs linux/amd64)")
+    assert "emulation" in (result.exception.hint or "")
+    assert not world.runner.builds()
+
+
+def test_a_multi_platform_image_is_loaded_only_into_a_containerd_store(world: World) -> None:
+    world.probe.platforms = ("linux/amd64", "linux/arm64")
+    world.probe.containerd_store = False
+    both = ("--python", "3.11", "--platform", "linux/amd64,linux/arm64")
+    refused = world.invoke("image", "build", *both)
+    assert isinstance(refused.exception, BadInput)
+    assert "cannot keep a multi-platform image" in refused.exception.message
+    assert "--push" in (refused.exception.hint or "")
+    assert not world.runner.builds()
+
+    pushed = world.invoke("image", "build", *both, "--push")
+    assert pushed.exit_code == 0, pushed.output
+    (build,) = world.runner.builds()
+    assert value_of(build.args, "--platform") == ["linux/amd64,linux/arm64"]

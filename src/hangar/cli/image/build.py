@@ -8,6 +8,7 @@ import rich_click as click
 
 from hangar.cli.builds import build_and_show
 from hangar.cli.options import BuildOptions, build_options, current_app, output_option
+from hangar.image.platforms import ensure_loadable
 
 _CACHE_HELP = (
     "Registry cache per Python version and platform (<repo>:cache-python<py>-<platform>); "
@@ -98,4 +99,12 @@ def command(
         compression=compression,
         target=target,
     )
-    build_and_show(app, config, request, options=build, output=output, title="hangar image build")
+    build_and_show(
+        app,
+        config,
+        request,
+        options=build,
+        output=output,
+        title="hangar image build",
+        check=lambda resolved: ensure_loadable(app.probe(), resolved.platforms, push=push),
+    )
