@@ -151,8 +151,16 @@ class BuildOptions:
         compression: str = "auto",
         target: str = "main",
         all_pythons: bool = False,
+        slim: bool = False,
     ) -> BuildRequest:
-        """The one BuildRequest of this command (paths checked against the context)."""
+        """The one BuildRequest of this command (paths checked against the context). A slim
+        build is Airflow with no extras (`--additional-extras` still adds some).
+        """
+        if slim and self.extras:
+            raise BadInput(
+                "--slim builds Airflow with no extras, so --extras cannot go with it",
+                hint="leave out --extras, or add a few with --additional-extras",
+            )
         folder = self.context_folder(app)
         if self.ca_bundle is not None and not self.ca_bundle.is_file():
             raise NotFound(
@@ -161,7 +169,8 @@ class BuildOptions:
         context, dockerfile = self.build_context(app, folder)
         return BuildRequest(
             pythons=self.pythons or (("all",) if all_pythons else ()),
-            extras=split_list(self.extras) if self.extras else None,
+            extras=() if slim else (split_list(self.extras) if self.extras else None),
+            slim=slim,
             additional_extras=split_list(self.additional_extras),
             additional_python_deps=split_words(self.additional_python_deps),
             dev_apt_deps=split_words(self.dev_apt_deps) if self.dev_apt_deps else None,

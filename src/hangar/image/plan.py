@@ -17,6 +17,7 @@ from hangar.config import Config
 from hangar.errors import BadInput
 from hangar.image.buildx import BuildParams, Secret, join_list_arg
 from hangar.image.request import Build, BuildJob, BuildRequest, Stamp
+from hangar.image.tags import SLIM_PREFIX
 from hangar.values import (
     SUPPORTED_PYTHONS,
     python_key,
@@ -89,9 +90,10 @@ def expand_tag(pattern: str, *, python: str, airflow_version: str) -> str:
         ) from exc
 
 
-def default_tag(config: Config, *, python: str, airflow_version: str) -> str:
-    """The naming convention: <registry>/<image_name>:<airflow_version>-python<py>."""
-    return f"{config.image_repository()}:{airflow_version}-python{python}"
+def default_tag(config: Config, *, python: str, airflow_version: str, slim: bool = False) -> str:
+    """The naming convention: <registry>/<image_name>:[slim-]<airflow_version>-python<py>."""
+    prefix = SLIM_PREFIX if slim else ""
+    return f"{config.image_repository()}:{prefix}{airflow_version}-python{python}"
 
 
 def platform_slug(platform: str) -> str:
@@ -99,9 +101,12 @@ def platform_slug(platform: str) -> str:
     return platform.replace("/", "-")
 
 
-def cache_ref(repository: str, *, python: str, platform: str) -> str:
-    """The registry cache of one Python version and platform: <repo>:cache-python<py>-<plat>."""
-    return f"{repository}:cache-python{python}-{platform_slug(platform)}"
+def cache_ref(repository: str, *, python: str, platform: str, slim: bool = False) -> str:
+    """The registry cache of one Python version and platform: <repo>:cache-python<py>-<plat>
+    (cache-slim-python<py>-<plat> for the slim flavour, whose layers differ).
+    """
+    flavour = "slim-" if slim else ""
+    return f"{repository}:cache-{flavour}python{python}-{platform_slug(platform)}"
 
 
 def _build_args(build: Build, stamp: Stamp) -> dict[str, str]:
@@ -244,11 +249,16 @@ def plan(build: Build, *, config: Config, stamp: Stamp, log_dir: Path) -> tuple[
         )
         version = build.airflow_version
         tags = tuple(expand_tag(p, python=python, airflow_version=version) for p in patterns) or (
-            default_tag(config, python=python, airflow_version=version),
+            default_tag(config, python=python, airflow_version=version, slim=request.slim),
         )
         cache_from = (
             tuple(
-                cache_ref(request.cache_from or build.cache_repository, python=python, platform=p)
+                cache_ref(
+                    request.cache_from or build.cache_repository,
+                    python=python,
+                    platform=p,
+                    slim=request.slim,
+                )
                 for p in build.platforms
             )
             if request.cache_from is not None
@@ -259,6 +269,7 @@ def plan(build: Build, *, config: Config, stamp: Stamp, log_dir: Path) -> tuple[
                 request.cache_to or build.cache_repository,
                 python=python,
                 platform=build.platforms[0],
+                slim=request.slim,
             )
             if request.cache_to is not None
             else None

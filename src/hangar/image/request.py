@@ -17,6 +17,7 @@ class BuildRequest:
 
     pythons: tuple[str, ...] = ()  # empty: the configured default Python; ("all",): every one
     extras: tuple[str, ...] | None = None  # replaces the Dockerfile's default set
+    slim: bool = False  # the slim flavour: no extras, `slim-` tags
     additional_extras: tuple[str, ...] = ()
     additional_python_deps: tuple[str, ...] = ()
     dev_apt_deps: tuple[str, ...] | None = None

@@ -329,3 +329,16 @@ def test_a_multi_platform_image_is_loaded_only_into_a_containerd_store(world: Wo
     assert pushed.exit_code == 0, pushed.output
     (build,) = world.runner.builds()
     assert value_of(build.args, "--platform") == ["linux/amd64,linux/arm64"]
+
+
+def test_slim_builds_airflow_with_no_extras_under_slim_tags(world: World) -> None:
+    result = world.invoke("image", "build", "--python", "3.11", "--slim", "--cache", "registry")
+    assert result.exit_code == 0, result.output
+    (build,) = world.runner.builds()
+    assert "AIRFLOW_EXTRAS=" in value_of(build.args, "--build-arg")
+    assert value_of(build.args, "--tag") == ["reg.example:5000/airflow:slim-3.3.2-python3.11"]
+    assert any("cache-slim-python3.11-linux-amd64" in v for v in value_of(build.args, "--cache-to"))
+
+    refused = world.invoke("image", "build", "--slim", "--extras", "celery")
+    assert isinstance(refused.exception, BadInput)
+    assert "--slim builds Airflow with no extras" in refused.exception.message

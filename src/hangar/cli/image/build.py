@@ -28,6 +28,12 @@ _CACHE_HELP = (
 )
 @click.option("--push", is_flag=True, help="Push the image(s) to the registry.")
 @click.option(
+    "--slim",
+    is_flag=True,
+    help="The slim image, as the official one: Airflow with no extras (only the providers "
+    "Airflow itself needs), tagged slim-<airflow_version>-python<py> by default.",
+)
+@click.option(
     "--cache-from",
     is_flag=False,
     flag_value="",
@@ -72,6 +78,7 @@ def command(
     build: BuildOptions,
     tags: tuple[str, ...],
     push: bool,
+    slim: bool,
     cache_from: str | None,
     cache_to: str | None,
     cache: str,
@@ -93,6 +100,7 @@ def command(
         app,
         tags=tags,
         push=push,
+        slim=slim,
         cache_from="" if use_cache and cache_from is None else cache_from,
         cache_to="" if use_cache and cache_to is None else cache_to,
         no_cache=no_cache,
