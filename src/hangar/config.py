@@ -15,7 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from hangar.errors import BadInput
-from hangar.values import DEFAULT_AIRFLOW_VERSION, DEFAULT_PYTHON, SUPPORTED_PYTHONS
+from hangar.values import (
+    DEFAULT_AIRFLOW_VERSION,
+    DEFAULT_PYTHON,
+    SUPPORTED_DEBIAN,
+    SUPPORTED_PYTHONS,
+)
 
 # name -> (default, help). Values are strings; lists are comma-separated.
 SETTINGS: dict[str, tuple[str, str]] = {
@@ -29,8 +34,11 @@ SETTINGS: dict[str, tuple[str, str]] = {
         "base image pattern; {python} and {debian} are filled in per Python version",
     ),
     "debian": (
-        "3.10=bookworm,3.11=bookworm,3.12=bookworm,3.13=trixie",
-        "Debian release of the base image, per Python version",
+        "trixie",
+        (
+            "Debian release of the base image: one for every Python version (trixie, bookworm), "
+            "or per Python version (3.11=bookworm,3.13=trixie)"
+        ),
     ),
     "pythons": (",".join(SUPPORTED_PYTHONS), "Python versions hangar builds for (--python all)"),
     "default_python": (DEFAULT_PYTHON, "Python version of the un-suffixed release tags"),
@@ -86,8 +94,13 @@ class Config:
         return tuple(v.strip() for v in self[name].split(",") if v.strip())
 
     def debian_for(self, python: str) -> str:
-        table = dict(item.split("=", 1) for item in self.list("debian"))
-        return table.get(python, "bookworm")
+        """The Debian release of `python`'s base image: its entry in the table, else the
+        setting's bare release, else the first supported one (trixie).
+        """
+        items = self.list("debian")
+        table = dict(item.split("=", 1) for item in items if "=" in item)
+        bare = [item for item in items if "=" not in item]
+        return table.get(python) or (bare[0] if bare else SUPPORTED_DEBIAN[0])
 
     def base_image_for(self, python: str) -> str:
         return self["base_image"].format(python=python, debian=self.debian_for(python))

@@ -15,6 +15,11 @@ from hangar.errors import BadInput
 # The Python versions Airflow's images are built for (each has a Debian base in the config).
 SUPPORTED_PYTHONS = ("3.10", "3.11", "3.12", "3.13")
 DEFAULT_PYTHON = "3.13"
+# Debian releases the image is built on (the base image's), the default first: trixie is the
+# stable release; bookworm's regular security support ended in 2026
+SUPPORTED_DEBIAN = ("trixie", "bookworm")
+# the one Python each Debian release ships (what a base image built from Debian packages has)
+DEBIAN_PYTHON = {"bookworm": "3.11", "trixie": "3.13"}
 DEFAULT_AIRFLOW_VERSION = "3.3.2"
 _TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 _VERSION_HINT = "use X.Y.Z, e.g. 3.3.2 or 3.4.0rc1"
@@ -120,3 +125,12 @@ def parse_pushed_ref(text: str) -> ImageRef:
     if not ref.tag:
         raise BadInput(f"{text}: give a tag (REGISTRY/REPOSITORY:TAG)")
     return ref
+
+
+def validate_debian(text: str) -> str:
+    """A Debian release hangar builds on, or BadInput listing them."""
+    if text not in SUPPORTED_DEBIAN:
+        raise BadInput(
+            f"unknown Debian release {text!r}", hint=f"supported: {', '.join(SUPPORTED_DEBIAN)}"
+        )
+    return text

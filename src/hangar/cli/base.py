@@ -10,12 +10,12 @@ import rich_click as click
 
 from hangar.cli import render
 from hangar.cli.options import current_app, dry_run_option, log_dir, python_option
-from hangar.errors import NotFound, StepFailed
+from hangar.errors import BadInput, NotFound, StepFailed
 from hangar.image.plan import resolve_pythons
 from hangar.image.platforms import ensure_runnable
 from hangar.infra.files import open_log
 from hangar.ports import cmd, last_line
-from hangar.values import split_list
+from hangar.values import DEBIAN_PYTHON, split_list
 
 SCRIPT = Path("scripts/build-base-image.sh")
 
@@ -70,6 +70,8 @@ def build(
     console = render.err_console()
     rows = []
     for python in versions:
+        ensure_debian_ships(python, config.debian_for(python))
+    for python in versions:
         ref = config.base_image_for(python)
         args = script_args(
             script, python=python, codename=config.debian_for(python), tag=ref,
@@ -94,6 +96,18 @@ def build(
         rows.append((python, ref, "pushed" if push else "built", taken, str(log_path)))
     if rows:
         render.table("hangar base build", ("python", "image", "result", "security", "log"), rows)
+
+
+def ensure_debian_ships(python: str, debian: str) -> None:
+    """A base image from Debian packages has the one Python its release ships."""
+    if DEBIAN_PYTHON.get(debian) != python:
+        ships = ", ".join(f"{py} on {codename}" for codename, py in DEBIAN_PYTHON.items())
+        raise BadInput(
+            f"Debian {debian} does not ship Python {python}, so no base image of it can be "
+            "built from Debian packages",
+            hint=f"Debian ships {ships}: set `debian` for {python} (hangar config show), or "
+            "use the python:X.Y-slim-<debian> images of Docker Hub",
+        )
 
 
 def script_args(

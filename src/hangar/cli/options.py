@@ -23,7 +23,7 @@ from hangar.image.plan import CONSTRAINTS_MODES, dockerfile_args
 from hangar.image.provenance import builder_id
 from hangar.image.request import BuildRequest, Stamp
 from hangar.infra.files import assemble_context, is_recipe, recipe_dir
-from hangar.values import split_list, split_words
+from hangar.values import SUPPORTED_DEBIAN, split_list, split_words
 
 F = TypeVar("F", bound=Callable[..., Any])
 OUTPUTS = ("text", "json")
@@ -107,6 +107,7 @@ class BuildOptions:
     index_url: str | None
     extra_index_urls: tuple[str, ...]
     base_image: str | None
+    debian: str | None
     platform: str | None
     context: Path | None
     dockerfile: Path | None
@@ -197,6 +198,7 @@ class BuildOptions:
             index_url=self.index_url,
             extra_index_urls=self.extra_index_urls,
             base_image=self.base_image,
+            debian=self.debian,
             platform=self.platform,
             tags=tags,
             push=push,
@@ -334,6 +336,13 @@ _BUILD_OPTIONS: list[Callable[[F], F]] = [
     ),
     click.option(
         "--base-image", help="Base image; may hold {python} and {debian}. Default: config."
+    ),
+    click.option(
+        "--debian",
+        type=click.Choice(SUPPORTED_DEBIAN),
+        default=None,
+        help="Debian release of the base image ({debian} in the base image pattern). "
+        "Default: the config's `debian` (trixie).",
     ),
     click.option("--platform", help="Target platform(s), comma-separated, e.g. linux/amd64."),
     click.option(

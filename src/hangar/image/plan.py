@@ -245,7 +245,7 @@ def plan(build: Build, *, config: Config, stamp: Stamp, log_dir: Path) -> tuple[
     jobs = []
     for python in build.pythons:
         base = (request.base_image or config["base_image"]).format(
-            python=python, debian=config.debian_for(python)
+            python=python, debian=request.debian or config.debian_for(python)
         )
         version = build.airflow_version
         tags = tuple(expand_tag(p, python=python, airflow_version=version) for p in patterns) or (

@@ -18,6 +18,7 @@ class BuildRequest:
     pythons: tuple[str, ...] = ()  # empty: the configured default Python; ("all",): every one
     extras: tuple[str, ...] | None = None  # replaces the Dockerfile's default set
     slim: bool = False  # the slim flavour: no extras, `slim-` tags
+    debian: str | None = None  # the Debian release of the base image (None: the config's)
     additional_extras: tuple[str, ...] = ()
     additional_python_deps: tuple[str, ...] = ()
     dev_apt_deps: tuple[str, ...] | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from hangar.errors import BadInput
 from tests.fakes.world import (
     World,
 )
@@ -50,3 +51,26 @@ def test_base_build_lists_the_security_updates_each_base_took(world: World) -> N
     assert result.exit_code == 0, result.output
     assert "security update: libssl3 3.0.20-1~deb12u2 -> 3.0.22-1~deb12u2" in result.output
     assert "2 security update(s)" in result.output
+
+
+def test_base_build_passes_the_platforms_and_refuses_one_without_emulation(world: World) -> None:
+    world.probe.platforms = ("linux/amd64", "linux/arm64")
+    both = ("--python", "3.13", "--platform", "linux/amd64,linux/arm64")
+    result = world.invoke("base", "build", *both)
+    assert result.exit_code == 0, result.output
+    (run,) = [c.args for c in world.runner.commands if c.args[0].endswith("build-base-image.sh")]
+    assert run[-2:] == ("--platform", "linux/amd64,linux/arm64")
+
+    world.probe.platforms = ("linux/amd64",)
+    refused = world.invoke("base", "build", *both)
+    assert isinstance(refused.exception, BadInput)
+    assert refused.exception.message == "the builder cannot run linux/arm64 (it runs linux/amd64)"
+
+
+def test_base_build_refuses_a_python_its_debian_release_does_not_ship(world: World) -> None:
+    world.environ["HANGAR_DEBIAN"] = "trixie"
+    refused = world.invoke("base", "build", "--python", "3.11")
+    assert isinstance(refused.exception, BadInput)
+    assert refused.exception.message.startswith("Debian trixie does not ship Python 3.11")
+    assert "3.11 on bookworm, 3.13 on trixie" in (refused.exception.hint or "")
+    assert not [c for c in world.runner.commands if c.args[0].endswith("build-base-image.sh")]

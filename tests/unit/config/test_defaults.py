@@ -29,16 +29,34 @@ def test_without_settings_builds_on_docker_hub_bases_into_a_local_image(tmp_path
     assert world.runner.builds() == []  # printed, not run
 
 
-def test_every_supported_python_gets_its_usual_slim_base(tmp_path: Path) -> None:
+def test_every_supported_python_gets_the_trixie_slim_base_by_default(tmp_path: Path) -> None:
     world = World(root=make_project(tmp_path / "p"))
     assert world.invoke("image", "build", "--python", "all").exit_code == 0
     bases = sorted(build_args(b)["PYTHON_BASE_IMAGE"] for b in world.runner.builds())
     assert bases == [
-        "python:3.10-slim-bookworm",
-        "python:3.11-slim-bookworm",
-        "python:3.12-slim-bookworm",
+        "python:3.10-slim-trixie",
+        "python:3.11-slim-trixie",
+        "python:3.12-slim-trixie",
         "python:3.13-slim-trixie",
     ]
+
+
+def test_debian_is_chosen_per_build_or_per_python_in_the_config(tmp_path: Path) -> None:
+    world = World(root=make_project(tmp_path / "p"))
+    result = world.invoke("image", "build", "--python", "3.12", "--debian", "bookworm")
+    assert result.exit_code == 0, result.output
+    (build,) = world.runner.builds()
+    assert build_args(build)["PYTHON_BASE_IMAGE"] == "python:3.12-slim-bookworm"
+
+    world = World(root=make_project(tmp_path / "q"))
+    world.environ["HANGAR_DEBIAN"] = "3.11=bookworm,trixie"
+    assert world.invoke("image", "build", "--python", "3.11,3.12").exit_code == 0
+    bases = sorted(build_args(b)["PYTHON_BASE_IMAGE"] for b in world.runner.builds())
+    assert bases == ["python:3.11-slim-bookworm", "python:3.12-slim-trixie"]
+
+    refused = world.invoke("image", "build", "--debian", "buster")
+    assert refused.exit_code == 2
+    assert "'buster' is not one of 'trixie', 'bookworm'" in refused.output
 
 
 def test_the_overlay_is_used_and_shown_with_its_file(tmp_path: Path) -> None:
