@@ -12,7 +12,8 @@
 #                                    [--platform linux/amd64,linux/arm64]
 # --platform: the platforms of the image (default: the engine's own); one root file system per
 # platform (debootstrap --foreign and its second stage under emulation for a foreign one, which
-# needs qemu-user-static and binfmt-support), one image index holding them all.
+# needs qemu-user-static and binfmt-support), one image per platform (TAG-<arch>), pushed, and
+# one image index TAG holding them all (several platforms need --push).
 # --main-only: the release's main suite alone, no updates taken (an outdated base, for tests
 # of `hangar image scan` and `hangar image release --patch`).
 set -Eeuo pipefail
@@ -105,24 +106,38 @@ main() {
 		rm -rf "${work}/rootfs-${arch}"
 	done
 
-	log "updating from ${codename}-updates and ${codename}-security, adding python${python} -> ${tag}"
-	if ! docker buildx build --network host --load --progress plain --no-cache \
-		--platform "${platforms}" \
-		--build-arg "ROOTFS=${rootfs_base}" --build-arg "PYTHON_MAJOR_MINOR_VERSION=${python}" \
-		--build-arg "UPGRADE=${upgrade}" \
-		-t "${tag}" -f "${HERE}/base-image/Dockerfile" "${HERE}/base-image" >"${work}/build.log" 2>&1; then
-		tail -n 20 "${work}/build.log" >&2
-		die "building ${tag} failed"
+	if ((${#arches[@]} > 1)) && ((push == 0)); then
+		die "a base image for several platforms goes to a registry: add --push"
 	fi
-	# the upgrade step prints one line per security update it takes (see base-image/Dockerfile)
-	sed -n 's/^#[0-9]* [0-9.]* \(security update: .*\)$/\1/p' "${work}/build.log"
+	local -a parts=()
+	for arch in "${arches[@]}"; do
+		local part="${tag}"
+		((${#arches[@]} > 1)) && part="${tag}-${arch}"
+		log "updating from ${codename}-updates and ${codename}-security, adding python${python} -> ${part}"
+		if ! docker buildx build --network host --load --progress plain --no-cache \
+			--platform "linux/${arch}" \
+			--build-arg "ROOTFS=${rootfs_base}-${arch}" --build-arg "PYTHON_MAJOR_MINOR_VERSION=${python}" \
+			--build-arg "UPGRADE=${upgrade}" \
+			-t "${part}" -f "${HERE}/base-image/Dockerfile" "${HERE}/base-image" >"${work}/build-${arch}.log" 2>&1; then
+			tail -n 20 "${work}/build-${arch}.log" >&2
+			die "building ${part} failed"
+		fi
+		# the upgrade step prints one line per security update it takes (see base-image/Dockerfile)
+		sed -n 's/^#[0-9]* [0-9.]* \(security update: .*\)$/\1/p' "${work}/build-${arch}.log" | sort -u
+		if ((push)); then
+			log "pushing ${part}"
+			docker push -q "${part}" >/dev/null
+		fi
+		parts+=("${part}")
+	done
+	if ((${#arches[@]} > 1)); then
+		log "one index for ${platforms}: ${tag}"
+		docker buildx imagetools create --tag "${tag}" "${parts[@]}" >"${work}/index.log" 2>&1 ||
+			{ tail -n 20 "${work}/index.log" >&2; die "creating the index ${tag} failed"; }
+	fi
 	for arch in "${arches[@]}"; do
 		docker image rm "${rootfs_base}-${arch}" >/dev/null 2>&1 || true
 	done
-	if ((push)); then
-		log "pushing ${tag}"
-		docker push -q "${tag}" >/dev/null
-	fi
 }
 
 main "$@"

@@ -69,6 +69,12 @@ def build(
         ensure_runnable(app.probe(), wanted, host_platform=app.host_platform)
     console = render.err_console()
     rows = []
+    if len(wanted) > 1 and not push:
+        raise BadInput(
+            f"a base image for several platforms ({', '.join(wanted)}) is an index in a "
+            "registry: it needs --push",
+            hint="add --push, or build one platform",
+        )
     for python in versions:
         ensure_debian_ships(python, config.debian_for(python))
     for python in versions:

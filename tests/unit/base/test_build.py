@@ -55,11 +55,14 @@ def test_base_build_lists_the_security_updates_each_base_took(world: World) -> N
 
 def test_base_build_passes_the_platforms_and_refuses_one_without_emulation(world: World) -> None:
     world.probe.platforms = ("linux/amd64", "linux/arm64")
-    both = ("--python", "3.13", "--platform", "linux/amd64,linux/arm64")
+    both = ("--python", "3.13", "--platform", "linux/amd64,linux/arm64", "--push")
     result = world.invoke("base", "build", *both)
     assert result.exit_code == 0, result.output
     (run,) = [c.args for c in world.runner.commands if c.args[0].endswith("build-base-image.sh")]
-    assert run[-2:] == ("--platform", "linux/amd64,linux/arm64")
+    assert run[-3:] == ("--platform", "linux/amd64,linux/arm64", "--push")
+    unpushed = world.invoke("base", "build", *both[:-1])
+    assert isinstance(unpushed.exception, BadInput)
+    assert "it needs --push" in unpushed.exception.message
 
     world.probe.platforms = ("linux/amd64",)
     refused = world.invoke("base", "build", *both)
