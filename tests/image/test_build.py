@@ -136,10 +136,11 @@ def test_secrets_leave_no_trace_in_layers_history_labels_or_env(customised: Buil
 
 
 def test_extending_the_image_with_apt_and_pip_works(
-    prod_image: str, tmp_path: Path, make_image: Callable[..., Built]
+    prod_image_each_python: str, tmp_path: Path, make_image: Callable[..., Built]
 ) -> None:
+    """The README's way of extending, on each Debian release (3.11: bookworm, 3.13: trixie)."""
     (tmp_path / "Dockerfile").write_text(
-        f"FROM {prod_image}\n"
+        f"FROM {prod_image_each_python}\n"
         "USER root\n"
         "RUN apt-get update && apt-get install -y --no-install-recommends jq "
         "&& rm -rf /var/lib/apt/lists/*\n"
