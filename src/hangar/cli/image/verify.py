@@ -20,6 +20,7 @@ from hangar.errors import BadInput, StepFailed
 from hangar.image.attest import PROVENANCE, SBOM, provenance_row, sbom_row
 from hangar.image.checks import CheckResult, image_checks
 from hangar.image.helm import ContractRow, HelmContract, HelmRun
+from hangar.image.platforms import ensure_runnable
 from hangar.image.sign import by_digest, registry_of
 from hangar.image.verify import SIGNATURE, VerifyReport, verify_image, verify_signature
 
@@ -45,6 +46,13 @@ PROFILES = ("image", "helm")
     help="Also check the image's signature, signed SBOM and signed provenance with this key.",
 )
 @click.option("--parallel", default=4, show_default=True, help="Containers run at once.")
+@click.option(
+    "--platform",
+    default=None,
+    metavar="OS/ARCH",
+    help="Run the checks in containers of this platform of a multi-platform image, e.g. "
+    "linux/arm64 (emulated when it is not this machine's), plus a `platform` row.",
+)
 @click.option(
     "--profile",
     type=click.Choice(PROFILES),
@@ -81,6 +89,7 @@ def command(
     only: tuple[str, ...],
     public_key: Path | None,
     parallel: int,
+    platform: str | None,
     profile: str,
     database_url: str | None,
     broker_url: str | None,
@@ -117,7 +126,9 @@ def command(
     if checks or not only:
         engine = app.engine()
         engine.ensure_available()
-        report = verify_image(engine, image, only=checks, parallel=parallel)
+        if platform:
+            ensure_runnable(app.probe(), (platform,), host_platform=app.host_platform)
+        report = verify_image(engine, image, only=checks, parallel=parallel, platform=platform)
     if public_key is not None and wanted:
         rows = supply_chain_rows(app, image, public_key=public_key, wanted=wanted)
         report = dataclasses.replace(report, results=(*report.results, *rows))
