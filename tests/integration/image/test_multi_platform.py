@@ -1,0 +1,148 @@
+"""amd64 + arm64 under emulation, end to end: `hangar base build --platform
+linux/amd64,linux/arm64 --push` makes one base index from Debian packages (arm64's debootstrap
+second stage under qemu), `hangar image build --slim --platform linux/amd64,linux/arm64 --push`
+builds the slim image on it as one image index, an arm64 container of it runs on aarch64 and
+`airflow version` works there, `hangar image verify --platform` passes on both platforms, and
+`hangar image release` gives every tag the index's digest, both platforms kept.
+
+Slow (every arm64 step is emulated): marked `emulation`; needs qemu-user-static and
+binfmt-support (`scripts/setup-env.sh --test` sets them up).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from hangar.infra.registry import HttpRegistry
+from tests.images import AIRFLOW_VERSION, HANGAR, REGISTRY, REPO, docker, empty_repository
+
+pytestmark = [pytest.mark.integration, pytest.mark.emulation, pytest.mark.timeout(3000)]
+
+PLATFORMS = "linux/amd64,linux/arm64"
+PYTHON = "3.13"
+INDEX_TYPES = (
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+)
+
+
+def emulation_missing() -> bool:
+    return not Path("/proc/sys/fs/binfmt_misc/qemu-aarch64").exists()
+
+
+@dataclass(frozen=True)
+class Multi:
+    repository: str  # 127.0.0.1:5000/hangar-test-multi-<id>
+    base: str
+    image: str
+
+
+def hangar(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [HANGAR, *args], cwd=REPO, capture_output=True, text=True, check=False, timeout=2400,
+        env={**os.environ, **(env or {})},
+    )  # fmt: skip
+
+
+def platforms_of(registry: HttpRegistry, repository: str, reference: str) -> set[str]:
+    """The platforms of the index `repository:reference` (attestation manifests left out)."""
+    media_type, body = registry.manifest(repository, reference)
+    assert media_type in INDEX_TYPES, media_type
+    manifest = json.loads(body)
+    return {
+        f"{m['platform']['os']}/{m['platform']['architecture']}"
+        for m in manifest["manifests"]
+        if m.get("platform", {}).get("os") != "unknown"
+    }
+
+
+@pytest.fixture(scope="module")
+def registry() -> HttpRegistry:
+    return HttpRegistry(host=REGISTRY)
+
+
+@pytest.fixture(scope="module")
+def multi(registry: HttpRegistry) -> Iterator[Multi]:
+    if emulation_missing():
+        pytest.fail("no arm64 emulation: run scripts/setup-env.sh --test (qemu-user-static)")
+    name = f"hangar-test-multi-{uuid.uuid4().hex[:8]}"
+    repository = f"{REGISTRY}/{name}"
+    base_pattern = f"{repository}-base:{{python}}-slim-{{debian}}"
+    base = base_pattern.format(python=PYTHON, debian="trixie")
+    image = f"{repository}:slim-{AIRFLOW_VERSION}-python{PYTHON}"
+    try:
+        built_base = hangar(
+            "base", "build", "--python", PYTHON, "--platform", PLATFORMS, "--push",
+            env={"HANGAR_BASE_IMAGE": base_pattern},
+        )  # fmt: skip
+        assert built_base.returncode == 0, built_base.stderr[-3000:]
+        built = hangar(
+            "image", "build", "--slim", "--python", PYTHON, "--platform", PLATFORMS, "--push",
+            "--base-image", base, "--tag", image, "--output", "json",
+        )  # fmt: skip
+        assert built.returncode == 0, built.stderr[-3000:]
+        yield Multi(repository=repository, base=base, image=image)
+    finally:
+        for repo_name in (name, f"{name}-base"):
+            empty_repository(registry, repo_name)
+        docker("image", "rm", "-f", image, base)
+
+
+def test_the_base_is_one_index_of_both_platforms(multi: Multi, registry: HttpRegistry) -> None:
+    repository, _, tag = multi.base.removeprefix(f"{REGISTRY}/").partition(":")
+    assert platforms_of(registry, repository, tag) == {"linux/amd64", "linux/arm64"}
+
+
+def test_the_slim_image_is_one_index_of_both_platforms(
+    multi: Multi, registry: HttpRegistry
+) -> None:
+    repository, _, tag = multi.image.removeprefix(f"{REGISTRY}/").partition(":")
+    assert platforms_of(registry, repository, tag) == {"linux/amd64", "linux/arm64"}
+
+
+def test_an_arm64_container_runs_on_aarch64_and_airflow_works_there(multi: Multi) -> None:
+    machine = docker(
+        "run", "--rm", "--network", "host", "--platform", "linux/arm64", multi.image,
+        "python", "-c", "import platform; print(platform.machine())", timeout=600,
+    )  # fmt: skip
+    assert machine.returncode == 0, machine.stderr[-2000:]
+    assert machine.stdout.strip() == "aarch64"
+    version = docker(
+        "run", "--rm", "--network", "host", "--platform", "linux/arm64", multi.image,
+        "airflow", "version", timeout=900,
+    )  # fmt: skip
+    assert version.returncode == 0, version.stderr[-2000:]
+    assert version.stdout.strip().splitlines()[-1] == AIRFLOW_VERSION
+
+
+@pytest.mark.parametrize("platform", ["linux/amd64", "linux/arm64"])
+def test_verify_passes_on_each_platform(multi: Multi, platform: str) -> None:
+    done = hangar("image", "verify", multi.image, "--platform", platform, "--output", "json")
+    report = json.loads(done.stdout)
+    failed = {c["name"]: c["detail"] for c in report["checks"] if not c["passed"]}
+    assert not failed, failed
+    assert done.returncode == 0, done.stderr[-2000:]
+    machine = {"linux/amd64": "x86_64", "linux/arm64": "aarch64"}[platform]
+    assert any(c["name"] == "platform" and machine in c["description"] for c in report["checks"])
+
+
+def test_release_gives_every_tag_the_index_digest(multi: Multi, registry: HttpRegistry) -> None:
+    name = multi.repository.removeprefix(f"{REGISTRY}/")
+    source = multi.image.rpartition(":")[2]
+    before = registry.digest(name, source)
+    done = hangar(
+        "image", "release", AIRFLOW_VERSION, "--slim", "--python", PYTHON,
+        "--repository", multi.repository, "--output", "json",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    for tag in (f"slim-{AIRFLOW_VERSION}", "slim-latest", f"slim-latest-python{PYTHON}"):
+        assert registry.digest(name, tag) == before, tag
+        assert platforms_of(registry, name, tag) == {"linux/amd64", "linux/arm64"}
