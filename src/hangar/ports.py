@@ -170,6 +170,20 @@ class Http(Protocol):
     ) -> HttpReply: ...
 
 
+@dataclass(frozen=True)
+class BuilderNode:
+    name: str
+    status: str
+    platforms: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Builder:
+    name: str
+    driver: str
+    nodes: tuple[BuilderNode, ...]
+
+
 class ImageProbe(Protocol):
     def image_available(self, ref: str) -> str | None:
         """Where `ref` was found ("registry" or "engine"), or None."""
@@ -177,7 +191,14 @@ class ImageProbe(Protocol):
 
     def registry_reachable(self, registry: str) -> bool: ...
 
-    def builder_platforms(self) -> tuple[str, ...]: ...
+    def builder_platforms(self, builder: str | None = None) -> tuple[str, ...]:
+        """The platforms `builder` (None: the current one) builds; () when there is none."""
+        ...
+
+    def builders(self) -> tuple[Builder, ...]:
+        """Every buildx builder, the current one first."""
+        ...
+
     def stores_multi_platform(self) -> bool:
         """Whether the engine's image store keeps multi-platform images (the containerd store)."""
         ...

@@ -21,7 +21,7 @@ from hangar.infra.containers import DockerContainers, UrllibHttp
 from hangar.infra.docker import DockerEngine
 from hangar.infra.files import copy_build_context
 from hangar.infra.git import GitCli, GitConstraintsBranch
-from hangar.ports import Command, Engine, ProcessResult, Runner
+from hangar.ports import Builder, BuilderNode, Command, Engine, ProcessResult, Runner
 from tests.fakes.constraints import FakeIndex, FakeResolver
 from tests.fakes.registry import FakeRegistry
 from tests.fakes.scan import FakeSecurityIndex
@@ -91,6 +91,7 @@ class FakeProbe:
     registry_up: bool = True
     platforms: tuple[str, ...] = ("linux/amd64",)
     containerd_store: bool = True
+    extra_builders: tuple[Builder, ...] = ()
 
     def image_available(self, ref: str) -> str | None:
         return None if ref in self.missing else "registry"
@@ -98,8 +99,21 @@ class FakeProbe:
     def registry_reachable(self, registry: str) -> bool:
         return self.registry_up
 
-    def builder_platforms(self) -> tuple[str, ...]:
-        return self.platforms
+    def builder_platforms(self, builder: str | None = None) -> tuple[str, ...]:
+        if builder is None:
+            return self.platforms
+        found = [b for b in self.builders() if b.name == builder]
+        return tuple(p for node in found[0].nodes for p in node.platforms) if found else ()
+
+    def builders(self) -> tuple[Builder, ...]:
+        return (
+            Builder(
+                name="default",
+                driver="docker",
+                nodes=(BuilderNode(name="default", status="running", platforms=self.platforms),),
+            ),
+            *self.extra_builders,
+        )
 
     def stores_multi_platform(self) -> bool:
         return self.containerd_store

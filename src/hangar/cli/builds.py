@@ -162,9 +162,12 @@ def build_and_show(
     line, exit 1) if a job failed: the body of every command that builds images.
     """
     resolved, jobs = prepare(app, config, request, build_id=options.build_id, planner=planner)
-    if not options.dry_run and resolved.platforms != (app.host_platform,):
+    builder = request.builder
+    if not options.dry_run and (builder or resolved.platforms != (app.host_platform,)):
         app.engine().ensure_available()
-        ensure_runnable(app.probe(), resolved.platforms, host_platform=app.host_platform)
+        ensure_runnable(
+            app.probe(), resolved.platforms, host_platform=app.host_platform, builder=builder
+        )
     if check is not None and not options.dry_run:
         check(resolved)
     report = run_jobs(

@@ -108,6 +108,7 @@ class BuildOptions:
     extra_index_urls: tuple[str, ...]
     base_image: str | None
     debian: str | None
+    builder: str | None
     platform: str | None
     context: Path | None
     dockerfile: Path | None
@@ -199,6 +200,7 @@ class BuildOptions:
             extra_index_urls=self.extra_index_urls,
             base_image=self.base_image,
             debian=self.debian,
+            builder=self.builder,
             platform=self.platform,
             tags=tags,
             push=push,
@@ -345,6 +347,12 @@ _BUILD_OPTIONS: list[Callable[[F], F]] = [
         "Default: the config's `debian` (trixie).",
     ),
     click.option("--platform", help="Target platform(s), comma-separated, e.g. linux/amd64."),
+    click.option(
+        "--builder",
+        metavar="NAME",
+        help="The buildx builder to build with (`docker buildx ls`), e.g. one with a native "
+        "arm64 node; default: the current one. `hangar env status` lists them.",
+    ),
     click.option(
         "--context",
         type=click.Path(file_okay=False, path_type=Path),

@@ -32,6 +32,7 @@ def status_checks(
         checks.append(Check(what="buildx", ok=True, detail=buildx))
         engine_ok = True
         checks.append(platforms_check(probe, host_platform))
+        checks += builder_checks(probe)
     except EngineUnavailable as exc:
         checks.append(
             Check(
@@ -83,6 +84,28 @@ def platforms_check(probe: ImageProbe, host_platform: str) -> Check:
         detail=", ".join(shown) or "the builder lists none",
         fix="" if len(main) > 1 else "sudo scripts/setup-env.sh --emulation",
     )
+
+
+def builder_checks(probe: ImageProbe) -> list[Check]:
+    """One row per buildx builder when there are several (`--builder NAME` picks one): its
+    driver and each node's status and platforms.
+    """
+    builders = probe.builders()
+    if len(builders) < 2:  # noqa: PLR2004 -- only the current one: the platforms row says it
+        return []
+    return [
+        Check(
+            what=f"builder {builder.name}",
+            ok=True,
+            detail=f"{builder.driver}: "
+            + "; ".join(
+                f"{node.name} ({node.status}) "
+                + ", ".join(p for p in node.platforms if p.count("/") == 1)
+                for node in builder.nodes
+            ),
+        )
+        for builder in builders
+    ]
 
 
 def first_failure(checks: tuple[Check, ...]) -> HangarError | None:

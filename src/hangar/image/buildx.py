@@ -70,6 +70,7 @@ class BuildParams:
     # BuildKit's SLSA provenance attached to a pushed image (`mode=max`: every build arg, the
     # Dockerfile, the base image digests, the source commit); `builder-id` names the builder
     provenance: str | None = None
+    builder: str | None = None  # a buildx builder by name (None: the current one)
 
 
 def join_list_arg(name: str, values: tuple[str, ...]) -> str:
@@ -90,6 +91,7 @@ def buildx_command(params: BuildParams) -> tuple[str, ...]:
     return (
         "buildx",
         "build",
+        *(("--builder", params.builder) if params.builder else ()),
         "--network",
         params.network,
         "--progress",

@@ -289,6 +289,7 @@ def plan(build: Build, *, config: Config, stamp: Stamp, log_dir: Path) -> tuple[
             platform=",".join(build.platforms) if build.platform_given else None,
             dockerfile=request.dockerfile,
             push=request.push,
+            builder=request.builder,
             cache_from=cache_from,
             cache_to=cache_to,
             network=config["network"],

@@ -30,15 +30,29 @@ def ensure_loadable(probe: ImageProbe, platforms: Sequence[str], *, push: bool) 
     )
 
 
-def ensure_runnable(probe: ImageProbe, platforms: Sequence[str], *, host_platform: str) -> None:
-    """Refuse platforms the builder does not list (`docker buildx inspect`)."""
-    if not platforms or tuple(platforms) == (host_platform,):
+def ensure_runnable(
+    probe: ImageProbe,
+    platforms: Sequence[str],
+    *,
+    host_platform: str,
+    builder: str | None = None,
+) -> None:
+    """Refuse platforms the builder does not list (`docker buildx inspect [BUILDER]`), and a
+    builder that does not exist.
+    """
+    if builder is None and (not platforms or tuple(platforms) == (host_platform,)):
         return
-    runnable = probe.builder_platforms()
+    runnable = probe.builder_platforms(builder)
+    if builder is not None and not runnable:
+        names = ", ".join(b.name for b in probe.builders()) or "none"
+        raise BadInput(
+            f"no buildx builder named {builder} (there are: {names})",
+            hint="pick one of `docker buildx ls`, or create it (docker buildx create --name)",
+        )
     missing = [p for p in platforms if p not in runnable]
     if missing:
+        who = f"builder {builder}" if builder else "the builder"
         raise BadInput(
-            f"the builder cannot run {', '.join(missing)}"
-            f" (it runs {', '.join(runnable) or 'nothing'})",
+            f"{who} cannot run {', '.join(missing)} (it runs {', '.join(runnable) or 'nothing'})",
             hint=EMULATION_HINT,
         )

@@ -19,6 +19,7 @@ class BuildRequest:
     extras: tuple[str, ...] | None = None  # replaces the Dockerfile's default set
     slim: bool = False  # the slim flavour: no extras, `slim-` tags
     debian: str | None = None  # the Debian release of the base image (None: the config's)
+    builder: str | None = None  # the buildx builder (None: the current one)
     additional_extras: tuple[str, ...] = ()
     additional_python_deps: tuple[str, ...] = ()
     dev_apt_deps: tuple[str, ...] | None = None

@@ -17,7 +17,16 @@ from typing import IO, Any
 
 from hangar.errors import EngineUnavailable, NotFound, StepFailed
 from hangar.infra.registry import default_scheme
-from hangar.ports import Command, ProcessResult, Runner, cmd, last_line, run_checked
+from hangar.ports import (
+    Builder,
+    BuilderNode,
+    Command,
+    ProcessResult,
+    Runner,
+    cmd,
+    last_line,
+    run_checked,
+)
 
 ENGINE_HINT = "run scripts/setup-env.sh (or start dockerd) and check `hangar env status`"
 # what `docker cp` says when the path is not in the container (engine 23 and later, earlier)
@@ -202,11 +211,38 @@ class DockerImageProbe:
         )
         return "io.containerd.snapshotter" in result.stdout
 
-    def builder_platforms(self) -> tuple[str, ...]:
-        result = self.runner.run(cmd(self.docker, "buildx", "inspect", changes_state=False))
+    def builders(self) -> tuple[Builder, ...]:
+        result = self.runner.run(
+            cmd(self.docker, "buildx", "ls", "--format", "{{json .}}", changes_state=False)
+        )
+        found: dict[str, Builder] = {}
+        for line in result.stdout.splitlines():
+            try:
+                data = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            nodes = tuple(
+                BuilderNode(
+                    name=str(node.get("Name", "")),
+                    status=str(node.get("Status", "")),
+                    platforms=tuple(node.get("Platforms") or ()),
+                )
+                for node in data.get("Nodes") or ()
+            )
+            name = str(data.get("Name", ""))
+            found.setdefault(
+                name, Builder(name=name, driver=str(data.get("Driver", "")), nodes=nodes)
+            )
+        return tuple(found.values())
+
+    def builder_platforms(self, builder: str | None = None) -> tuple[str, ...]:
+        named = (builder,) if builder else ()
+        result = self.runner.run(cmd(self.docker, "buildx", "inspect", *named, changes_state=False))
+        # one Platforms: line per node; a builder with a native arm64 node appended has two
+        platforms: dict[str, None] = {}
         for line in result.stdout.splitlines():
             if line.strip().startswith("Platforms:"):
-                return tuple(
-                    p.strip().rstrip("*") for p in line.split(":", 1)[1].split(",") if p.strip()
-                )
-        return ()
+                for p in line.split(":", 1)[1].split(","):
+                    if p.strip():
+                        platforms[p.strip().rstrip("*")] = None
+        return tuple(platforms)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from hangar.errors import EngineUnavailable, NotFound, RegistryUnavailable
+from hangar.errors import BadInput, EngineUnavailable, NotFound, RegistryUnavailable
+from hangar.ports import Builder, BuilderNode
 from tests.fakes.world import (
     World,
 )
@@ -60,3 +61,39 @@ def test_env_up_runs_the_setup_script_through_the_runner(world: World) -> None:
     assert result.exit_code == 0, result.output
     (run,) = [c for c in world.runner.commands if c.args[0].endswith("setup-env.sh")]
     assert run.args[1:] == ("--no-services",)
+
+
+def test_env_status_lists_every_builder_and_its_nodes_when_there_are_several(
+    world: World,
+) -> None:
+    world.probe.extra_builders = (
+        Builder(
+            name="airflow_cache",
+            driver="docker-container",
+            nodes=(
+                BuilderNode(name="amd", status="running", platforms=("linux/amd64",)),
+                BuilderNode(
+                    name="arm", status="running", platforms=("linux/arm64", "linux/arm/v7")
+                ),
+            ),
+        ),
+    )
+    result = world.invoke("env", "status", "--output", "json")
+    rows = {c["what"]: c["detail"] for c in json.loads(result.output)}
+    assert rows["builder default"] == "docker: default (running) linux/amd64"
+    assert rows["builder airflow_cache"] == (
+        "docker-container: amd (running) linux/amd64; arm (running) linux/arm64"
+    )
+
+    build = world.invoke(
+        "image", "build", "--builder", "airflow_cache", "--platform", "linux/arm64"
+    )
+    assert build.exit_code == 0, build.output
+    (args,) = [b.args for b in world.runner.builds()]
+    assert args[2:5] == ("build", "--builder", "airflow_cache")
+
+    missing = world.invoke("image", "build", "--builder", "nope")
+    assert isinstance(missing.exception, BadInput)
+    assert missing.exception.message == (
+        "no buildx builder named nope (there are: default, airflow_cache)"
+    )
