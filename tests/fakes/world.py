@@ -82,7 +82,8 @@ class FakeRunner:
         return ProcessResult(args=args, returncode=0, stdout="github.com/docker/buildx 0.13.1\n")
 
     def builds(self) -> list[Command]:
-        return [c for c in self.commands if c.args[1:3] == ("buildx", "build")]
+        # `docker buildx build …`, or `docker --context NAME buildx build …`
+        return [c for c in self.commands if ("buildx", "build") in (c.args[1:3], c.args[3:5])]
 
 
 @dataclass

@@ -162,7 +162,7 @@ def build_and_show(
     line, exit 1) if a job failed: the body of every command that builds images.
     """
     resolved, jobs = prepare(app, config, request, build_id=options.build_id, planner=planner)
-    builder = request.builder
+    builder = request.builder or request.docker_context
     if not options.dry_run and (builder or resolved.platforms != (app.host_platform,)):
         app.engine().ensure_available()
         ensure_runnable(

@@ -140,6 +140,20 @@ class BuildOptions:
         dest = folder / ".hangar" / "context"
         return assemble_context(recipe_dir(), folder, dest, extra=extra), None
 
+    def builder_choice(self, app: App) -> dict[str, str | None]:
+        """--builder as buildx reaches it: a docker-driver builder through its context."""
+        if not self.builder:
+            return {"builder": None, "docker_context": None}
+        found = {b.name: b for b in app.probe().builders()}
+        if self.builder not in found:
+            raise BadInput(
+                f"no buildx builder named {self.builder} (there are: {', '.join(found) or 'none'})",
+                hint="pick one of `docker buildx ls`, or create it (docker buildx create --name)",
+            )
+        if found[self.builder].driver == "docker":
+            return {"builder": None, "docker_context": self.builder}
+        return {"builder": self.builder, "docker_context": None}
+
     def request(
         self,
         app: App,
@@ -200,7 +214,7 @@ class BuildOptions:
             extra_index_urls=self.extra_index_urls,
             base_image=self.base_image,
             debian=self.debian,
-            builder=self.builder,
+            **self.builder_choice(app),
             platform=self.platform,
             tags=tags,
             push=push,

@@ -71,6 +71,9 @@ class BuildParams:
     # Dockerfile, the base image digests, the source commit); `builder-id` names the builder
     provenance: str | None = None
     builder: str | None = None  # a buildx builder by name (None: the current one)
+    # a docker-driver builder is its docker context's: buildx reaches it only as
+    # `docker --context NAME buildx build`, not with --builder
+    docker_context: str | None = None
 
 
 def join_list_arg(name: str, values: tuple[str, ...]) -> str:
@@ -89,6 +92,7 @@ def all_build_args(params: BuildParams) -> tuple[tuple[str, str], ...]:
 def buildx_command(params: BuildParams) -> tuple[str, ...]:
     """The arguments after `docker`, in a stable order, copy-pasteable."""
     return (
+        *(("--context", params.docker_context) if params.docker_context else ()),
         "buildx",
         "build",
         *(("--builder", params.builder) if params.builder else ()),

@@ -290,6 +290,7 @@ def plan(build: Build, *, config: Config, stamp: Stamp, log_dir: Path) -> tuple[
             dockerfile=request.dockerfile,
             push=request.push,
             builder=request.builder,
+            docker_context=request.docker_context,
             cache_from=cache_from,
             cache_to=cache_to,
             network=config["network"],

@@ -20,6 +20,7 @@ class BuildRequest:
     slim: bool = False  # the slim flavour: no extras, `slim-` tags
     debian: str | None = None  # the Debian release of the base image (None: the config's)
     builder: str | None = None  # the buildx builder (None: the current one)
+    docker_context: str | None = None  # the context of a docker-driver builder (buildx.py)
     additional_extras: tuple[str, ...] = ()
     additional_python_deps: tuple[str, ...] = ()
     dev_apt_deps: tuple[str, ...] | None = None

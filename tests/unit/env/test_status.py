@@ -92,6 +92,13 @@ def test_env_status_lists_every_builder_and_its_nodes_when_there_are_several(
     (args,) = [b.args for b in world.runner.builds()]
     assert args[2:5] == ("build", "--builder", "airflow_cache")
 
+    # a docker-driver builder is its context's: buildx reaches it with --context only
+    world.runner.commands.clear()
+    context = world.invoke("image", "build", "--builder", "default")
+    assert context.exit_code == 0, context.output
+    (args,) = [b.args for b in world.runner.builds()]
+    assert args[1:5] == ("--context", "default", "buildx", "build")
+
     missing = world.invoke("image", "build", "--builder", "nope")
     assert isinstance(missing.exception, BadInput)
     assert missing.exception.message == (
