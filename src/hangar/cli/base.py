@@ -138,6 +138,9 @@ def script_args(
 
 
 def security_updates(output: str) -> tuple[str, ...]:
-    """The security updates the script says it took (`security update: PKG OLD -> NEW`)."""
+    """The security updates the script says it took (`security update: PKG OLD -> NEW`), once
+    each (a base of several platforms takes the same ones on each).
+    """
     marker = "security update: "
-    return tuple(line.split(marker, 1)[1].strip() for line in output.splitlines() if marker in line)
+    found = (line.split(marker, 1)[1].strip() for line in output.splitlines() if marker in line)
+    return tuple(dict.fromkeys(found))
