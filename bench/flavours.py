@@ -41,7 +41,8 @@ def timed(*args: str) -> float:
 def on_disk(image: str, platform: str) -> int:
     """Bytes of the image's file system, as `du -sxb /` in a container of it counts them."""
     done = subprocess.run(
-        ["docker", "run", "--rm", "--platform", platform, "--entrypoint", "du", image, "-sxb", "/"],
+        ["docker", "run", "--rm", "--platform", platform, "--user", "0", "--entrypoint", "du",
+         image, "-sxb", "/"],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     return int(done.stdout.split()[0])
