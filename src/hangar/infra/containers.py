@@ -17,54 +17,36 @@ from hangar.ports import HttpReply, ProcessResult, Runner, cmd, last_line
 KILL_AFTER = "5"
 
 
+def bounded(seconds: float) -> tuple[str, ...]:
+    """The words that bound a command (coreutils timeout): TERM after `seconds`, KILL 5 s on."""
+    return ("timeout", "--kill-after", KILL_AFTER, str(int(seconds)))
+
+
 @dataclass(frozen=True)
 class DockerContainers:
     runner: Runner
     docker: str = "docker"
 
     def start(self, ref: str, args: Sequence[str], *, name: str, options: Sequence[str]) -> None:
-        done = self.runner.run(
-            cmd(self.docker, "run", "-d", "--network", "host", "--name", name, *options, ref, *args)
-        )
+        done = self.runner.run(cmd(*self._run(ref, args, name=name, options=("-d", *options))))
         if not done.ok:
             raise StepFailed(f"docker run {name} failed: {last_line(done.stderr)}")
 
     def run(
         self, ref: str, args: Sequence[str], *, name: str, options: Sequence[str], timeout: float
     ) -> ProcessResult:
-        return self.runner.run(
-            cmd(
-                "timeout",
-                "--kill-after",
-                KILL_AFTER,
-                str(int(timeout)),
-                self.docker,
-                "run",
-                "--rm",
-                "--network",
-                "host",
-                "--name",
-                name,
-                *options,
-                ref,
-                *args,
-            )
-        )
+        run = self._run(ref, args, name=name, options=("--rm", *options))
+        return self.runner.run(cmd(*bounded(timeout), *run))
 
     def exec(self, name: str, command: Sequence[str], *, timeout: float) -> ProcessResult:
-        return self.runner.run(
-            cmd(
-                "timeout",
-                "--kill-after",
-                KILL_AFTER,
-                str(int(timeout)),
-                self.docker,
-                "exec",
-                name,
-                *command,
-                changes_state=False,
-            )
-        )
+        exec_args = (self.docker, "exec", name, *command)
+        return self.runner.run(cmd(*bounded(timeout), *exec_args, changes_state=False))
+
+    def _run(
+        self, ref: str, args: Sequence[str], *, name: str, options: Sequence[str]
+    ) -> tuple[str, ...]:
+        """`docker run` on the host's network, named, with `options`."""
+        return (self.docker, "run", "--network", "host", "--name", name, *options, ref, *args)
 
     def state(self, name: str) -> str:
         done = self.runner.run(
