@@ -23,7 +23,7 @@ test-unit:
 
 lint:
 	shellcheck -x scripts/*.sh scripts/docker/*.sh
-	.venv/bin/hadolint Dockerfile scripts/base-image/Dockerfile
+	.venv/bin/hadolint Dockerfile scripts/base-image/Dockerfile quickstart/kerberos/Dockerfile
 	.venv/bin/ruff check src tests bench scripts
 	.venv/bin/ruff format --check src tests bench scripts
 	.venv/bin/mypy
