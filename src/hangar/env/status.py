@@ -73,10 +73,14 @@ def status_checks(
     return tuple(checks)
 
 
+def main_platforms(platforms: tuple[str, ...]) -> list[str]:
+    """linux/amd64, not its variants linux/amd64/v2 …"""
+    return [p for p in platforms if p.count("/") == 1]
+
+
 def platforms_check(probe: ImageProbe, host_platform: str) -> Check:
     """The platforms the builder builds and runs; those not the machine's own are emulated."""
-    listed = probe.builder_platforms()
-    main = [p for p in listed if p.count("/") == 1]  # linux/amd64, not linux/amd64/v2
+    main = main_platforms(probe.builder_platforms())
     shown = [p if p == host_platform else f"{p} (emulated)" for p in main]
     return Check(
         what="platforms",
@@ -99,8 +103,7 @@ def builder_checks(probe: ImageProbe) -> list[Check]:
             ok=True,
             detail=f"{builder.driver}: "
             + "; ".join(
-                f"{node.name} ({node.status}) "
-                + ", ".join(p for p in node.platforms if p.count("/") == 1)
+                f"{node.name} ({node.status}) " + ", ".join(main_platforms(node.platforms))
                 for node in builder.nodes
             ),
         )

@@ -37,18 +37,12 @@ def ensure_runnable(
     host_platform: str,
     builder: str | None = None,
 ) -> None:
-    """Refuse platforms the builder does not list (`docker buildx inspect [BUILDER]`), and a
-    builder that does not exist.
+    """Refuse platforms the builder does not list (`docker buildx inspect [BUILDER]`); that
+    a named builder exists is checked where --builder is read (cli/options.py).
     """
     if builder is None and (not platforms or tuple(platforms) == (host_platform,)):
         return
     runnable = probe.builder_platforms(builder)
-    if builder is not None and not runnable:
-        names = ", ".join(b.name for b in probe.builders()) or "none"
-        raise BadInput(
-            f"no buildx builder named {builder} (there are: {names})",
-            hint="pick one of `docker buildx ls`, or create it (docker buildx create --name)",
-        )
     missing = [p for p in platforms if p not in runnable]
     if missing:
         who = f"builder {builder}" if builder else "the builder"
