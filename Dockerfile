@@ -27,6 +27,25 @@ ARG AIRFLOW_PIP_VERSION="26.3"
 ARG DEBIAN_MIRROR=""
 
 ##############################################################################################
+# tools: the uv binary for the target platform, fetched on the build machine's own platform
+# (no pip under emulation when building for another one)
+##############################################################################################
+FROM --platform=${BUILDPLATFORM} ${PYTHON_BASE_IMAGE} AS tools
+SHELL ["/bin/bash", "-o", "pipefail", "-o", "errexit", "-o", "nounset", "-c"]
+ARG TARGETPLATFORM
+ARG PYTHON_MAJOR_MINOR_VERSION
+ARG AIRFLOW_USE_UV
+ARG AIRFLOW_UV_VERSION
+ARG DOCKER_CONTEXT_FILES="docker-context-files"
+ARG INSTALL_DISTRIBUTIONS_FROM_CONTEXT="false"
+COPY --chmod=0755 scripts/docker/with-sources.sh scripts/docker/fetch-uv.sh /scripts/docker/
+RUN --mount=type=secret,id=ca-bundle --mount=type=secret,id=index-url \
+    --mount=type=secret,id=extra-index-urls \
+    --mount=type=bind,source=${DOCKER_CONTEXT_FILES},target=/docker-context-files \
+    --mount=type=cache,id=hangar-tools,target=/root/.cache/pip,sharing=locked \
+    /scripts/docker/with-sources.sh /scripts/docker/fetch-uv.sh
+
+##############################################################################################
 # build: compilers and headers; installs Airflow into a virtualenv at ~airflow/.local
 ##############################################################################################
 FROM ${PYTHON_BASE_IMAGE} AS build
@@ -86,12 +105,15 @@ ARG DOCKER_CONTEXT_FILES="docker-context-files"
 ARG INSTALL_DISTRIBUTIONS_FROM_CONTEXT="false"
 ARG ADDITIONAL_PIP_INSTALL_FLAGS=""
 ARG INCLUDE_PRE_RELEASE="false"
-ARG COMPILE_BYTECODE="true"
 ARG TRIM_VENV="true"
 ARG TARGETARCH
-# set by `hangar image build --reproducible`: bytecode keyed by source hashes, not file times
+# the build stage skips starting Airflow when the target platform is emulated
+ARG TARGETPLATFORM
+ARG BUILDPLATFORM
+# set by `hangar image build --reproducible`
 ARG SOURCE_DATE_EPOCH
 
+COPY --from=tools /opt/uv/bin /opt/uv/bin
 COPY --chmod=0755 scripts/docker/install-airflow.sh /scripts/docker/
 RUN --mount=type=secret,id=ca-bundle --mount=type=secret,id=index-url \
     --mount=type=secret,id=extra-index-urls \
@@ -99,6 +121,21 @@ RUN --mount=type=secret,id=ca-bundle --mount=type=secret,id=index-url \
     --mount=type=cache,id=hangar-pkgs-${TARGETARCH},target=/root/.cache/hangar,sharing=locked \
     UV_CACHE_DIR=/root/.cache/hangar/uv PIP_CACHE_DIR=/root/.cache/hangar/pip \
     /scripts/docker/with-sources.sh /scripts/docker/install-airflow.sh
+
+##############################################################################################
+# bytecode: the venv's bytecode, compiled on the build machine's own platform by the same Python
+# version (bytecode is the same on every platform) and copied over the venv as its own layer
+##############################################################################################
+FROM --platform=${BUILDPLATFORM} ${PYTHON_BASE_IMAGE} AS bytecode
+SHELL ["/bin/bash", "-o", "pipefail", "-o", "errexit", "-o", "nounset", "-c"]
+ARG PYTHON_MAJOR_MINOR_VERSION
+ARG AIRFLOW_USER_HOME_DIR
+ARG COMPILE_BYTECODE="true"
+# set by `hangar image build --reproducible`: bytecode keyed by source hashes, not file times
+ARG SOURCE_DATE_EPOCH
+COPY --chmod=0755 scripts/docker/compile-bytecode.sh /scripts/docker/
+RUN --mount=type=bind,from=build,source=${AIRFLOW_USER_HOME_DIR}/.local,target=${AIRFLOW_USER_HOME_DIR}/.local \
+    /scripts/docker/compile-bytecode.sh
 
 ##############################################################################################
 # runtime: the production image, with runtime packages only (published as the `main` target)
@@ -179,6 +216,7 @@ ENV AIRFLOW_HOME=${AIRFLOW_HOME} \
     GUNICORN_CMD_ARGS="--worker-tmp-dir /dev/shm"
 
 COPY --from=build --chown=${AIRFLOW_UID}:0 ${AIRFLOW_USER_HOME_DIR}/.local ${AIRFLOW_USER_HOME_DIR}/.local
+COPY --from=bytecode --chown=${AIRFLOW_UID}:0 /bytecode${AIRFLOW_USER_HOME_DIR}/.local ${AIRFLOW_USER_HOME_DIR}/.local
 COPY --from=build --chown=${AIRFLOW_UID}:0 ${AIRFLOW_USER_HOME_DIR}/constraints.txt ${AIRFLOW_USER_HOME_DIR}/constraints.txt
 
 ARG EMBEDDED_DAGS="empty"

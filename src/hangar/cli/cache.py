@@ -7,7 +7,13 @@ from __future__ import annotations
 import rich_click as click
 
 from hangar.cli.builds import build_and_show
-from hangar.cli.options import BuildOptions, build_options, current_app, output_option
+from hangar.cli.options import (
+    BuildOptions,
+    build_options,
+    current_app,
+    output_option,
+    slim_option,
+)
 from hangar.image.plan import cache_jobs
 
 
@@ -23,17 +29,19 @@ def group() -> None:
     metavar="REPO",
     help="Repository of the cache tags (default: the image repository).",
 )
+@slim_option
 @output_option
-def refresh(*, build: BuildOptions, cache_repo: str | None, output: str) -> None:
+def refresh(*, build: BuildOptions, cache_repo: str | None, slim: bool, output: str) -> None:
     """Build every Python version (default: all configured) and push its registry cache,
-    `<repo>:cache-python<py>-<platform>`, with mode=max; no image is pushed.
+    `<repo>:cache-python<py>-<platform>` (`cache-slim-…` with --slim), with mode=max; no image
+    is pushed.
 
     Platforms other than the engine's own need emulation (qemu binfmt) set up; asking for one
     that the builder cannot run is an error (as for every build).
     """
     app = current_app()
     config = app.config()
-    request = build.request(app, cache_to=cache_repo, all_pythons=True)
+    request = build.request(app, cache_to=cache_repo, all_pythons=True, slim=slim)
 
     build_and_show(
         app,

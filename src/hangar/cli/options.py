@@ -39,6 +39,17 @@ def current_app() -> App:
     return root.obj
 
 
+def slim_option(func: F) -> F:
+    """`--slim`: the slim flavour (Airflow with no extras), for building and its cache."""
+    return click.option(
+        "--slim",
+        is_flag=True,
+        help="The slim image, as the official one: Airflow with no extras (only the providers "
+        "Airflow itself needs), tagged slim-<airflow_version>-python<py> by default, with its "
+        "own registry cache (cache-slim-python<py>-<platform>).",
+    )(func)
+
+
 def output_option(func: F) -> F:
     """`--output text|json`: text for people (default), JSON on stdout for scripts."""
     return click.option(

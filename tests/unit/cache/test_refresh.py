@@ -46,3 +46,12 @@ def test_cache_refresh_refuses_a_platform_without_emulation(world: World) -> Non
     assert "linux/arm64" in result.exception.message
     assert "emulation" in (result.exception.hint or "")
     assert not world.runner.builds()
+
+
+def test_cache_refresh_of_the_slim_flavour_keeps_the_regular_cache_apart(world: World) -> None:
+    result = world.invoke("cache", "refresh", "--slim", "--python", "3.13")
+    assert result.exit_code == 0, result.output
+    (build,) = world.runner.builds()
+    ref = "reg.example:5000/airflow:cache-slim-python3.13-linux-amd64"
+    assert value_of(build.args, "--cache-to") == [f"type=registry,ref={ref},mode=max"]
+    assert build_args(build)["AIRFLOW_EXTRAS"] == ""

@@ -342,3 +342,25 @@ def test_slim_builds_airflow_with_no_extras_under_slim_tags(world: World) -> Non
     refused = world.invoke("image", "build", "--slim", "--extras", "celery")
     assert isinstance(refused.exception, BadInput)
     assert "--slim builds Airflow with no extras" in refused.exception.message
+
+
+def test_slim_leaves_git_and_the_ssh_client_out_of_the_runtime_packages(world: World) -> None:
+    result = world.invoke("image", "build", "--python", "3.11", "--slim")
+    assert result.exit_code == 0, result.output
+    (slim,) = world.runner.builds()
+    packages = build_args(slim)["RUNTIME_APT_DEPS"].split()
+    assert "git" not in packages
+    assert "openssh-client" not in packages
+    assert {"ca-certificates", "curl", "dumb-init", "krb5-user", "tzdata"} <= set(packages)
+
+    back = world.invoke(
+        "image", "build", "--python", "3.11", "--slim", "--additional-runtime-apt-deps", "git"
+    )
+    assert back.exit_code == 0, back.output
+    with_git = world.runner.builds()[-1]
+    assert build_args(with_git)["ADDITIONAL_RUNTIME_APT_DEPS"] == "git"
+
+    regular = world.invoke("image", "build", "--python", "3.11")
+    assert regular.exit_code == 0, regular.output
+    build = world.runner.builds()[-1]
+    assert "RUNTIME_APT_DEPS" not in build_args(build)  # the Dockerfile's list, git included

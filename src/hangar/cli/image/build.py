@@ -7,7 +7,13 @@ from __future__ import annotations
 import rich_click as click
 
 from hangar.cli.builds import build_and_show
-from hangar.cli.options import BuildOptions, build_options, current_app, output_option
+from hangar.cli.options import (
+    BuildOptions,
+    build_options,
+    current_app,
+    output_option,
+    slim_option,
+)
 from hangar.image.platforms import ensure_loadable
 
 _CACHE_HELP = (
@@ -27,12 +33,7 @@ _CACHE_HELP = (
     "Default: <registry>/<image_name>:<airflow_version>-python<py>.",
 )
 @click.option("--push", is_flag=True, help="Push the image(s) to the registry.")
-@click.option(
-    "--slim",
-    is_flag=True,
-    help="The slim image, as the official one: Airflow with no extras (only the providers "
-    "Airflow itself needs), tagged slim-<airflow_version>-python<py> by default.",
-)
+@slim_option
 @click.option(
     "--cache-from",
     is_flag=False,

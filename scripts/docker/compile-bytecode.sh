@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# compile-bytecode.sh: compile the bytecode of the virtualenv the build stage made (mounted
+# read-only at its own path) with the build machine's own Python of the same version, and lay
+# the files out as __pycache__ folders under /bytecode, to be copied over the venv. Bytecode
+# does not depend on the platform, only on the Python version, so a build for another platform
+# compiles it natively instead of under emulation, and the bytecode is a layer of its own.
+# Build args: COMPILE_BYTECODE, PYTHON_MAJOR_MINOR_VERSION, AIRFLOW_USER_HOME_DIR,
+# SOURCE_DATE_EPOCH (reproducible: bytecode keyed by source hashes and a fixed hash seed).
+set -Eeuo pipefail
+
+readonly VENV="${AIRFLOW_USER_HOME_DIR}/.local" OUT=/bytecode PREFIX=/tmp/pycache
+
+die() { printf '\nERROR: %s\n\n' "$*" >&2; exit 1; }
+
+main() {
+	mkdir -p "${OUT}${VENV}"
+	[[ "${COMPILE_BYTECODE,,}" == "true" ]] || return 0
+	local python="python${PYTHON_MAJOR_MINOR_VERSION}"
+	command -v "${python}" >/dev/null ||
+		die "${python} is not in the base image for the build platform: the bytecode must be compiled by the Python of the image's version"
+	printf '\n*** Compiling bytecode (%s on %s)\n' "$("${python}" -V)" "$(uname -m)" >&2
+	# a reproducible build keys the bytecode by source hashes (file times are rewritten), and
+	# fixes the string hash seed: the order in which a set constant is written depends on it
+	local mode=timestamp seed=random
+	[[ -n "${SOURCE_DATE_EPOCH:-}" ]] && mode=unchecked-hash seed=0
+	# the venv is read-only here: the bytecode goes to a prefix tree (PEP 3147's cache files under
+	# PYTHONPYCACHEPREFIX), then into __pycache__ folders where the importer looks for it
+	PYTHONPYCACHEPREFIX="${PREFIX}" PYTHONHASHSEED="${seed}" \
+		"${python}" -m compileall -q -j 0 --invalidation-mode "${mode}" "${VENV}/lib" >/dev/null
+	"${python}" - "${PREFIX}" "${OUT}" <<-'PY'
+		import os, sys
+		prefix, out = sys.argv[1:3]
+		for folder, _, files in os.walk(prefix):
+		    if not files:
+		        continue
+		    target = os.path.join(out, os.path.relpath(folder, prefix), "__pycache__")
+		    os.makedirs(target, exist_ok=True)
+		    for name in files:
+		        os.rename(os.path.join(folder, name), os.path.join(target, name))
+	PY
+	chmod -R g=u "${OUT}"
+	rm -rf "${PREFIX}"
+}
+
+main "$@"
