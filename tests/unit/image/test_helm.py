@@ -15,6 +15,7 @@ from hangar.errors import BadInput
 from hangar.image.helm import HelmContract, HelmRun
 from hangar.image.helm_contract import COMPONENTS, NO_CLUSTER, airflow_cfg
 from hangar.ports import HttpReply, ProcessResult
+from tests.fakes.world import World
 
 REQUEST = HelmRun(
     image="registry.example/airflow:3",
@@ -154,3 +155,27 @@ def test_the_config_is_the_charts_with_the_execution_api_on_loopback() -> None:
     assert "executor = CeleryExecutor" in cfg
     assert "standalone_dag_processor = True" in cfg
     assert "principal = airflow@FOO.COM" in cfg
+
+
+@pytest.mark.parametrize(
+    ("extra", "named"),
+    [
+        (("--platform", "linux/arm64"), "--platform"),
+        (("--check", "user"), "--check"),
+        (("--key", "KEY"), "--key"),
+    ],
+)
+def test_the_helm_profile_refuses_options_it_would_not_honour(
+    world: World, extra: tuple[str, ...], named: str
+) -> None:
+    key = world.root / "cosign.pub"
+    key.write_text("key\n", encoding="utf-8")
+    extra = tuple(str(key) if e == "KEY" else e for e in extra)
+    result = world.invoke(
+        "image", "verify", "registry.example/airflow:3", "--profile", "helm",
+        "--database-url", "postgresql://u@127.0.0.1/db", "--broker-url", "redis://127.0.0.1/1",
+        *extra,
+    )  # fmt: skip
+    assert isinstance(result.exception, BadInput)
+    assert result.exception.message == f"--profile helm does not take {named}"
+    assert not world.runner.commands  # nothing was started

@@ -111,6 +111,17 @@ def command(
     free. Everything started is removed afterwards.
     """
     if profile == "helm":
+        ignored = [
+            name
+            for name, given in (("--check", only), ("--key", public_key), ("--platform", platform))
+            if given
+        ]
+        if ignored:
+            raise BadInput(
+                f"--profile helm does not take {', '.join(ignored)}",
+                hint="run the image checks (with --check, --key, --platform) in a separate "
+                "`hangar image verify` without --profile",
+            )
         helm(
             image, database_url=database_url, broker_url=broker_url, timeout=timeout, output=output
         )
