@@ -59,6 +59,34 @@ make_rootfs() {
 	fi
 }
 
+# build_arch ARCH PART: the root file system for ARCH, imported, updated and given Python by
+# base-image/Dockerfile as PART, pushed with --push. Uses main's settings (dynamic scope).
+build_arch() {
+	local arch="$1" part="$2"
+	make_rootfs "${codename}" "${arch}" "${native}" "${mirror}" "${security_mirror}" "${upgrade}" \
+		"${work}/rootfs-${arch}" "${work}"
+	log "importing the ${arch} root file system as ${rootfs_base}-${arch}"
+	tar --numeric-owner -C "${work}/rootfs-${arch}" -c . |
+		docker import --platform "linux/${arch}" - "${rootfs_base}-${arch}" >/dev/null
+	rm -rf "${work}/rootfs-${arch}"
+	log "updating from ${codename}-updates and ${codename}-security, adding python${python} -> ${part}"
+	if ! docker buildx build --network host --load --progress plain --no-cache \
+		--platform "linux/${arch}" \
+		--build-arg "ROOTFS=${rootfs_base}-${arch}" --build-arg "PYTHON_MAJOR_MINOR_VERSION=${python}" \
+		--build-arg "UPGRADE=${upgrade}" \
+		-t "${part}" -f "${HERE}/base-image/Dockerfile" "${HERE}/base-image" >"${work}/build-${arch}.log" 2>&1; then
+		tail -n 20 "${work}/build-${arch}.log" >&2
+		die "building ${part} failed"
+	fi
+	# the upgrade step prints one line per security update it takes (see base-image/Dockerfile)
+	sed -n 's/^#[0-9]* [0-9.]* \(security update: .*\)$/\1/p' "${work}/build-${arch}.log" | sort -u
+	if ((push)); then
+		log "pushing ${part}"
+		docker push -q "${part}" >/dev/null
+	fi
+	docker image rm "${rootfs_base}-${arch}" >/dev/null 2>&1 || true
+}
+
 main() {
 	local python="" codename="" tag="" push=0 mirror="http://deb.debian.org/debian"
 	local security_mirror="http://deb.debian.org/debian-security" upgrade=true platforms=""
@@ -96,40 +124,37 @@ main() {
 		arches+=("${arch}")
 	done
 
-	local rootfs_base="hangar-rootfs:${codename}"
-	for arch in "${arches[@]}"; do
-		make_rootfs "${codename}" "${arch}" "${native}" "${mirror}" "${security_mirror}" "${upgrade}" \
-			"${work}/rootfs-${arch}" "${work}"
-		log "importing the ${arch} root file system as ${rootfs_base}-${arch}"
-		tar --numeric-owner -C "${work}/rootfs-${arch}" -c . |
-			docker import --platform "linux/${arch}" - "${rootfs_base}-${arch}" >/dev/null
-		rm -rf "${work}/rootfs-${arch}"
-	done
-
 	if ((${#arches[@]} > 1)) && ((push == 0)); then
 		die "a base image for several platforms goes to a registry: add --push"
 	fi
-	local -a parts=()
+	local rootfs_base="hangar-rootfs:${codename}"
+	local -a parts=() pids=()
 	for arch in "${arches[@]}"; do
-		local part="${tag}"
-		((${#arches[@]} > 1)) && part="${tag}-${arch}"
-		log "updating from ${codename}-updates and ${codename}-security, adding python${python} -> ${part}"
-		if ! docker buildx build --network host --load --progress plain --no-cache \
-			--platform "linux/${arch}" \
-			--build-arg "ROOTFS=${rootfs_base}-${arch}" --build-arg "PYTHON_MAJOR_MINOR_VERSION=${python}" \
-			--build-arg "UPGRADE=${upgrade}" \
-			-t "${part}" -f "${HERE}/base-image/Dockerfile" "${HERE}/base-image" >"${work}/build-${arch}.log" 2>&1; then
-			tail -n 20 "${work}/build-${arch}.log" >&2
-			die "building ${part} failed"
-		fi
-		# the upgrade step prints one line per security update it takes (see base-image/Dockerfile)
-		sed -n 's/^#[0-9]* [0-9.]* \(security update: .*\)$/\1/p' "${work}/build-${arch}.log" | sort -u
-		if ((push)); then
-			log "pushing ${part}"
-			docker push -q "${part}" >/dev/null
-		fi
-		parts+=("${part}")
+		if ((${#arches[@]} > 1)); then parts+=("${tag}-${arch}"); else parts+=("${tag}"); fi
 	done
+	if ((${#arches[@]} == 1)); then
+		build_arch "${arches[0]}" "${parts[0]}"
+	else
+		# one pipeline per platform at once: the native one runs while the emulated one is
+		# mostly waiting for qemu
+		local i
+		for i in "${!arches[@]}"; do
+			build_arch "${arches[i]}" "${parts[i]}" >"${work}/pipeline-${arches[i]}.log" 2>&1 &
+			pids+=($!)
+		done
+		local failed=""
+		for i in "${!arches[@]}"; do
+			if ! wait "${pids[i]}"; then
+				failed+="${failed:+ }${arches[i]}"
+				tail -n 20 "${work}/pipeline-${arches[i]}.log" >&2
+			fi
+		done
+		for i in "${!arches[@]}"; do
+			grep -v '^security update: ' "${work}/pipeline-${arches[i]}.log" | sed "s/^/[${arches[i]}] /" >&2 || true
+			grep '^security update: ' "${work}/pipeline-${arches[i]}.log" || true
+		done
+		[[ -z "${failed}" ]] || die "building the base image for ${failed} failed (see above)"
+	fi
 	if ((${#arches[@]} > 1)); then
 		log "one index for ${platforms}: ${tag}"
 		docker buildx imagetools create --tag "${tag}" "${parts[@]}" >"${work}/index.log" 2>&1 ||

@@ -18,8 +18,8 @@ from hangar.config import Config
 from hangar.constraints.resolve import DEFAULT_INDEX_URL
 from hangar.image.build import BuildReport, BuildWorld, print_builds, run_builds
 from hangar.image.jobs import JobResult
-from hangar.image.plan import plan, resolve
-from hangar.image.platforms import ensure_runnable
+from hangar.image.plan import cache_jobs, plan, resolve
+from hangar.image.platforms import ensure_cache_exportable, ensure_runnable
 from hangar.image.request import Build, BuildJob, BuildRequest, Stamp
 from hangar.infra.files import open_log
 
@@ -167,6 +167,10 @@ def build_and_show(
         app.engine().ensure_available()
         ensure_runnable(
             app.probe(), resolved.platforms, host_platform=app.host_platform, builder=builder
+        )
+    if request.cache_to is not None or planner is cache_jobs:
+        ensure_cache_exportable(
+            resolved.platforms, host_platform=app.host_platform, builder=builder
         )
     if check is not None and not options.dry_run:
         check(resolved)

@@ -50,3 +50,24 @@ def ensure_runnable(
             f"{who} cannot run {', '.join(missing)} (it runs {', '.join(runnable) or 'nothing'})",
             hint=EMULATION_HINT,
         )
+
+
+def ensure_cache_exportable(
+    platforms: Sequence[str], *, host_platform: str, builder: str | None
+) -> None:
+    """The engine's own builder (Docker 26's BuildKit) cannot export the `mode=max` registry
+    cache of an emulated build: its memory grows without bound in "preparing build cache for
+    export". Refused before anything starts; a named builder (a native node, a newer BuildKit)
+    is the way.
+    """
+    if builder is not None:
+        return
+    machine = host_platform.split("/")[:2]
+    emulated = [p for p in platforms if p.split("/")[:2] != machine]
+    if emulated:
+        raise BadInput(
+            f"the engine's builder cannot export the registry cache of an emulated build "
+            f"({', '.join(emulated)}): its BuildKit runs out of memory doing it",
+            hint="refresh that platform's cache with --builder NAME, a builder with a native "
+            "node of it or a newer BuildKit (see `hangar env status`)",
+        )

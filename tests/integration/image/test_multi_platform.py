@@ -146,4 +146,3 @@ def test_release_gives_every_tag_the_index_digest(multi: Multi, registry: HttpRe
     for tag in (f"slim-{AIRFLOW_VERSION}", "slim-latest", f"slim-latest-python{PYTHON}"):
         assert registry.digest(name, tag) == before, tag
         assert platforms_of(registry, name, tag) == {"linux/amd64", "linux/arm64"}
-

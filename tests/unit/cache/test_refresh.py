@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from hangar.errors import BadInput
+from hangar.ports import Builder, BuilderNode
 from tests.fakes.world import (
     World,
     build_args,
@@ -27,17 +28,38 @@ def test_cache_refresh_exports_every_python_cache_and_pushes_no_image(world: Wor
         assert (world.root / ".hangar" / "logs" / f"cache-{python}-linux-amd64.log").is_file()
 
 
-def test_cache_refresh_builds_each_platform_the_builder_can_run(world: World) -> None:
-    world.probe.platforms = ("linux/amd64", "linux/arm64")
-    result = world.invoke(
-        "cache", "refresh", "--python", "3.11", "--platform", "linux/amd64,linux/arm64"
+def test_cache_refresh_builds_each_platform_on_a_builder_with_a_node_of_it(world: World) -> None:
+    world.probe.extra_builders = (
+        Builder(
+            name="airflow_cache",
+            driver="docker-container",
+            nodes=(
+                BuilderNode(name="amd", status="running", platforms=("linux/amd64",)),
+                BuilderNode(name="arm", status="running", platforms=("linux/arm64",)),
+            ),
+        ),
     )
+    result = world.invoke(
+        "cache", "refresh", "--python", "3.11", "--platform", "linux/amd64,linux/arm64",
+        "--builder", "airflow_cache",
+    )  # fmt: skip
     assert result.exit_code == 0, result.output
     refs = sorted(value_of(b.args, "--cache-to")[0] for b in world.runner.builds())
     assert refs == [
         "type=registry,ref=reg.example:5000/airflow:cache-python3.11-linux-amd64,mode=max",
         "type=registry,ref=reg.example:5000/airflow:cache-python3.11-linux-arm64,mode=max",
     ]
+
+
+def test_the_engines_builder_refuses_to_export_an_emulated_platforms_cache(world: World) -> None:
+    world.probe.platforms = ("linux/amd64", "linux/arm64")  # arm64 by qemu
+    result = world.invoke(
+        "cache", "refresh", "--python", "3.11", "--platform", "linux/amd64,linux/arm64"
+    )
+    assert isinstance(result.exception, BadInput)
+    assert "emulated build (linux/arm64)" in result.exception.message
+    assert "--builder" in (result.exception.hint or "")
+    assert not world.runner.builds()
 
 
 def test_cache_refresh_refuses_a_platform_without_emulation(world: World) -> None:
