@@ -91,6 +91,14 @@ def last_line(text: str) -> str:
 # -- the Docker engine and registries -----------------------------------------------------
 
 
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One layer of an image, as its history tells: the instruction that made it, its bytes."""
+
+    created_by: str
+    size: int
+
+
 class Engine(Protocol):
     def ensure_available(self) -> None: ...
     def versions(self) -> tuple[str, str]:
@@ -125,6 +133,10 @@ class Engine(Protocol):
         path matches `contents` (None for the others): a folder's listing and the files wanted
         from it in one copy out of the image.
         """
+        ...
+
+    def history(self, ref: str) -> tuple[HistoryEntry, ...]:
+        """The layers of image `ref` that hold files, oldest first."""
         ...
 
 

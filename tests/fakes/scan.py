@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from hangar.errors import EngineUnavailable, NotFound, StepFailed
-from hangar.ports import ProcessResult
+from hangar.ports import HistoryEntry, ProcessResult
 
 BOOKWORM = """PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"
 NAME="Debian GNU/Linux"
@@ -46,6 +46,9 @@ class FakeImage:
     arch: str = "amd64"
     variant: str = ""
     env: tuple[str, ...] = ()
+    labels: dict[str, str] = field(default_factory=dict)
+    # (instruction, bytes, content id) of each layer, oldest first
+    layers: tuple[tuple[str, int, str], ...] = ()
 
 
 @dataclass
@@ -68,8 +71,12 @@ class FakeEngine:
         return {
             "Architecture": image.arch,
             "Variant": image.variant,
-            "Config": {"Env": list(image.env)},
+            "Config": {"Env": list(image.env), "Labels": dict(image.labels)},
+            "RootFS": {"Layers": [f"sha256:{layer[2]}" for layer in image.layers]},
         }
+
+    def history(self, ref: str) -> tuple[HistoryEntry, ...]:
+        return tuple(HistoryEntry(created_by=i, size=n) for i, n, _ in self._image(ref).layers)
 
     def read_file(self, ref: str, path: str) -> bytes | None:
         self.reads.append(path)

@@ -21,6 +21,7 @@ from hangar.ports import (
     Builder,
     BuilderNode,
     Command,
+    HistoryEntry,
     ProcessResult,
     Runner,
     cmd,
@@ -72,6 +73,25 @@ class DockerEngine:
             )
         data: list[dict[str, Any]] = json.loads(result.stdout)
         return data[0]
+
+    def history(self, ref: str) -> tuple[HistoryEntry, ...]:
+        result = self.runner.run(
+            cmd(
+                self.docker, "image", "history", "--no-trunc", "--human=false",
+                "--format", "{{json .}}", ref, changes_state=False,
+            )
+        )  # fmt: skip
+        if not result.ok:
+            raise NotFound(
+                f"image {ref} not found in the engine",
+                hint="build it, or pull it first (docker pull)",
+            )
+        entries = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+        return tuple(
+            HistoryEntry(created_by=e.get("CreatedBy", ""), size=int(e.get("Size") or 0))
+            for e in reversed(entries)
+            if int(e.get("Size") or 0) > 0
+        )
 
     def run_container(
         self, ref: str, command: Sequence[str], *, docker_args: Sequence[str] = ()
