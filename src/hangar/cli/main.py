@@ -50,10 +50,22 @@ def cli(*, verbose: bool, log_file: Path | None) -> None:
 
 
 def _register() -> None:
-    from hangar.cli import base, cache, ci, completion, config, constraints, env, image, quickstart
+    from hangar.cli import (
+        base,
+        cache,
+        ci,
+        completion,
+        config,
+        constraints,
+        dags,
+        env,
+        image,
+        quickstart,
+    )
 
     cli.add_command(constraints.group)
     cli.add_command(image.group)
+    cli.add_command(dags.group)
     cli.add_command(cache.group)
     cli.add_command(base.group)
     cli.add_command(env.group)

@@ -1,0 +1,1 @@
+"""`hangar dags check`: DAG files imported inside an image, problems reported per file and line."""

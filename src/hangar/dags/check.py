@@ -1,0 +1,94 @@
+"""Import a DAG folder inside an image and say what is wrong with it: `check_dags` mounts the
+folder read-only into a container of the image and runs inspect_dags.py there (the image's own
+Python and Airflow, no database); `parse_report` turns its JSON line into a `DagReport`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from importlib.resources import files
+from pathlib import Path
+
+from hangar.errors import BadInput, NotFound, StepFailed
+from hangar.ports import Engine, last_line
+
+IN_IMAGE = "/opt/airflow/dags"  # where the official image keeps DAGs
+DOCKER_RUN_ERROR = 125  # `docker run` itself failed (no such image, bad option)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Problem:
+    file: str  # relative to the DAG folder
+    line: int | None
+    message: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class DagInfo:
+    dag_id: str
+    file: str
+    tasks: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class DagReport:
+    image: str
+    folder: str
+    airflow: str
+    dags: tuple[DagInfo, ...]
+    problems: tuple[Problem, ...]  # import errors first, then DAGs without tasks or with a cycle
+
+    @property
+    def passed(self) -> bool:
+        return not self.problems
+
+
+def parse_report(stdout: str, *, image: str, folder: str) -> DagReport:
+    """The report from inspect_dags.py's output (its JSON is the last line that is one)."""
+    line = next((x for x in reversed(stdout.splitlines()) if x.startswith("{")), None)
+    if line is None:
+        raise StepFailed(
+            f"{image} printed no DAG report",
+            hint="is it an Airflow image? `docker run --rm IMAGE airflow version` should work",
+        )
+    data = json.loads(line)
+    problems = [
+        Problem(file=e["file"], line=e.get("line"), message=e["error"]) for e in data["errors"]
+    ]
+    problems += [
+        Problem(file=d["file"], line=None, message=f"DAG {d['dag_id']} {d['problem']}")
+        for d in data["dags"]
+        if d.get("problem")
+    ]
+    return DagReport(
+        image=image,
+        folder=folder,
+        airflow=data.get("airflow", ""),
+        dags=tuple(
+            DagInfo(dag_id=d["dag_id"], file=d["file"], tasks=d["tasks"]) for d in data["dags"]
+        ),
+        problems=tuple(problems),
+    )
+
+
+def check_dags(engine: Engine, image: str, folder: Path) -> DagReport:
+    """Import every DAG file of `folder` inside `image` (mounted read-only where the official
+    image keeps DAGs); nothing in the folder can change.
+    """
+    if not folder.is_dir():
+        raise BadInput(f"no DAG folder at {folder}", hint="give the folder that holds DAG files")
+    script = files("hangar.dags").joinpath("inspect_dags.py").read_text(encoding="utf-8")
+    result = engine.run_container(
+        image,
+        ("python", "-c", script, IN_IMAGE),
+        docker_args=("-v", f"{folder.resolve()}:{IN_IMAGE}:ro"),
+    )
+    if result.returncode == DOCKER_RUN_ERROR and "Unable to find image" in result.stderr:
+        raise NotFound(f"image {image} not found", hint="build it, or pull it first")
+    if not result.ok:
+        raise StepFailed(
+            f"importing the DAGs in {image} failed: {last_line(result.stderr)}",
+            hint="run `hangar image verify IMAGE` to see whether the image itself works",
+        )
+    return parse_report(result.stdout, image=image, folder=str(folder))
