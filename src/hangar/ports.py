@@ -88,6 +88,14 @@ def last_line(text: str) -> str:
     return ""
 
 
+DOCKER_RUN_ERROR = 125  # `docker run` itself failed (no such image, bad option), not the command
+
+
+def no_such_image(result: ProcessResult) -> bool:
+    """`docker run` found no image to run."""
+    return result.returncode == DOCKER_RUN_ERROR and "Unable to find image" in result.stderr
+
+
 # -- the Docker engine and registries -----------------------------------------------------
 
 

@@ -11,10 +11,9 @@ from importlib.resources import files
 from pathlib import Path
 
 from hangar.errors import BadInput, NotFound, StepFailed
-from hangar.ports import Engine, last_line
+from hangar.ports import Engine, last_line, no_such_image
 
 IN_IMAGE = "/opt/airflow/dags"  # where the official image keeps DAGs
-DOCKER_RUN_ERROR = 125  # `docker run` itself failed (no such image, bad option)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -84,7 +83,7 @@ def check_dags(engine: Engine, image: str, folder: Path) -> DagReport:
         ("python", "-c", script, IN_IMAGE),
         docker_args=("-v", f"{folder.resolve()}:{IN_IMAGE}:ro"),
     )
-    if result.returncode == DOCKER_RUN_ERROR and "Unable to find image" in result.stderr:
+    if no_such_image(result):
         raise NotFound(f"image {image} not found", hint="build it, or pull it first")
     if not result.ok:
         raise StepFailed(

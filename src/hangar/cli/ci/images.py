@@ -14,11 +14,10 @@ from hangar.cli.builds import build_and_show
 from hangar.cli.options import BuildOptions, build_options, current_app, output_option
 from hangar.errors import NotFound, StepFailed
 from hangar.image.wait import wait_for_image as wait_until_pushed
-from hangar.ports import last_line
+from hangar.ports import last_line, no_such_image
 from hangar.values import parse_pushed_ref
 
 TARGETS = ("ci", "main")
-DOCKER_RUN_ERROR = 125  # `docker run` itself failed (no such image, ...), not the command
 
 
 @click.command(name="build-image")
@@ -102,7 +101,7 @@ def check_dags(*, image: str, dags: str | None) -> None:
         command = "check-dags /dags"
     result = engine.run_container(image, ("bash", "-c", command), docker_args=args)
     click.echo(result.stdout, nl=False)
-    if result.returncode == DOCKER_RUN_ERROR and "Unable to find image" in result.stderr:
+    if no_such_image(result):
         raise NotFound(f"image {image} not found", hint="build it, or wait for it first")
     if not result.ok:
         click.echo(result.stderr, err=True, nl=False)
