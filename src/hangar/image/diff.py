@@ -128,7 +128,8 @@ def layers(
     they are not (an image made otherwise), the layers up to the first difference count.
     """
     if len(entries) == len(diff_ids):
-        in_other = tuple(d in set(other) for d in diff_ids)
+        theirs = set(other)
+        in_other = tuple(d in theirs for d in diff_ids)
     else:
         prefix = 0
         for left, right in zip(diff_ids, other, strict=False):
