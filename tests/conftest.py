@@ -22,6 +22,7 @@ from tests.images import (
     constraints_for_tests,
     empty_repository,
     make_context,
+    remove_throwaway_images,
     small_image,
 )
 from tests.services import (
@@ -34,6 +35,12 @@ from tests.services import (
     is_listening,
     psql,
 )
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """After a run that used the engine, its throwaway images go (they fill the disk otherwise)."""
+    if any(item.get_closest_marker("integration") for item in session.items):
+        remove_throwaway_images()
 
 
 @pytest.fixture(scope="session")

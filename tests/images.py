@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable, Mapping
@@ -200,3 +201,22 @@ def empty_repository(registry: HttpRegistry, name: str) -> None:
     """Delete every manifest a throwaway repository holds (its tags with them)."""
     for digest in {registry.digest(name, tag) for tag in registry.list_tags(name)} - {None}:
         registry.delete(name, digest)  # type: ignore[arg-type]
+
+
+# Repositories only the tests name (with or without the registry in front): swept at the end of
+# a session so that repeated runs do not fill the engine's disk with throwaway images.
+THROWAWAY = re.compile(r"^(?:[^/]+:\d+/)?(?:hangar-candidate/)?hangar-(?:test|it|ci)[-:/]")
+
+
+def remove_throwaway_images() -> None:
+    """Remove every local image of a test-only repository (see THROWAWAY); no error if in use."""
+    listed = docker("images", "--format", "{{.ID}} {{.Repository}}:{{.Tag}}").stdout.splitlines()
+    doomed = sorted(
+        {
+            image_id if ref.endswith(":<none>") else ref
+            for image_id, ref in (line.split(" ", 1) for line in listed if " " in line)
+            if THROWAWAY.match(ref)
+        }
+    )
+    for start in range(0, len(doomed), 50):
+        docker("image", "rm", "--force", *doomed[start : start + 50])

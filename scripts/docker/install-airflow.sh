@@ -161,8 +161,16 @@ install() {
 	if ! "${cmd[@]}" "${reqs[@]}" 2>&1 | tee "${WORK}/install.log"; then
 		grep -E 'No solution found|conflict|ResolutionImpossible|Because ' "${WORK}/install.log" >/dev/null &&
 			die "the requirements conflict with each other or with the constraints (see the resolver's explanation above): change the conflicting pins in ADDITIONAL_PYTHON_DEPS, requirements.txt or the constraints"
-		die "installing the Python packages failed (see the output above)"
+		die "installing the Python packages failed: $(installer_error "${WORK}/install.log") (whole output above)"
 	fi
+}
+
+installer_error() {
+	# installer_error LOG: the installer's own error and its deepest cause, on one line
+	local first cause
+	first="$(grep -m1 -E '^(error|ERROR):' "$1" | sed -E 's/^(error|ERROR): *//')" || true
+	cause="$(grep -E '^ *Caused by:' "$1" | tail -n1 | sed -E 's/^ *Caused by: *//')" || true
+	printf '%s\n' "${first:-no error line from the installer}${cause:+: ${cause}}" | cut -c1-300
 }
 
 check_extras() {

@@ -25,6 +25,7 @@ TAIL_LINES = 15
 # buildx --progress=plain: "#12 [build 5/7] RUN ...", "#12 CACHED", "#12 DONE 3.2s", "#12 ERROR"
 _STEP = re.compile(r"^#(?P<id>\d+) (?P<rest>.*)$")
 _STEP_NAME = re.compile(r"^\[(?P<stage>[^\]]+)\] (?P<what>.*)$")
+_CACHE_IMPORT = "importing cache manifest"
 _NOISE = re.compile(r"^(#\d+ (sha256:|transferring|extracting|resolve|\.\.\.)|#\d+ \d+\.\d+ *$)")
 
 
@@ -65,17 +66,21 @@ def meaningful_line(line: str) -> str | None:
 
 
 def failing_step(log_text: str) -> str | None:
-    """The name of the step that failed (`[build 5/7] RUN ...`), from buildx's plain output."""
+    """The name of the step that failed (`[build 5/7] RUN ...`), from buildx's plain output.
+
+    BuildKit also prints ERROR for a cache it could not import (a first build with
+    `--cache-from` of a tag not pushed yet), and goes on: that is not the failure.
+    """
     names: dict[str, str] = {}
     for line in log_text.splitlines():
         match = _STEP.match(line.strip())
         if not match:
             continue
         step_id, rest = match.group("id"), match.group("rest")
-        if _STEP_NAME.match(rest) and step_id not in names:
+        if step_id not in names and not rest.startswith("ERROR"):
             names[step_id] = rest
-        elif rest.startswith("ERROR"):
-            return names.get(step_id, rest)
+        elif rest.startswith("ERROR") and not names.get(step_id, "").startswith(_CACHE_IMPORT):
+            return names[step_id] if _STEP_NAME.match(names.get(step_id, "")) else rest
     return None
 
 

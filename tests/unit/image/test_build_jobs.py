@@ -22,6 +22,16 @@ def test_failing_step_is_the_step_whose_id_errored() -> None:
     assert failing_step("#1 [internal] load\n#1 DONE\n") is None
 
 
+def test_a_cache_not_pushed_yet_is_not_the_failing_step() -> None:
+    log = (
+        "#4 importing cache manifest from r/a:cache-python3.11-linux-amd64\n"
+        "#4 ERROR: failed to configure registry cache importer: r/a:cache-python3.11: not found\n"
+        "#8 [build 3/4] COPY x\n#8 DONE 0.1s\n" + BUILD_FAILED
+    )
+    assert failing_step(log) == "[build 4/4] RUN /scripts/docker/install-airflow.sh"
+    assert failing_step("#2 [internal] load\n#2 ERROR: no Dockerfile\n") == "[internal] load"
+
+
 def test_cache_tags_are_per_python_and_platform() -> None:
     assert (
         cache_ref("r/a", python="3.11", platform="linux/arm64/v8")
