@@ -19,6 +19,7 @@ from typing import IO, TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from hangar.constraints.files import Pin
     from hangar.constraints.resolve import ResolveRequest
+    from hangar.image.requirements import Resolution
 
 # -- processes ---------------------------------------------------------------------------------
 
@@ -381,6 +382,13 @@ class Resolver(Protocol):
 
     def version(self) -> str:
         """The resolver and its version, e.g. `uv 0.9.5` (part of the output's identity)."""
+        ...
+
+    def resolve_with(self, resolution: Resolution) -> tuple[Pin, ...]:
+        """Every distribution the resolution installs, pinned (Airflow's own included), the
+        preferred versions kept where they fit. Raises ResolutionConflict with the resolver's
+        explanation when there is no solution.
+        """
         ...
 
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from hangar.constraints.files import Pin
 from hangar.constraints.resolve import ResolveRequest
 from hangar.errors import NotFound, ResolutionConflict
+from hangar.image.requirements import Resolution
 
 
 @dataclass
@@ -18,6 +19,8 @@ class FakeResolver:
     conflict: str | None = None
     tool: str = "uv 0.0.0"
     requests: list[ResolveRequest] = field(default_factory=list)
+    outcomes: list[tuple[Pin, ...] | str] = field(default_factory=list)  # for resolve_with
+    resolutions: list[Resolution] = field(default_factory=list)
 
     def resolve(self, request: ResolveRequest) -> tuple[Pin, ...]:
         self.requests.append(request)
@@ -30,6 +33,14 @@ class FakeResolver:
 
     def version(self) -> str:
         return self.tool
+
+    def resolve_with(self, resolution: Resolution) -> tuple[Pin, ...]:
+        """The next of `outcomes`: pins, or a conflict's explanation."""
+        self.resolutions.append(resolution)
+        outcome = self.outcomes.pop(0)
+        if isinstance(outcome, str):
+            raise ResolutionConflict(outcome)
+        return outcome
 
 
 @dataclass

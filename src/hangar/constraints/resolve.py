@@ -8,7 +8,7 @@ import hashlib
 import json
 import re
 import shlex
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -165,32 +165,14 @@ def default_exclude_newer(release_upload: datetime) -> datetime:
 def uv_compile_args(
     request: ResolveRequest, *, constraints_file: str | None = None
 ) -> tuple[str, ...]:
-    """Arguments after `uv` for `uv pip compile`, requirements read from stdin.
-
-    The index is only the one given (`--no-config` ignores uv.toml/pip.conf-like settings and
-    pip's own config is never read by uv), no interpreter is needed for the target Python, and
-    nothing is written to disk but uv's cache.
-    """
+    """Arguments after `uv` for `uv pip compile`, requirements read from stdin."""
     args = [
-        "pip",
-        "compile",
+        *uv_pip_compile(
+            index_url=request.index_url, python=request.python, platform=request.platform
+        ),
         "-",
-        "--no-config",
-        "--no-python-downloads",
-        # trust the system's certificates too, so a corporate proxy's CA installed there works
-        # without SSL_CERT_FILE (which uv also honours)
-        "--native-tls",
-        "--index-url",
-        request.index_url,
-        "--python-version",
-        request.python,
-        "--python-platform",
-        request.platform,
         "--resolution",
         "highest",
-        "--no-header",
-        "--no-annotate",
-        "--quiet",
     ]
     if request.exclude_newer is not None:
         args += ["--exclude-newer", format_time(request.exclude_newer)]
@@ -201,9 +183,37 @@ def uv_compile_args(
     return tuple(args)
 
 
-def parse_resolution(output: str) -> tuple[Pin, ...]:
+def uv_pip_compile(*, index_url: str, python: str, platform: str) -> tuple[str, ...]:
+    """`pip compile` and the options every hangar resolution shares.
+
+    The index is only the one given (`--no-config` ignores uv.toml/pip.conf-like settings and
+    pip's own config is never read by uv), no interpreter is needed for the target Python, and
+    nothing is written to disk but uv's cache (and an output file when one is asked for).
+    """
+    return (
+        "pip",
+        "compile",
+        "--no-config",
+        "--no-python-downloads",
+        # trust the system's certificates too, so a corporate proxy's CA installed there works
+        # without SSL_CERT_FILE (which uv also honours)
+        "--native-tls",
+        "--index-url",
+        index_url,
+        "--python-version",
+        python,
+        "--python-platform",
+        platform,
+        "--no-header",
+        "--no-annotate",
+        "--quiet",
+    )
+
+
+def parse_resolution(output: str, *, keep: Callable[[Pin], bool] = keep_pin) -> tuple[Pin, ...]:
     """The pins kept from `uv pip compile` output: `name==version` lines only (path and URL
-    requirements, i.e. providers from source trees, and Airflow's own distributions dropped).
+    requirements, i.e. providers from source trees, dropped; by default Airflow's own
+    distributions too).
     """
     pins: list[Pin] = []
     for raw in output.splitlines():
@@ -212,7 +222,7 @@ def parse_resolution(output: str) -> tuple[Pin, ...]:
             continue
         name, _, version = line.partition("==")
         pin = Pin.of(name.strip(), version.split(";", 1)[0].strip())
-        if keep_pin(pin):
+        if keep(pin):
             pins.append(pin)
     return tuple(sorted(pins))
 

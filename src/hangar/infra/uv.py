@@ -8,7 +8,9 @@ cache between runs, so resolving for several Python versions costs little more t
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from hangar.constraints.files import Pin
 from hangar.constraints.resolve import (
@@ -16,8 +18,10 @@ from hangar.constraints.resolve import (
     conflict_explanation,
     parse_resolution,
     uv_compile_args,
+    uv_pip_compile,
 )
 from hangar.errors import ResolutionConflict, StepFailed
+from hangar.image.requirements import Resolution
 from hangar.ports import Runner, cmd
 
 
@@ -58,19 +62,55 @@ class UvResolver:
         result = self.runner.run(command)
         if result.ok:
             return result.stdout
-        explanation = conflict_explanation(result.stderr)
-        what = (
-            f"Airflow {request.airflow_version} ({request.mode.value}) on Python {request.python}"
+        raise _failure(
+            result.stderr,
+            f"Airflow {request.airflow_version} ({request.mode.value}) on Python {request.python}",
         )
-        if "No solution found" in result.stderr or "unsatisfiable" in result.stderr:
-            raise ResolutionConflict(
-                f"{what} cannot be resolved: {explanation}",
-                hint="relax or change the conflicting requirements named above",
+
+    def resolve_with(self, resolution: Resolution) -> tuple[Pin, ...]:
+        """`uv pip compile` of the resolution's requirements, its preferences given as the
+        existing output file (uv keeps those versions where they fit).
+        """
+        with tempfile.TemporaryDirectory(prefix="hangar-requirements-") as tmp:
+            folder = Path(tmp)
+            files = {
+                "requirements.in": resolution.requirements,
+                "constraints.txt": resolution.constraints,
+                "resolved.txt": resolution.preferences,
+            }
+            for name, text in files.items():
+                (folder / name).write_text(text)
+            command = cmd(
+                self.uv_bin,
+                *uv_pip_compile(
+                    index_url=resolution.index_url,
+                    python=resolution.python,
+                    platform=resolution.platform,
+                ),
+                folder / "requirements.in",
+                *(("--constraint", folder / "constraints.txt") if resolution.constraints else ()),
+                "--output-file",
+                folder / "resolved.txt",
+                env=self._env(),
+                changes_state=False,
             )
-        raise StepFailed(f"resolving {what} failed: {explanation}")
+            result = self.runner.run(command)
+            if not result.ok:
+                raise _failure(result.stderr, "the requirements")
+            return parse_resolution((folder / "resolved.txt").read_text(), keep=lambda _: True)
 
     def version(self) -> str:
         return _uv_version(self.runner, self.uv_bin)
+
+
+def _failure(stderr: str, what: str) -> ResolutionConflict | StepFailed:
+    explanation = conflict_explanation(stderr)
+    if "No solution found" in stderr or "unsatisfiable" in stderr:
+        return ResolutionConflict(
+            f"{what} cannot be resolved: {explanation}",
+            hint="relax or change the conflicting requirements named above",
+        )
+    return StepFailed(f"resolving {what} failed: {explanation}")
 
 
 def _uv_version(runner: Runner, uv_bin: str) -> str:

@@ -42,7 +42,8 @@ def request(**changes: object) -> ResolveRequest:
 
 def test_uv_resolves_for_the_target_python_from_the_given_index_only() -> None:
     args = uv_compile_args(request(index_url="https://mirror.example/simple"))
-    assert args[:3] == ("pip", "compile", "-")
+    assert args[:2] == ("pip", "compile")
+    assert "-" in args
     for flag, value in [
         ("--python-version", "3.13"),
         ("--index-url", "https://mirror.example/simple"),

@@ -13,6 +13,7 @@ def group() -> None:
 def _register() -> None:
     # each subcommand lives in its own module: cli/image_<name>.py defines `command`
     from hangar.cli.image import build as image_build
+    from hangar.cli.image import check_requirements as image_check_requirements
     from hangar.cli.image import diff as image_diff
     from hangar.cli.image import release as image_release
     from hangar.cli.image import sbom as image_sbom
@@ -21,6 +22,7 @@ def _register() -> None:
     from hangar.cli.image import verify as image_verify
 
     group.add_command(image_build.command)
+    group.add_command(image_check_requirements.command)
     group.add_command(image_diff.command)
     group.add_command(image_release.command)
     group.add_command(image_sbom.command)

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import rich_click as click
 
+from hangar.app import App
 from hangar.cli.builds import build_and_show
+from hangar.cli.image.preflight import check_additional_deps
 from hangar.cli.options import (
     BuildOptions,
     build_options,
@@ -14,7 +16,9 @@ from hangar.cli.options import (
     output_option,
     slim_option,
 )
+from hangar.config import Config
 from hangar.image.platforms import ensure_loadable
+from hangar.image.request import Build
 
 _CACHE_HELP = (
     "Registry cache per Python version and platform (<repo>:cache-python<py>-<platform>); "
@@ -73,6 +77,12 @@ _CACHE_HELP = (
     help="Layer compression. auto: zstd for images loaded into the engine (several times "
     "faster to export), gzip for pushed images (what every client reads).",
 )
+@click.option(
+    "--allow-upgrades",
+    is_flag=True,
+    help="Build even when --additional-python-deps would move Airflow, a provider or another "
+    "installed distribution (checked before the build otherwise).",
+)
 @output_option
 def command(
     *,
@@ -86,6 +96,7 @@ def command(
     no_cache: bool,
     target: str,
     compression: str,
+    allow_upgrades: bool,
     output: str,
 ) -> None:
     """Build the production image, one per Python version, in parallel.
@@ -115,5 +126,13 @@ def command(
         options=build,
         output=output,
         title="hangar image build",
-        check=lambda resolved: ensure_loadable(app.probe(), resolved.platforms, push=push),
+        check=lambda resolved: _checks(
+            app, config, resolved, push=push, preflight=not allow_upgrades
+        ),
     )
+
+
+def _checks(app: App, config: Config, resolved: Build, *, push: bool, preflight: bool) -> None:
+    ensure_loadable(app.probe(), resolved.platforms, push=push)
+    if preflight:
+        check_additional_deps(app, config, resolved)

@@ -1,0 +1,146 @@
+"""Extra requirements checked against what an image holds: the inputs handed to the resolver,
+and what a user is told (added, moved, conflicting) from what it answers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hangar.constraints.files import ChangeKind, Pin
+from hangar.errors import BadInput
+from hangar.image.requirements import (
+    Installed,
+    build_installed,
+    check_requirements,
+    parse_requirements,
+    resolution,
+    without_named,
+)
+from tests.fakes.constraints import FakeResolver
+
+INDEX = "https://pypi.example/simple"
+
+
+def pins(*lines: str) -> tuple[Pin, ...]:
+    return tuple(Pin.of(*line.split("==")) for line in lines)
+
+
+IMAGE = Installed(
+    source="reg/airflow:3.3.2-python3.11",
+    python="3.11",
+    platform="x86_64-manylinux_2_28",
+    packages=pins(
+        "apache-airflow==3.3.2",
+        "apache-airflow-core==3.3.2",
+        "apache-airflow-providers-celery==3.24.0",
+        "pandas==3.0.5",
+        "httpx==0.28.1",
+    ),
+    constraints="# header\npandas==3.0.5\nhttpx==0.28.1\napache-airflow-providers-celery==3.24.0\n",
+)
+
+
+def test_requirement_lines_are_checked_and_comments_dropped() -> None:
+    lines = ["# mine", "pandas<3  # old API", "", "-r more.txt", "httpx[http2]>=0.27"]
+    assert parse_requirements(lines, origin="req.txt") == (
+        "pandas<3",
+        "-r more.txt",
+        "httpx[http2]>=0.27",
+    )
+    with pytest.raises(BadInput, match=r"req\.txt:2: 'pandas <<3' is not a requirement"):
+        parse_requirements(["httpx", "pandas <<3"], origin="req.txt")
+
+
+def test_airflow_and_providers_are_held_and_named_projects_leave_the_constraints() -> None:
+    held = resolution(IMAGE, ["pandas<3"], hold=True, index_url=INDEX)
+    assert held.requirements.splitlines() == [
+        "pandas<3",
+        "apache-airflow==3.3.2",
+        "apache-airflow-core==3.3.2",
+        "apache-airflow-providers-celery==3.24.0",
+    ]
+    assert "pandas" not in held.constraints
+    assert "httpx==0.28.1" in held.constraints
+    assert "pandas==3.0.5" in held.preferences.splitlines()
+    free = resolution(IMAGE, ["pandas<3"], hold=False, index_url=INDEX)
+    assert free.requirements == "pandas<3\n"
+    assert free.constraints == ""
+
+
+def test_requirements_from_a_file_are_included_so_its_own_includes_work(tmp_path: Path) -> None:
+    file = tmp_path / "requirements.txt"
+    made = resolution(IMAGE, ["pandas<3"], hold=True, index_url=INDEX, from_file=file)
+    assert made.requirements.splitlines()[0] == f"-r {file.resolve()}"
+
+
+def test_constraints_lose_only_the_named_projects() -> None:
+    text = "# h\nPandas==3.0.5\nhttpx==0.28.1\n"
+    assert without_named(text, frozenset({"pandas"})) == "# h\nhttpx==0.28.1\n"
+
+
+def test_nothing_installed_moves_when_the_resolution_only_adds() -> None:
+    resolver = FakeResolver(outcomes=[(*IMAGE.packages, *pins("tabulate==0.9.0"))])
+    report = check_requirements(IMAGE, ["tabulate"], resolver=resolver, index_url=INDEX)
+    assert report.ok
+    assert [(c.name, c.kind) for c in report.changes] == [("tabulate", ChangeKind.ADDED)]
+    assert resolver.resolutions[0].index_url == INDEX
+
+
+def test_a_downgrade_of_an_installed_distribution_is_reported_and_fails() -> None:
+    resolved = pins(
+        "apache-airflow==3.3.2",
+        "apache-airflow-core==3.3.2",
+        "apache-airflow-providers-celery==3.24.0",
+        "pandas==2.3.3",
+    )
+    report = check_requirements(
+        IMAGE, ["pandas<3"], resolver=FakeResolver(outcomes=[resolved]), index_url=INDEX
+    )
+    assert not report.ok
+    assert [(c.name, c.old, c.new, c.kind) for c in report.changes] == [
+        ("pandas", "3.0.5", "2.3.3", ChangeKind.DOWNGRADED)
+    ]
+
+
+def test_a_conflict_shows_what_would_move_once_airflow_is_not_held() -> None:
+    explanation = "Because x>=2 depends on apache-airflow>=3.4 and you require it ==3.3.2"
+    unheld = pins(
+        "apache-airflow==3.4.0",
+        "apache-airflow-core==3.4.0",
+        "apache-airflow-providers-celery==3.24.0",
+        "pandas==3.0.5",
+        "x==2.0",
+    )
+    resolver = FakeResolver(outcomes=[explanation, unheld])
+    report = check_requirements(IMAGE, ["x>=2"], resolver=resolver, index_url=INDEX)
+    assert report.conflict == explanation
+    assert not report.changes
+    assert [(c.name, c.kind) for c in report.unheld] == [
+        ("apache-airflow", ChangeKind.UPGRADED),
+        ("apache-airflow-core", ChangeKind.UPGRADED),
+        ("x", ChangeKind.ADDED),
+    ]
+    assert resolver.resolutions[1].constraints == ""
+
+
+def test_a_build_installs_airflow_with_its_extras_within_its_constraints() -> None:
+    resolver = FakeResolver(outcomes=[pins("apache-airflow==3.3.2", "celery==5.5.3")])
+    installed = build_installed(
+        resolver,
+        airflow_version="3.3.2",
+        extras=("celery", "postgres"),
+        python="3.12",
+        platform="aarch64-manylinux_2_28",
+        constraints="celery==5.5.3\n",
+        index_url=INDEX,
+    )
+    asked = resolver.resolutions[0]
+    assert asked.requirements == "apache-airflow[celery,postgres]==3.3.2\n"
+    assert (asked.constraints, asked.python, asked.platform) == (
+        "celery==5.5.3\n",
+        "3.12",
+        "aarch64-manylinux_2_28",
+    )
+    assert installed.pinned() == pins("apache-airflow==3.3.2")
