@@ -55,3 +55,42 @@ def test_one_precise_line_per_problem_and_the_folder_untouched(
     assert "Cycle detected" in message
     assert [d["dag_id"] for d in report["dags"]] == ["empty", "good"]
     assert sorted(p.name for p in folder.rglob("*")) == before  # no __pycache__ either
+
+
+DAG_TESTS = """from airflow.models.dagbag import DagBag
+
+import good
+
+
+def test_the_dag_module_imports_by_name():
+    assert good.__name__ == "good"
+
+
+def test_the_dagbag_has_no_import_errors():
+    bag = DagBag(dag_folder="/opt/airflow/dags", include_examples=False)
+    assert bag.import_errors == {}
+    assert "good" in bag.dag_ids
+
+
+def test_owner_is_set():
+    assert False, "every DAG needs an owner"
+"""
+
+
+def test_pytest_runs_the_folders_tests_in_the_ci_image(ci_image: str, tmp_path: Path) -> None:
+    dags, tests = tmp_path / "dags", tmp_path / "tests"
+    dags.mkdir()
+    tests.mkdir()
+    (dags / "good.py").write_text(FILES["good.py"], encoding="utf-8")
+    (tests / "test_dags.py").write_text(DAG_TESTS, encoding="utf-8")
+    done = subprocess.run(
+        [HANGAR, "dags", "check", str(dags), "--image", ci_image, "--pytest",
+         "--tests", str(tests)],
+        cwd=REPO, capture_output=True, text=True, check=False, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr[-2000:]
+    assert "FAILED test_dags.py::test_owner_is_set" in done.stdout
+    assert "1 failed, 2 passed" in done.stderr.strip().splitlines()[-1]
+    assert sorted(p.name for p in tmp_path.rglob("*")) == [
+        "dags", "good.py", "test_dags.py", "tests",
+    ]  # fmt: skip

@@ -9,7 +9,7 @@ import rich_click as click
 
 from hangar.cli import render
 from hangar.cli.options import current_app, output_option
-from hangar.dags.check import check_dags
+from hangar.dags.check import TestRun, check_dags, run_dag_tests
 from hangar.errors import StepFailed
 from hangar.image.plan import default_tag
 
@@ -28,11 +28,30 @@ def group() -> None:
     help="The image to import the DAGs with (default: the configured default image, "
     "<registry>/<image_name>:<airflow_version>-python<default_python>).",
 )
+@click.option(
+    "--pytest",
+    "with_pytest",
+    is_flag=True,
+    help="Also run the folder's own tests with pytest inside IMAGE (its `ci` target has "
+    "pytest: `hangar image build --target ci`).",
+)
+@click.option(
+    "--tests",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=None,
+    metavar="DIR",
+    help="With --pytest: the tests folder (mounted read-only at /opt/airflow/tests); "
+    "default: test files inside FOLDER.",
+)
 @output_option
-def check(*, folder: Path, image: str | None, output: str) -> None:
+def check(
+    *, folder: Path, image: str | None, with_pytest: bool, tests: Path | None, output: str
+) -> None:
     """Import every DAG file of FOLDER inside IMAGE (mounted read-only at /opt/airflow/dags,
     no database): one line per import error with its file, line and exception, and one per
-    DAG that has no tasks or has a cycle. Exit 1 when there is any.
+    DAG that has no tasks or has a cycle. With --pytest, then run the folder's tests there
+    (the DAG folder on PYTHONPATH, no database). Exit 1 when there is any problem or a test
+    fails.
     """
     app = current_app()
     config = app.config()
@@ -42,8 +61,17 @@ def check(*, folder: Path, image: str | None, output: str) -> None:
     engine = app.engine()
     engine.ensure_available()
     report = check_dags(engine, ref, folder)
+    run = run_dag_tests(engine, ref, folder, tests or folder) if with_pytest else None
     if output == "json":
-        render.print_json({**dataclasses.asdict(report), "passed": report.passed})
+        render.print_json(
+            {
+                **dataclasses.asdict(report),
+                "passed": report.passed and (run is None or run.passed),
+                "pytest": None
+                if run is None
+                else {**dataclasses.asdict(run), "passed": run.passed},
+            }
+        )
     else:
         if report.problems:
             render.table(
@@ -55,5 +83,21 @@ def check(*, folder: Path, image: str | None, output: str) -> None:
             f"{len(report.dags)} DAG(s) imported from {folder} with {ref}, "
             f"{len(report.problems)} problem(s)"
         )
+        if run is not None:
+            show_tests(run)
     if not report.passed:
         raise StepFailed(f"{len(report.problems)} DAG problem(s) in {folder}")
+    if run is not None and not run.passed:
+        raise StepFailed(
+            f"the tests in {run.folder} failed in {ref}: {run.summary}",
+            hint="the pytest output above names each failing test",
+        )
+
+
+def show_tests(run: TestRun) -> None:
+    if not run.collected:
+        render.note(f"pytest found no tests in {run.folder}")
+        return
+    if not run.passed:
+        click.echo(run.output, nl=False)
+    click.echo(f"pytest in {run.image}: {run.summary}")

@@ -91,3 +91,64 @@ def check_dags(engine: Engine, image: str, folder: Path) -> DagReport:
             hint="run `hangar image verify IMAGE` to see whether the image itself works",
         )
     return parse_report(result.stdout, image=image, folder=str(folder))
+
+
+TESTS_IN_IMAGE = "/opt/airflow/tests"
+PYTEST_NO_TESTS = 5  # pytest's exit status when it collected nothing
+
+
+@dataclass(frozen=True, kw_only=True)
+class TestRun:
+    """The folder's own tests, run by pytest inside the image."""
+
+    image: str
+    folder: str
+    exit_code: int
+    summary: str  # pytest's last line, e.g. "3 passed in 1.2s"
+    output: str
+
+    @property
+    def collected(self) -> bool:
+        return self.exit_code != PYTEST_NO_TESTS
+
+    @property
+    def passed(self) -> bool:
+        return self.exit_code in (0, PYTEST_NO_TESTS)
+
+
+def run_dag_tests(engine: Engine, image: str, dags: Path, tests: Path) -> TestRun:
+    """Run pytest on `tests` (the DAG folder itself, or a folder of its own) inside `image`,
+    the DAGs mounted read-only where the image keeps them and importable by module name.
+    """
+    if not tests.is_dir():
+        raise BadInput(f"no tests folder at {tests}", hint="give the folder that holds the tests")
+    mounts = ["-v", f"{dags.resolve()}:{IN_IMAGE}:ro"]
+    target = IN_IMAGE
+    if tests.resolve() != dags.resolve():
+        mounts += ["-v", f"{tests.resolve()}:{TESTS_IN_IMAGE}:ro"]
+        target = TESTS_IN_IMAGE
+    env = {
+        "PYTHONPATH": IN_IMAGE,
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "AIRFLOW__CORE__DAGS_FOLDER": IN_IMAGE,
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+    }
+    result = engine.run_container(
+        image,
+        ("python", "-m", "pytest", "-p", "no:cacheprovider", "--rootdir", target, target),
+        docker_args=(*mounts, *(a for k, v in env.items() for a in ("-e", f"{k}={v}"))),
+    )
+    if no_such_image(result):
+        raise NotFound(f"image {image} not found", hint="build it, or pull it first")
+    if "No module named pytest" in result.stderr:
+        raise BadInput(
+            f"{image} has no pytest",
+            hint="build its ci target (`hangar image build --target ci`) and pass that image",
+        )
+    return TestRun(
+        image=image,
+        folder=str(tests),
+        exit_code=result.returncode,
+        summary=last_line(result.stdout).strip("= "),
+        output=result.stdout + result.stderr,
+    )

@@ -245,7 +245,7 @@ def test_steps_whose_condition_is_false_are_skipped(tmp_path: Path) -> None:
 
 
 def test_a_failed_stage_skips_what_needs_it(tmp_path: Path) -> None:
-    runner = FakeRunner(_decision(**{"python-versions": '["3.11"]'}), fail="check-dags")
+    runner = FakeRunner(_decision(**{"python-versions": '["3.11"]'}), fail="dags check")
     result = _run(flow_for("push"), runner, tmp_path)
     status = {o.job.stage.id: o.status for o in result.outcomes}
     assert status["tests"] == FAILED
