@@ -31,12 +31,17 @@ def installed_version(image: str, name: str) -> str:
     return docker_output("run", "--rm", "--network", "none", image, "python", "-c", script).strip()
 
 
+def check(image: str, folder: Path, *requirements: str) -> subprocess.CompletedProcess[str]:
+    """`image check-requirements` of a requirements file holding `requirements`, JSON out."""
+    file = folder / "requirements.txt"
+    file.write_text("".join(f"{r}\n" for r in requirements))
+    return hangar("image", "check-requirements", image, "-r", str(file), "--output", "json")
+
+
 def test_a_requirement_that_moves_airflow_is_a_conflict_naming_it(
     prod_image: str, tmp_path: Path
 ) -> None:
-    file = tmp_path / "requirements.txt"
-    file.write_text(f"{HARMLESS}\n{MOVES_AIRFLOW}\n")
-    done = hangar("image", "check-requirements", prod_image, "-r", str(file), "--output", "json")
+    done = check(prod_image, tmp_path, HARMLESS, MOVES_AIRFLOW)
     assert done.returncode == 6, done.stderr
     report = json.loads(done.stdout)
     assert "apache-airflow>=3.4.0b1" in report["conflict"]
@@ -51,9 +56,7 @@ def test_a_requirement_that_moves_airflow_is_a_conflict_naming_it(
 def test_a_harmless_requirement_passes_and_the_build_installs_what_was_reported(
     prod_image: str, tmp_path: Path
 ) -> None:
-    file = tmp_path / "requirements.txt"
-    file.write_text(f"{HARMLESS}\n")
-    checked = hangar("image", "check-requirements", prod_image, "-r", str(file), "--output", "json")
+    checked = check(prod_image, tmp_path, HARMLESS)
     assert checked.returncode == 0, checked.stderr
     report = json.loads(checked.stdout)
     assert [(c["name"], c["kind"]) for c in report["changes"]] == [(HARMLESS, "added")]
