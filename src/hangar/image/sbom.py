@@ -210,9 +210,13 @@ def python_metadata(engine: Engine, ref: str, env: Sequence[str]) -> dict[str, s
     return found
 
 
-def read_contents(engine: Engine, ref: str) -> ImageContents:
-    """What image `ref` holds (NotFound if the engine has no such image); nothing runs in it."""
-    inspected = engine.inspect_image(ref)
+def read_contents(
+    engine: Engine, ref: str, inspected: Mapping[str, Any] | None = None
+) -> ImageContents:
+    """What image `ref` holds (NotFound if the engine has no such image); nothing runs in it.
+    `inspected`: the engine's inspection of `ref`, when the caller has it already.
+    """
+    inspected = inspected if inspected is not None else engine.inspect_image(ref)
     arch = debian_arch(inspected.get("Architecture", ""), inspected.get("Variant", ""))
     text = image_text(engine, ref, OS_RELEASE)
     os_release = parse_os_release(text or "")

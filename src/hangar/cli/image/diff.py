@@ -29,9 +29,11 @@ def command(*, image_a: str, image_b: str, output: str) -> None:
     """
     engine = current_app().engine()
     engine.ensure_available()
-    refs = (image_a, image_b)
-    contents = [read_contents(engine, ref) for ref in refs]
     inspected = (engine.inspect_image(image_a), engine.inspect_image(image_b))
+    contents = (
+        read_contents(engine, image_a, inspected[0]),
+        read_contents(engine, image_b, inspected[1]),
+    )
     history = (engine.history(image_a), engine.history(image_b))
     result = image_diff(contents[0], contents[1], inspected=inspected, history=history)
     if output == "json":
