@@ -136,7 +136,14 @@ def run_dag_tests(engine: Engine, image: str, dags: Path, tests: Path) -> TestRu
     result = engine.run_container(
         image,
         ("python", "-m", "pytest", "-p", "no:cacheprovider", "--rootdir", target, target),
-        docker_args=(*mounts, *(a for k, v in env.items() for a in ("-e", f"{k}={v}"))),
+        # run from the tests folder: pytest names tests by their path in it, as the user's own
+        # `pytest` run in that folder would
+        docker_args=(
+            *mounts,
+            "--workdir",
+            target,
+            *(a for k, v in env.items() for a in ("-e", f"{k}={v}")),
+        ),
     )
     if no_such_image(result):
         raise NotFound(f"image {image} not found", hint="build it, or pull it first")
