@@ -5,9 +5,8 @@ parallel, for the distributions MODE names:
   core  what Airflow's components import when they start: Airflow, its core and task SDK and
         everything they depend on, the code of every provider, and the dependencies of the
         providers the components start with (the Celery executor and worker, the FAB auth
-        manager, HTTP, the standard operators); requirements' extras are followed. Provider
-        SDKs (Google, Azure, Amazon, ...) are compiled by Python on first import instead, as
-        in the official image, which compiles none.
+        manager, the standard operators). Provider SDKs (Google, Azure, Amazon, ...) are
+        compiled by Python on first import instead, as in the official image, which compiles none.
   none  nothing
 
 Reads only the distributions' metadata (dist-info RECORD and Requires-Dist), so the build
@@ -32,7 +31,6 @@ ROOTS = ("apache-airflow", "apache-airflow-core", "apache-airflow-task-sdk")
 STARTED_WITH = (
     "apache-airflow-providers-celery",
     "apache-airflow-providers-fab",
-    "apache-airflow-providers-http",
     "apache-airflow-providers-standard",
     "apache-airflow-providers-common-compat",
 )
@@ -55,31 +53,27 @@ def distributions(site: Path) -> dict[str, Distribution]:
 
 
 def closure(roots: list[str], dists: dict[str, Distribution]) -> set[str]:
-    """The roots and everything they require, as installed: the extras a requirement names
-    included (`httpx[http2]` brings h2), a root's own extras not.
-    """
+    """The roots and everything they require (no extras), as installed."""
     from packaging.requirements import InvalidRequirement, Requirement
 
-    seen: set[tuple[str, str]] = set()
-    stack = [(r, "") for r in roots if r in dists]
+    seen: set[str] = set()
+    stack = [r for r in roots if r in dists]
     while stack:
-        name, extra = stack.pop()
-        if (name, extra) in seen:
+        name = stack.pop()
+        if name in seen:
             continue
-        seen.add((name, extra))
+        seen.add(name)
         for line in dists[name].requires or ():
             try:
                 req = Requirement(line)
             except InvalidRequirement:
                 continue
-            if req.marker is not None and not req.marker.evaluate({"extra": extra}):
+            if req.marker is not None and not req.marker.evaluate({"extra": ""}):
                 continue
-            if extra and (req.marker is None or "extra" not in str(req.marker)):
-                continue  # the base requirements come with the extra-less visit
             dep = canonical(req.name)
-            if dep in dists:
-                stack += [(dep, "")] + [(dep, canonical(e)) for e in req.extras]
-    return {name for name, _ in seen}
+            if dep in dists and dep not in seen:
+                stack.append(dep)
+    return seen
 
 
 def chosen(mode: str, dists: dict[str, Distribution]) -> set[str]:
