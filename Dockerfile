@@ -25,14 +25,6 @@ ARG AIRFLOW_USE_UV="true"
 ARG AIRFLOW_UV_VERSION="0.13.9"
 ARG AIRFLOW_PIP_VERSION="26.3"
 ARG DEBIAN_MIRROR=""
-# which modules get bytecode at build time (scripts/docker/bytecode.py): core (Airflow, what it
-# depends on, every provider's own code and what the providers the components start with need),
-# all (every module) or none (as the official image: Python compiles a module on first import)
-ARG COMPILE_BYTECODE="core"
-# where the bytecode is compiled: bytecode-in-build (the build stage, in place: one stage to
-# copy the venv from) or bytecode-native (a stage on the build machine's own platform, copied
-# over the venv as a layer of its own: what `hangar image build` picks for an emulated platform)
-ARG BYTECODE_STAGE="bytecode-in-build"
 
 ##############################################################################################
 # tools: the uv binary for the target platform, fetched on the build machine's own platform
@@ -44,11 +36,12 @@ ARG TARGETPLATFORM
 ARG PYTHON_MAJOR_MINOR_VERSION
 ARG AIRFLOW_USE_UV
 ARG AIRFLOW_UV_VERSION
+ARG DOCKER_CONTEXT_FILES="docker-context-files"
 ARG INSTALL_DISTRIBUTIONS_FROM_CONTEXT="false"
-# nothing of docker-context-files here (fetch-uv.sh says why)
 COPY --chmod=0755 scripts/docker/with-sources.sh scripts/docker/fetch-uv.sh /scripts/docker/
 RUN --mount=type=secret,id=ca-bundle --mount=type=secret,id=index-url \
     --mount=type=secret,id=extra-index-urls \
+    --mount=type=bind,source=${DOCKER_CONTEXT_FILES},target=/docker-context-files \
     --mount=type=cache,id=hangar-tools,target=/root/.cache/pip,sharing=locked \
     /scripts/docker/with-sources.sh /scripts/docker/fetch-uv.sh
 
@@ -119,11 +112,9 @@ ARG TARGETPLATFORM
 ARG BUILDPLATFORM
 # set by `hangar image build --reproducible`
 ARG SOURCE_DATE_EPOCH
-ARG COMPILE_BYTECODE
-ARG BYTECODE_STAGE
 
 COPY --from=tools /opt/uv/bin /opt/uv/bin
-COPY --chmod=0755 scripts/docker/install-airflow.sh scripts/docker/bytecode.py /scripts/docker/
+COPY --chmod=0755 scripts/docker/install-airflow.sh /scripts/docker/
 RUN --mount=type=secret,id=ca-bundle --mount=type=secret,id=index-url \
     --mount=type=secret,id=extra-index-urls \
     --mount=type=bind,source=${DOCKER_CONTEXT_FILES},target=/docker-context-files \
@@ -132,28 +123,19 @@ RUN --mount=type=secret,id=ca-bundle --mount=type=secret,id=index-url \
     /scripts/docker/with-sources.sh /scripts/docker/install-airflow.sh
 
 ##############################################################################################
-# bytecode: what is copied over the venv. bytecode-in-build: nothing (the build stage compiled
-# it in place). bytecode-native: the venv's bytecode, compiled on the build machine's own
-# platform by the same Python version (bytecode is the same on every platform), read-only from
-# the build stage: an emulated build does not compile under emulation
+# bytecode: the venv's bytecode, compiled on the build machine's own platform by the same Python
+# version (bytecode is the same on every platform) and copied over the venv as its own layer
 ##############################################################################################
-FROM scratch AS bytecode-in-build
-ARG AIRFLOW_USER_HOME_DIR
-WORKDIR /bytecode${AIRFLOW_USER_HOME_DIR}/.local
-
-FROM --platform=${BUILDPLATFORM} ${PYTHON_BASE_IMAGE} AS bytecode-native
+FROM --platform=${BUILDPLATFORM} ${PYTHON_BASE_IMAGE} AS bytecode
 SHELL ["/bin/bash", "-o", "pipefail", "-o", "errexit", "-o", "nounset", "-c"]
 ARG PYTHON_MAJOR_MINOR_VERSION
 ARG AIRFLOW_USER_HOME_DIR
-ARG COMPILE_BYTECODE
+ARG COMPILE_BYTECODE="true"
 # set by `hangar image build --reproducible`: bytecode keyed by source hashes, not file times
 ARG SOURCE_DATE_EPOCH
-COPY --chmod=0755 scripts/docker/compile-bytecode.sh scripts/docker/bytecode.py /scripts/docker/
+COPY --chmod=0755 scripts/docker/compile-bytecode.sh /scripts/docker/
 RUN --mount=type=bind,from=build,source=${AIRFLOW_USER_HOME_DIR}/.local,target=${AIRFLOW_USER_HOME_DIR}/.local \
     /scripts/docker/compile-bytecode.sh
-
-# hadolint ignore=DL3006
-FROM ${BYTECODE_STAGE} AS bytecode
 
 ##############################################################################################
 # runtime: the production image, with runtime packages only (published as the `main` target)

@@ -4,7 +4,6 @@
 # the files out as __pycache__ folders under /bytecode, to be copied over the venv. Bytecode
 # does not depend on the platform, only on the Python version, so a build for another platform
 # compiles it natively instead of under emulation, and the bytecode is a layer of its own.
-# Which modules: bytecode.py (COMPILE_BYTECODE=core, all or none).
 # Build args: COMPILE_BYTECODE, PYTHON_MAJOR_MINOR_VERSION, AIRFLOW_USER_HOME_DIR,
 # SOURCE_DATE_EPOCH (reproducible: bytecode keyed by source hashes and a fixed hash seed).
 set -Eeuo pipefail
@@ -15,25 +14,23 @@ die() { printf '\nERROR: %s\n\n' "$*" >&2; exit 1; }
 
 main() {
 	mkdir -p "${OUT}${VENV}"
-	[[ "${COMPILE_BYTECODE,,}" =~ ^(none|false)$ ]] && return 0
+	[[ "${COMPILE_BYTECODE,,}" == "true" ]] || return 0
 	local python="python${PYTHON_MAJOR_MINOR_VERSION}"
 	command -v "${python}" >/dev/null ||
 		die "${python} is not in the base image for the build platform: the bytecode must be compiled by the Python of the image's version"
 	printf '\n*** Compiling bytecode (%s on %s)\n' "$("${python}" -V)" "$(uname -m)" >&2
-	# a reproducible build keys the bytecode by source hashes (bytecode.py, file times are
-	# rewritten), and fixes the string hash seed: the order in which a set constant is written
-	# depends on it
-	local seed=random
-	[[ -n "${SOURCE_DATE_EPOCH:-}" ]] && seed=0
+	# a reproducible build keys the bytecode by source hashes (file times are rewritten), and
+	# fixes the string hash seed: the order in which a set constant is written depends on it
+	local mode=timestamp seed=random
+	[[ -n "${SOURCE_DATE_EPOCH:-}" ]] && mode=unchecked-hash seed=0
 	# the venv is read-only here: the bytecode goes to a prefix tree (PEP 3147's cache files under
 	# PYTHONPYCACHEPREFIX), then into __pycache__ folders where the importer looks for it
-	PYTHONPYCACHEPREFIX="${PREFIX}" PYTHONHASHSEED="${seed}" "${python}" /scripts/docker/bytecode.py \
-		"${VENV}/lib/python${PYTHON_MAJOR_MINOR_VERSION}/site-packages" "${COMPILE_BYTECODE}" >&2
-	# only the venv's part of the tree: the compiling Python's own imports may land there too
-	"${python}" - "${PREFIX}" "${OUT}" "${VENV}" <<-'PY'
+	PYTHONPYCACHEPREFIX="${PREFIX}" PYTHONHASHSEED="${seed}" \
+		"${python}" -m compileall -q -j 0 --invalidation-mode "${mode}" "${VENV}/lib" >/dev/null
+	"${python}" - "${PREFIX}" "${OUT}" <<-'PY'
 		import os, sys
-		prefix, out, venv = sys.argv[1:4]
-		for folder, _, files in os.walk(prefix + venv):
+		prefix, out = sys.argv[1:3]
+		for folder, _, files in os.walk(prefix):
 		    if not files:
 		        continue
 		    target = os.path.join(out, os.path.relpath(folder, prefix), "__pycache__")

@@ -2,16 +2,12 @@
 # fetch-uv.sh: put the uv binary for the target platform in /opt/uv/bin, fetched by the build
 # machine's own Python (the `tools` stage runs on the build platform), so that a build for
 # another platform runs no pip under emulation. Leaves /opt/uv/bin empty when uv is not used
-# or the platform has no uv wheel, and for offline builds: install-airflow.sh then installs uv
-# itself (from docker-context-files when offline).
-# The stage reads nothing of the build context but this script, so its cache key does not
-# change with docker-context-files (a new constraints file): the uv binary, which does not
-# depend on them, is fetched once and reused.
+# or the platform has no uv wheel: install-airflow.sh then installs uv itself, as before.
 # Build args: AIRFLOW_USE_UV, AIRFLOW_UV_VERSION, TARGETPLATFORM, PYTHON_MAJOR_MINOR_VERSION,
-# INSTALL_DISTRIBUTIONS_FROM_CONTEXT.
+# INSTALL_DISTRIBUTIONS_FROM_CONTEXT (take the wheel from docker-context-files only).
 set -Eeuo pipefail
 
-readonly OUT=/opt/uv/bin WORK=/tmp/fetch-uv
+readonly OUT=/opt/uv/bin WORK=/tmp/fetch-uv CONTEXT=/docker-context-files
 
 info() { printf '\n*** %s\n' "$*" >&2; }
 
@@ -31,25 +27,22 @@ wheel_arch() {
 main() {
 	mkdir -p "${OUT}"
 	[[ "${AIRFLOW_USE_UV,,}" == "true" ]] || return 0
-	if [[ "${INSTALL_DISTRIBUTIONS_FROM_CONTEXT,,}" == "true" ]]; then
-		info "Offline build: the build stage installs uv from docker-context-files"
-		return 0
-	fi
 	local arch python="python${PYTHON_MAJOR_MINOR_VERSION}"
 	if ! arch="$(wheel_arch "${TARGETPLATFORM:-}")"; then
 		info "No uv wheel known for ${TARGETPLATFORM:-this platform}: the build stage installs uv itself"
 		return 0
 	fi
 	command -v "${python}" >/dev/null || python=python3
-	local -a platforms=()
+	local -a source=() platforms=()
 	local tag
 	for tag in manylinux_2_17 manylinux2014 manylinux_2_28 manylinux_2_31; do
 		platforms+=(--platform "${tag}_${arch}")
 	done
+	[[ "${INSTALL_DISTRIBUTIONS_FROM_CONTEXT,,}" == "true" ]] && source=(--no-index --find-links "${CONTEXT}")
 	info "Fetching uv ${AIRFLOW_UV_VERSION} for ${TARGETPLATFORM}"
 	"${python}" -m venv "${WORK}/venv"
 	"${WORK}/venv/bin/pip" download --quiet --disable-pip-version-check --no-deps --only-binary=:all: \
-		"${platforms[@]}" --dest "${WORK}/wheel" "uv==${AIRFLOW_UV_VERSION}"
+		"${platforms[@]}" "${source[@]}" --dest "${WORK}/wheel" "uv==${AIRFLOW_UV_VERSION}"
 	"${WORK}/venv/bin/python" -m zipfile -e "${WORK}"/wheel/uv-*.whl "${WORK}/unpacked"
 	install -m 0755 "${WORK}"/unpacked/uv-*.data/scripts/uv "${OUT}/uv"
 	rm -rf "${WORK}"

@@ -205,20 +205,6 @@ trim_venv() {
 	fi
 }
 
-compile_bytecode() {
-	# compile_bytecode PY: the bytecode of the modules COMPILE_BYTECODE names, in place, unless
-	# the bytecode-native stage compiles it on the build machine's own platform
-	[[ "${BYTECODE_STAGE}" == "bytecode-in-build" ]] || return 0
-	[[ "${COMPILE_BYTECODE,,}" =~ ^(none|false)$ ]] && return 0
-	info "Compiling bytecode (${COMPILE_BYTECODE})"
-	# a reproducible build keys the bytecode by source hashes (bytecode.py) and fixes the string
-	# hash seed: the order in which a set constant is written depends on it
-	local seed=random
-	[[ -n "${SOURCE_DATE_EPOCH:-}" ]] && seed=0
-	PYTHONHASHSEED="${seed}" "${VENV}/bin/python" /scripts/docker/bytecode.py \
-		"${VENV}/lib/python$1/site-packages" "${COMPILE_BYTECODE}" >&2
-}
-
 runtime_libraries() {
 	# The Debian packages that compiled modules in the venv link against; the main stage
 	# installs them so that sdists built here (mysqlclient, python-ldap, ...) work there.
@@ -237,8 +223,8 @@ main() {
 	local py
 	py="$("${PYTHON}" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
 	export UV_CONCURRENT_DOWNLOADS=8 UV_NO_PROGRESS=1 PIP_NO_INPUT=1
-	# bytecode only where compile_bytecode (or the bytecode-native stage) puts it: a module
-	# imported in this stage leaves no bytecode file of its own in the venv
+	# no bytecode here: the bytecode stage compiles it (compile-bytecode.sh), and a module
+	# imported in this stage must leave no bytecode file of its own in the venv
 	export PYTHONDONTWRITEBYTECODE=1
 	if [[ -n "${SOURCE_DATE_EPOCH:-}" ]]; then
 		# reproducible: extensions built from sdists carry no debug information (trim_venv
@@ -299,7 +285,6 @@ main() {
 		} >"${CONSTRAINTS}"
 	fi
 	runtime_libraries
-	compile_bytecode "${py}"
 	chmod -R g=u "${VENV}" "${CONSTRAINTS}"
 	rm -rf "${WORK}"
 }

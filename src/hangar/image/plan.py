@@ -16,7 +16,6 @@ from pathlib import Path
 from hangar.config import Config
 from hangar.errors import BadInput
 from hangar.image.buildx import BuildParams, Secret, join_list_arg
-from hangar.image.platforms import emulated_platforms
 from hangar.image.request import Build, BuildJob, BuildRequest, Stamp
 from hangar.image.tags import SLIM_PREFIX
 from hangar.values import (
@@ -142,9 +141,6 @@ def _build_args(build: Build, stamp: Stamp) -> dict[str, str]:
         args["AIRFLOW_CONSTRAINTS_MODE"] = request.constraints_mode
     if request.source_date_epoch is not None:
         args["SOURCE_DATE_EPOCH"] = str(request.source_date_epoch)
-    if build.emulated:
-        # bytecode is the same on every platform: compiled natively, not under emulation
-        args["BYTECODE_STAGE"] = "bytecode-native"
     args.update(build.build_args)
     args.update(
         {
@@ -215,7 +211,6 @@ def resolve(
         secret_env=secret_env,
         index_url=index_url,
         cache_repository=config.image_repository(),
-        emulated=bool(emulated_platforms(platforms, host_platform=host_platform)),
     )
 
 

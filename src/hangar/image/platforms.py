@@ -62,7 +62,8 @@ def ensure_cache_exportable(
     """
     if builder is not None:
         return
-    emulated = emulated_platforms(platforms, host_platform=host_platform)
+    machine = host_platform.split("/")[:2]
+    emulated = [p for p in platforms if p.split("/")[:2] != machine]
     if emulated:
         raise BadInput(
             f"the engine's builder cannot export the registry cache of an emulated build "
@@ -70,9 +71,3 @@ def ensure_cache_exportable(
             hint="refresh that platform's cache with --builder NAME, a builder with a native "
             "node of it or a newer BuildKit (see `hangar env status`)",
         )
-
-
-def emulated_platforms(platforms: Sequence[str], *, host_platform: str) -> tuple[str, ...]:
-    """The platforms the engine's builder runs under emulation (another OS/architecture)."""
-    machine = host_platform.split("/")[:2]
-    return tuple(p for p in platforms if p.split("/")[:2] != machine)

@@ -73,7 +73,6 @@ class Build:
     secret_env: Mapping[str, str] = field(repr=False)  # the values of env-borne secrets
     index_url: str  # "": the default index
     cache_repository: str  # where `--cache-from/--cache-to` without a value point
-    emulated: bool = False  # a platform is not the engine's own: bytecode compiled natively
 
 
 @dataclass(frozen=True, kw_only=True)

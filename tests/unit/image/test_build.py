@@ -329,15 +329,6 @@ def test_a_multi_platform_image_is_loaded_only_into_a_containerd_store(world: Wo
     assert pushed.exit_code == 0, pushed.output
     (build,) = world.runner.builds()
     assert value_of(build.args, "--platform") == ["linux/amd64,linux/arm64"]
-    # an emulated platform: the bytecode is compiled natively (the same on every platform)
-    assert build_args(build)["BYTECODE_STAGE"] == "bytecode-native"
-
-
-def test_a_native_build_compiles_the_bytecode_in_the_build_stage(world: World) -> None:
-    result = world.invoke("image", "build", "--python", "3.11", "--platform", "linux/amd64")
-    assert result.exit_code == 0, result.output
-    (build,) = world.runner.builds()
-    assert "BYTECODE_STAGE" not in build_args(build)  # the Dockerfile's bytecode-in-build
 
 
 def test_slim_builds_airflow_with_no_extras_under_slim_tags(world: World) -> None:
