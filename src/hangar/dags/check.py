@@ -6,12 +6,13 @@ Python and Airflow, no database); `parse_report` turns its JSON line into a `Dag
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 
 from hangar.errors import BadInput, NotFound, StepFailed
-from hangar.ports import Engine, last_line, no_such_image
+from hangar.ports import Engine, ProcessResult, last_line, no_such_image
 
 IN_IMAGE = "/opt/airflow/dags"  # where the official image keeps DAGs
 
@@ -78,13 +79,12 @@ def check_dags(engine: Engine, image: str, folder: Path) -> DagReport:
     if not folder.is_dir():
         raise BadInput(f"no DAG folder at {folder}", hint="give the folder that holds DAG files")
     script = files("hangar.dags").joinpath("inspect_dags.py").read_text(encoding="utf-8")
-    result = engine.run_container(
+    result = _run_in(
+        engine,
         image,
         ("python", "-c", script, IN_IMAGE),
         docker_args=("-v", f"{folder.resolve()}:{IN_IMAGE}:ro"),
     )
-    if no_such_image(result):
-        raise NotFound(f"image {image} not found", hint="build it, or pull it first")
     if not result.ok:
         raise StepFailed(
             f"importing the DAGs in {image} failed: {last_line(result.stderr)}",
@@ -133,7 +133,8 @@ def run_dag_tests(engine: Engine, image: str, dags: Path, tests: Path) -> TestRu
         "AIRFLOW__CORE__DAGS_FOLDER": IN_IMAGE,
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
     }
-    result = engine.run_container(
+    result = _run_in(
+        engine,
         image,
         ("python", "-m", "pytest", "-p", "no:cacheprovider", "--rootdir", target, target),
         # run from the tests folder: pytest names tests by their path in it, as the user's own
@@ -145,8 +146,6 @@ def run_dag_tests(engine: Engine, image: str, dags: Path, tests: Path) -> TestRu
             *(a for k, v in env.items() for a in ("-e", f"{k}={v}")),
         ),
     )
-    if no_such_image(result):
-        raise NotFound(f"image {image} not found", hint="build it, or pull it first")
     if "No module named pytest" in result.stderr:
         raise BadInput(
             f"{image} has no pytest",
@@ -159,3 +158,15 @@ def run_dag_tests(engine: Engine, image: str, dags: Path, tests: Path) -> TestRu
         summary=last_line(result.stdout).strip("= "),
         output=result.stdout + result.stderr,
     )
+
+
+def _run_in(
+    engine: Engine, image: str, command: Sequence[str], *, docker_args: Sequence[str]
+) -> ProcessResult:
+    """`command` in a throwaway container of `image`; NotFound when the engine has no such
+    image (both checks run the folder through here).
+    """
+    result = engine.run_container(image, command, docker_args=docker_args)
+    if no_such_image(result):
+        raise NotFound(f"image {image} not found", hint="build it, or pull it first")
+    return result

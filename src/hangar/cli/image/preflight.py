@@ -45,11 +45,12 @@ def check_additional_deps(app: App, config: Config, build: Build) -> None:
         request.additional_python_deps, origin="--additional-python-deps"
     )
     world = build_world(app, build, config)
+    resolver = app.resolver()
     index_url = build.index_url or DEFAULT_INDEX_URL
     platform = uv_platform(build.platforms[0].split("/")[1])
     for python in build.pythons:
         installed = build_installed(
-            app.resolver(),
+            resolver,
             airflow_version=build.airflow_version,
             extras=build.extras,
             python=python,
@@ -57,9 +58,7 @@ def check_additional_deps(app: App, config: Config, build: Build) -> None:
             constraints=_constraints(build, world.constraints, python),
             index_url=index_url,
         )
-        report = check_requirements(
-            installed, requirements, resolver=app.resolver(), index_url=index_url
-        )
+        report = check_requirements(installed, requirements, resolver=resolver, index_url=index_url)
         if not report.ok:
             show(report, "text")
             raise_for(report, accept="; or build anyway with --allow-upgrades")
