@@ -16,7 +16,7 @@ image: setup
 	.venv/bin/hangar image build --python $(PYTHON_VERSION)
 
 test: setup-test lint
-	.venv/bin/pytest
+	.venv/bin/pytest --durations=25
 
 test-unit:
 	.venv/bin/pytest -m "not integration"

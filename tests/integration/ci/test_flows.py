@@ -154,6 +154,19 @@ def _job(summary: dict, stage: str) -> dict:  # type: ignore[type-arg]
     return next(j for j in summary["jobs"] if j["stage"] == stage)
 
 
+def _why(scratch: Scratch, done: subprocess.CompletedProcess[str], summary: dict) -> str:  # type: ignore[type-arg]
+    """What a failed flow printed, with each failed job's whole error and the end of its log."""
+    parts = [done.stderr[-3000:]]
+    for job in summary.get("jobs", []):
+        if job["status"] != "failed":
+            continue
+        parts.append(f"--- {job['stage']} failed at {job['failed_step']}: {job['detail']}")
+        log = scratch.work / job["log"] if job["log"] else None
+        if log is not None and log.is_file():
+            parts.append("\n".join(log.read_text(errors="replace").splitlines()[-40:]))
+    return "\n".join(parts)
+
+
 def _install_steps_cached(log: str) -> bool:
     """Every `install-airflow.sh` step of a buildx plain log was taken from the cache."""
     ids = set(re.findall(r"^#(\d+) \[[^\]]+\] RUN .*install-airflow\.sh", log, re.MULTILINE))
@@ -162,7 +175,7 @@ def _install_steps_cached(log: str) -> bool:
 
 def test_canary_pushes_images_cache_and_constraints_once(scratch: Scratch) -> None:
     done, summary = scratch.run("push")
-    assert done.returncode == 0, done.stderr[-4000:]
+    assert done.returncode == 0, _why(scratch, done, summary)
     assert summary["ok"] is True
     assert all(j["status"] == "ok" for j in summary["jobs"]), summary
     sha = scratch.git("rev-parse", "HEAD")
@@ -181,7 +194,7 @@ def test_canary_pushes_images_cache_and_constraints_once(scratch: Scratch) -> No
 def test_second_canary_pushes_no_constraints_and_builds_from_cache(scratch: Scratch) -> None:
     before = scratch.branch_commits()
     done, summary = scratch.run("push")
-    assert done.returncode == 0, done.stderr[-4000:]
+    assert done.returncode == 0, _why(scratch, done, summary)
     assert scratch.branch_commits() == before
     push_log = (scratch.work / _job(summary, "push-constraints")["log"]).read_text()
     assert "constraints unchanged" in push_log
@@ -199,7 +212,7 @@ def test_fork_pull_request_tests_wait_for_the_pushed_images(scratch: Scratch) ->
     sha = scratch.git("rev-parse", "HEAD")
     assert f"{sha}-python3.11" not in _tags(f"{scratch.image_name}/ci")
     done, summary = scratch.run("pull_request_target")
-    assert done.returncode == 0, done.stderr[-4000:]
+    assert done.returncode == 0, _why(scratch, done, summary)
     statuses = {(j["stage"], j["workflow"]): j["status"] for j in summary["jobs"]}
     assert statuses[("build-ci-image", "build-images")] == "ok"
     assert statuses[("ci-image", "tests")] == "ok"
