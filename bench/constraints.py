@@ -2,12 +2,16 @@
 
     python bench/constraints.py [--airflow-version 3.3.2] [--python 3.11 --python 3.13]
                                 [--pip /path/to/pip] [--pip-timeout 900] [--skip-pip]
+                                [--no-warm-up] [--json FILE]
 
 Both resolve the full `constraints` mode (`apache-airflow[all]==V`) for linux x86_64 and the
 given Python version, against https://pypi.org/simple only (pip with --isolated and
-PIP_CONFIG_FILE=/dev/null), as the index stood at the release's cut-off. Each tool starts
-from an empty cache for its first Python version and keeps it for the next ones; hangar is
-also timed for all Python versions in one parallel run from an empty cache. pip needs 25.3+
+PIP_CONFIG_FILE=/dev/null), as the index stood at the release's cut-off. First an unmeasured
+run of all the Python versions warms the index (a mirror's first fetch from upstream costs
+more than anything measured). Each tool then starts from an empty cache for its first Python
+version and keeps it for the next ones; hangar is also timed for all Python versions in one
+parallel run from an empty cache. Every hangar run's CPU time is printed too: an index that
+sends no cache headers is fetched and parsed again by every resolution. pip needs 25.3+
 (`--uploaded-prior-to`); the script makes a venv with the newest pip when --pip is not given.
 """
 
@@ -16,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -25,6 +30,7 @@ from pathlib import Path
 from hangar.constraints.cache import release_cutoff
 from hangar.constraints.resolve import DEFAULT_INDEX_URL, format_time
 from hangar.infra.index import SimpleIndex
+from hangar.values import SUPPORTED_PYTHONS
 
 PIP_PLATFORMS = (
     "manylinux_2_28_x86_64",
@@ -127,6 +133,12 @@ def newest_pip(work: Path) -> str:
     return str(venv / "bin" / "pip")
 
 
+def cpu_seconds() -> float:
+    """User and system time of the children that ended so far (uv runs inside hangar's)."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--airflow-version", default="3.3.2")
@@ -134,29 +146,46 @@ def main() -> None:
     parser.add_argument("--pip", help="a pip 25.3+ executable (default: a fresh venv's newest)")
     parser.add_argument("--pip-timeout", type=float, default=900)
     parser.add_argument("--skip-pip", action="store_true")
+    parser.add_argument(
+        "--no-warm-up",
+        action="store_true",
+        help="skip the first, unmeasured resolution that warms the index (a mirror fetches "
+        "what it has not seen from upstream, which takes longer than anything measured here)",
+    )
+    parser.add_argument("--json", type=Path, default=None, help="Also write the results here.")
     opts = parser.parse_args()
-    pythons = opts.pythons or ["3.10", "3.11", "3.12", "3.13"]
+    pythons = opts.pythons or list(SUPPORTED_PYTHONS)
     cutoff = format_time(
         release_cutoff(SimpleIndex(index_url=DEFAULT_INDEX_URL), opts.airflow_version)
     )
     rows: list[tuple[str, str, str]] = []
+    measured: dict[str, dict[str, object]] = {}
+
+    def hangar_timed(key: str, pythons_: list[str], cache: Path, out: Path) -> tuple[float, str]:
+        cpu = cpu_seconds()
+        elapsed, status = hangar_run(pythons_, opts.airflow_version, cutoff, cache, out)
+        measured[key] = {
+            "seconds": round(elapsed, 1),
+            "cpu_seconds": round(cpu_seconds() - cpu, 1),
+            "status": status,
+        }
+        print(f"hangar {key}: {elapsed:.1f}s", file=sys.stderr)
+        return elapsed, status
+
     with tempfile.TemporaryDirectory(prefix="hangar-bench-") as tmp:
         work = Path(tmp)
         print(
             f"apache-airflow[all]=={opts.airflow_version}, cut-off {cutoff}, {os.cpu_count()} CPUs",
             file=sys.stderr,
         )
+        if not opts.no_warm_up:
+            hangar_timed("warm-up", pythons, work / "uv-cache-warm-up", work / "out-warm-up")
         cache = work / "uv-cache"
-        hangar_times: dict[str, tuple[float, str]] = {}
-        for python in pythons:
-            hangar_times[python] = hangar_run(
-                [python], opts.airflow_version, cutoff, cache, work / f"out-{python}"
-            )
-            print(f"hangar {python}: {hangar_times[python][0]:.1f}s", file=sys.stderr)
-        together = hangar_run(
-            pythons, opts.airflow_version, cutoff, work / "uv-cache-all", work / "out-all"
-        )
-        print(f"hangar all together: {together[0]:.1f}s", file=sys.stderr)
+        hangar_times = {
+            python: hangar_timed(python, [python], cache, work / f"out-{python}")
+            for python in pythons
+        }
+        together = hangar_timed("together", pythons, work / "uv-cache-all", work / "out-all")
         pip_times: dict[str, tuple[float, str]] = {}
         if not opts.skip_pip:
             pip = opts.pip or newest_pip(work)
@@ -172,7 +201,7 @@ def main() -> None:
                 )
                 print(f"pip {python}: {pip_times[python][0]:.1f}s", file=sys.stderr)
         for index, python in enumerate(pythons):
-            cache_state = "cold" if index == 0 else "warm"
+            cache_state = "empty" if index == 0 else "shared"
             h = hangar_times[python]
             p = pip_times.get(python)
             rows.append(
@@ -182,10 +211,14 @@ def main() -> None:
                     f"{p[0]:7.1f}s  {p[1]}" if p else "skipped",
                 )
             )
+        slowest = max(t for t, _ in hangar_times.values())
         rows.append(
             (
-                f"all {len(pythons)} at once (cold)",
-                f"{together[0]:7.1f}s  {together[1]}",
+                f"all {len(pythons)} at once (empty cache)",
+                (
+                    f"{together[0]:7.1f}s  {together[1]} "
+                    f"({together[0] / slowest:.2f}x the slowest one)"
+                ),
                 f"{sum(t for t, _ in pip_times.values()):7.1f}s  (sequential sum)"
                 if pip_times
                 else "skipped",
@@ -194,6 +227,18 @@ def main() -> None:
     widths = [max(len(r[i]) for r in [*rows, ("Python", "hangar (uv)", "pip")]) for i in range(3)]
     for row in [("Python", "hangar (uv)", "pip"), *rows]:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+    cpu = ", ".join(f"{key} {m['cpu_seconds']}s" for key, m in measured.items())
+    print(f"CPU time (user + system) of each run: {cpu}")
+    if opts.json is not None:
+        document = {
+            "airflow_version": opts.airflow_version,
+            "cutoff": cutoff,
+            "cpus": os.cpu_count(),
+            "hangar": measured,
+            "together_vs_slowest": round(together[0] / slowest, 2),
+            "pip": {p: {"seconds": round(t, 1), "status": st} for p, (t, st) in pip_times.items()},
+        }
+        opts.json.write_text(json.dumps(document, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
-"""Cold builds of the default image, side by side: hangar with uv, hangar with pip, and the same
-extras installed the way the official image does it (pip, bytecode compiled, nothing trimmed,
-the official image's runtime package list). Prints build time, size on disk, compressed size
-and the start-up time of `airflow version` in a fresh container.
+"""Cold builds of the default image, side by side: hangar with uv, hangar with pip, the same
+extras installed the way the official image does it (`official-way`: pip, no bytecode at all,
+nothing trimmed, the official image's runtime package list) and that with every module's
+bytecode compiled (`pip-bytecode`). Prints build time, size on disk, compressed size and the
+start-up time of `airflow version` in a fresh container, each against `official-way`, then
+where hangar's bytes are (per site-packages folder, and bytecode against source), and writes
+the whole as JSON with --json FILE.
 
 Each build starts from an empty builder cache (`docker buildx prune -af`). All variants use the
 same constraints file (generated once with `hangar constraints generate`), so they install the
@@ -15,6 +18,7 @@ same package versions.
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import shutil
 import statistics
@@ -50,11 +54,32 @@ OFFICIAL_RUNTIME_COMMON = (
 VARIANTS = {
     "hangar-uv": {},
     "hangar-pip": {"AIRFLOW_USE_UV": "false"},
-    "official-way": {"AIRFLOW_USE_UV": "false", "TRIM_VENV": "false"},
+    "official-way": {"AIRFLOW_USE_UV": "false", "TRIM_VENV": "false", "COMPILE_BYTECODE": "false"},
+    "pip-bytecode": {"AIRFLOW_USE_UV": "false", "TRIM_VENV": "false", "COMPILE_BYTECODE": "true"},
 }
+OFFICIAL_WAY = ("official-way", "pip-bytecode")  # with the official runtime packages
 # hangar loads images into the engine with zstd layers (`hangar image build --compression
 # auto`); the official build uses the exporter's default, gzip
-COMPRESSION = {"hangar-uv": "zstd", "hangar-pip": "zstd", "official-way": None}
+COMPRESSION = {
+    "hangar-uv": "zstd",
+    "hangar-pip": "zstd",
+    "official-way": None,
+    "pip-bytecode": None,
+}
+# where the bytes are: MB per top folder of site-packages, and the bytecode's share
+BREAKDOWN = """
+import collections, os, sys
+site = sys.argv[1]
+sizes, pyc, py = collections.Counter(), 0, 0
+for folder, _, files in os.walk(site):
+    top = os.path.relpath(folder, site).split(os.sep)[0]
+    for name in files:
+        size = os.lstat(os.path.join(folder, name)).st_size
+        sizes[top] += size
+        pyc += size if name.endswith(".pyc") else 0
+        py += size if name.endswith(".py") else 0
+print({"top": sizes.most_common(12), "pyc": pyc, "py": py, "all": sum(sizes.values())})
+"""
 
 
 def sh(*args: str, check: bool = True, capture: bool = True) -> str:
@@ -198,6 +223,48 @@ def build(
     return elapsed
 
 
+def breakdown(ref: str, python: str) -> dict:
+    site = f"/home/airflow/.local/lib/python{python}/site-packages"
+    out = sh("docker", "run", "--rm", "--network", "none", "--entrypoint", "python", ref,
+             "-c", BREAKDOWN, site)  # fmt: skip
+    return ast.literal_eval(out.strip().splitlines()[-1])
+
+
+def ratio(value: float, base: float | None) -> str:
+    return f" {value / base:5.2f}x" if base else " " * 7
+
+
+def table(what: str, rows: list[dict]) -> str:
+    lines = [f"\n{what}"]
+    lines.append(
+        f"{'variant':<14} {'build':>13} {'on disk':>16} {'pushed':>15} {'airflow version':>17}"
+    )
+    base = next((r for r in rows if r["variant"] == "official-way"), None)
+    for row in rows:
+        b = base if base and row is not base else None
+
+        def cell(key: str, scale: float, unit: str, width: int, digits: int) -> str:
+            value = row[key] / scale  # noqa: B023 -- used at once, in this iteration
+            against = b[key] if b else None  # noqa: B023
+            return f" {value:>{width}.{digits}f}{unit}{ratio(row[key], against)}"  # noqa: B023
+
+        lines.append(
+            f"{row['variant']:<14}"
+            + cell("build_s", 1, "s", 6, 0)
+            + cell("disk_bytes", 1e6, "MB", 8, 0)
+            + cell("pushed_bytes", 1e6, "MB", 7, 0)
+            + cell("start_s", 1, "s", 9, 2)
+        )
+    for row in rows:
+        site = row["site_packages"]
+        tops = ", ".join(f"{name} {size / 1e6:.0f}" for name, size in site["top"])
+        lines.append(
+            f"\n{row['variant']}: site-packages {site['all'] / 1e6:.0f} MB, of which bytecode "
+            f"{site['pyc'] / 1e6:.0f} MB and source {site['py'] / 1e6:.0f} MB; largest (MB): {tops}"
+        )
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -206,6 +273,7 @@ def main() -> None:
     parser.add_argument("--airflow-version", default="3.3.2")
     parser.add_argument("--extras", default=None, help="AIRFLOW_EXTRAS (default: the Dockerfile's)")
     parser.add_argument("--variants", default=",".join(VARIANTS))
+    parser.add_argument("--json", type=Path, default=None, help="Also write the results here.")
     opts = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="hangar-bench-"))
@@ -217,31 +285,31 @@ def main() -> None:
         args = dict(VARIANTS[name])
         if opts.extras is not None:
             args["AIRFLOW_EXTRAS"] = opts.extras
-        if name == "official-way":
+        if name in OFFICIAL_WAY:
             args["RUNTIME_APT_DEPS"] = f"{OFFICIAL_RUNTIME_COMMON} {OFFICIAL_RUNTIME[debian]}"
         tag = f"{REGISTRY}/hangar-bench:{name}-python{opts.python}"
         print(f"building {name} cold …", file=sys.stderr)
         seconds = build(ctx, opts.python, tag, args, COMPRESSION[name])
         # for the compressed size, every variant is pushed gzip-compressed (from the warm cache)
         build(ctx, opts.python, tag, args, "gzip", cold=False, push=True)
-        rows.append((name, seconds, disk_size(tag), compressed_size(tag), startup(tag)))
-
-    print(
-        f"\nCold builds, Python {opts.python}, Airflow {opts.airflow_version}, "
-        f"extras: {opts.extras or 'Dockerfile default'}"
-    )
-    print(
-        f"{'variant':<14} {'build':>8} {'on disk':>10} {'compressed':>11} {'airflow version':>16}"
-    )
-    base = next((r for r in rows if r[0] == "official-way"), None)
-    for name, secs, disk, comp, start in rows:
-        rel = (
-            f" ({100 * (disk - base[2]) / base[2]:+.0f}%)"
-            if base and name != "official-way"
-            else ""
+        rows.append(
+            {
+                "variant": name,
+                "build_s": round(seconds, 1),
+                "disk_bytes": disk_size(tag),
+                "pushed_bytes": compressed_size(tag),
+                "start_s": round(startup(tag), 2),
+                "site_packages": breakdown(tag, opts.python),
+            }
         )
-        sizes = f"{disk / 1e6:>8.0f}MB {comp / 1e6:>9.0f}MB"
-        print(f"{name:<14} {secs:>7.0f}s {sizes} {start:>15.2f}s{rel}")
+
+    what = (
+        f"Cold builds, Python {opts.python}, Airflow {opts.airflow_version}, "
+        f"extras: {opts.extras or 'Dockerfile default'}; ratios against official-way"
+    )
+    print(table(what, rows))
+    if opts.json is not None:
+        opts.json.write_text(json.dumps({"what": what, "rows": rows}, indent=2) + "\n")
     shutil.rmtree(work, ignore_errors=True)
 
 

@@ -3,6 +3,7 @@
 dependency, and from the registry cache on an emptied builder; side by side.
 
 Usage: .venv/bin/python bench/rebuild.py [--python 3.11] [--default-extras] [--dep cowsay]
+                                         [--json FILE]
 
 Runs from the repository root with its hangar.toml (registry, base images, CA bundle). Builds
 in a throwaway copy of the build context under the image name `hangar-bench`, and empties the
@@ -12,6 +13,7 @@ builder cache (`docker buildx prune -af`) before the cold and the registry-cache
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -48,6 +50,7 @@ def main() -> int:
         help="build the Dockerfile's default extras instead of celery,postgres",
     )
     parser.add_argument("--dep", default="cowsay", help="the Python dependency added for run 3")
+    parser.add_argument("--json", type=Path, default=None, help="Also write the results here.")
     opts = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="hangar-bench-"))
@@ -105,6 +108,24 @@ def main() -> int:
     print(f"{'build':<40} {'seconds':>8} {'vs cold':>8} {'cached steps':>13}")
     for label, seconds, cached, steps in rows:
         print(f"{label:<40} {seconds:8.1f} {seconds / cold:7.0%} {f'{cached}/{steps}':>13}")
+    if opts.json is not None:
+        keys = ("cold", "warm", "one_dependency", "registry_cache")
+        document = {
+            "python": opts.python,
+            "extras": shown_extras,
+            "dependency": opts.dep,
+            "rows": [
+                {
+                    "run": key,
+                    "label": label,
+                    "seconds": round(seconds, 1),
+                    "cached_steps": cached,
+                    "steps": steps,
+                }
+                for key, (label, seconds, cached, steps) in zip(keys, rows, strict=True)
+            ],
+        }
+        opts.json.write_text(json.dumps(document, indent=2) + "\n")
     return 0
 
 
