@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """How long `hangar image build` takes: cold, warm (nothing changed), after adding one Python
-dependency, and from the registry cache on an emptied builder; side by side.
+dependency, after adding one runtime Debian package (to the warm image), and from the registry
+cache on an emptied builder; side by side.
 
 Usage: .venv/bin/python bench/rebuild.py [--python 3.11] [--default-extras] [--dep cowsay]
-                                         [--json FILE]
+                                         [--apt-dep jq] [--json FILE]
 
 Runs from the repository root with its hangar.toml (registry, base images, CA bundle). Builds
 in a throwaway copy of the build context under the image name `hangar-bench`, and empties the
@@ -50,6 +51,7 @@ def main() -> int:
         help="build the Dockerfile's default extras instead of celery,postgres",
     )
     parser.add_argument("--dep", default="cowsay", help="the Python dependency added for run 3")
+    parser.add_argument("--apt-dep", default="jq", help="the Debian package added for run 4")
     parser.add_argument("--json", type=Path, default=None, help="Also write the results here.")
     opts = parser.parse_args()
 
@@ -89,7 +91,8 @@ def main() -> int:
             sys.stderr.write(done.stderr[-3000:])
             raise SystemExit(f"bench: {label} failed (exit {done.returncode}); logs in {logs}")
         log = (logs / f"build-{opts.python}.log").read_text()
-        shutil.copy2(logs / f"build-{opts.python}.log", work / f"{label.split(maxsplit=1)[0]}.log")
+        slug = re.sub(r"\W+", "-", label).strip("-")
+        shutil.copy2(logs / f"build-{opts.python}.log", work / f"{slug}.log")
         return (label, seconds, *cached_steps(log))
 
     shown_extras = "default" if opts.default_extras else "celery,postgres"
@@ -102,6 +105,13 @@ def main() -> int:
     rows.append(build("cold (emptied builder, no cache)", "--cache-to"))
     rows.append(build("warm (nothing changed)"))
     rows.append(build(f"one dependency added ({opts.dep})", "--additional-python-deps", opts.dep))
+    rows.append(
+        build(
+            f"one runtime package added ({opts.apt_dep})",
+            "--additional-runtime-apt-deps",
+            opts.apt_dep,
+        )
+    )
     prune()
     rows.append(build("registry cache, emptied builder", "--cache-from"))
     cold = rows[0][1]
@@ -109,11 +119,12 @@ def main() -> int:
     for label, seconds, cached, steps in rows:
         print(f"{label:<40} {seconds:8.1f} {seconds / cold:7.0%} {f'{cached}/{steps}':>13}")
     if opts.json is not None:
-        keys = ("cold", "warm", "one_dependency", "registry_cache")
+        keys = ("cold", "warm", "one_dependency", "one_runtime_package", "registry_cache")
         document = {
             "python": opts.python,
             "extras": shown_extras,
             "dependency": opts.dep,
+            "runtime_package": opts.apt_dep,
             "rows": [
                 {
                     "run": key,

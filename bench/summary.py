@@ -127,6 +127,17 @@ def rows_of(parts: dict[str, dict[str, Any]]) -> list[Row]:
                 added < 20,
             )
         )
+        apt = runs["one_runtime_package"]["seconds"]
+        rows.append(
+            Row(
+                f"rebuild, one runtime package added ({rebuild['runtime_package']})",
+                apt,
+                None,
+                "s",
+                "< 20 s",
+                apt < 20,
+            )
+        )
         rows.append(Row("rebuild, nothing changed", runs["warm"]["seconds"], None, "s", "", None))
         rows.append(
             Row(
