@@ -13,7 +13,7 @@ official-way variant: pip, no bytecode, nothing trimmed) and writes everything w
 A part whose JSON is already in --work DIR is not run again with --reuse.
 
     .venv/bin/python bench/summary.py [--python 3.13] [--work DIR] [--reuse] [--json FILE]
-                                      [--skip image,rebuild,constraints]
+                                      [--skip image,rebuild,constraints] [--variants A,B]
 """
 
 from __future__ import annotations
@@ -221,6 +221,11 @@ def main() -> int:
     parser.add_argument("--work", type=Path, default=REPO / "bench" / "results")
     parser.add_argument("--reuse", action="store_true", help="Keep the parts already measured.")
     parser.add_argument("--skip", default="", help=f"Parts not to run, of {','.join(PARTS)}.")
+    parser.add_argument(
+        "--variants",
+        default="hangar-uv,official-way,pip-bytecode",
+        help="bench/image.py's variants (hangar-uv and official-way are the table's columns)",
+    )
     parser.add_argument("--json", type=Path, default=None, help="Also write the results here.")
     opts = parser.parse_args()
     skipped = {p for p in opts.skip.split(",") if p}
@@ -230,7 +235,15 @@ def main() -> int:
     extras = dockerfile_extras()
     version = ["--airflow-version", opts.airflow_version]
     arguments = {
-        "image": ["--python", opts.python, *version, "--extras", extras],
+        "image": [
+            "--python",
+            opts.python,
+            *version,
+            "--extras",
+            extras,
+            "--variants",
+            opts.variants,
+        ],
         "rebuild": ["--python", opts.python, "--default-extras"],
         "constraints": [*version, "--skip-pip"],
     }

@@ -25,7 +25,7 @@ import pytest
 from hangar.infra.registry import HttpRegistry
 from tests.images import REGISTRY, REPO, make_context
 
-pytestmark = [pytest.mark.integration, pytest.mark.network]
+pytestmark = [pytest.mark.integration, pytest.mark.network, pytest.mark.fresh_builder(2)]
 
 HANGAR = REPO / ".venv" / "bin" / "hangar"
 FLAGS = ("--python", "3.11", "--extras", "celery,postgres")
