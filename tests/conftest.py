@@ -54,9 +54,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=rank)
 
 
+RAN_ON_THE_ENGINE = pytest.StashKey[bool]()
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("integration"):
+        item.session.stash[RAN_ON_THE_ENGINE] = True
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    """After a run that used the engine, its throwaway images go (they fill the disk otherwise)."""
-    if any(item.get_closest_marker("integration") for item in session.items):
+    """After a run whose tests used the engine, its throwaway images go (they fill the disk
+    otherwise); a run that only collected, or ran unit tests, touches nothing.
+    """
+    if session.stash.get(RAN_ON_THE_ENGINE, False):
         remove_throwaway_images()
 
 
