@@ -165,10 +165,7 @@ netcat-openbsd \
 openssh-client \
 procps \
 tzdata"
-ARG ADDITIONAL_RUNTIME_APT_DEPS=""
 ARG RUNTIME_APT_COMMAND=""
-ARG ADDITIONAL_RUNTIME_APT_COMMAND=""
-ARG ADDITIONAL_RUNTIME_APT_ENV=""
 # reproducible builds: useradd dates the airflow user's password entry from it, not today
 ARG SOURCE_DATE_EPOCH
 
@@ -176,8 +173,7 @@ COPY --chmod=0755 scripts/docker/apt-install.sh /scripts/docker/
 # runs in parallel with the build stage
 RUN --mount=type=secret,id=ca-bundle --mount=type=secret,id=apt-sources \
     set -eux; \
-    APT_COMMANDS="${RUNTIME_APT_COMMAND}"$'\n'"${ADDITIONAL_RUNTIME_APT_COMMAND}" APT_ENV="${ADDITIONAL_RUNTIME_APT_ENV}" \
-        /scripts/docker/apt-install.sh ${RUNTIME_APT_DEPS} ${ADDITIONAL_RUNTIME_APT_DEPS}; \
+    APT_COMMANDS="${RUNTIME_APT_COMMAND}" /scripts/docker/apt-install.sh ${RUNTIME_APT_DEPS}; \
     useradd --uid "${AIRFLOW_UID}" --gid 0 --home-dir "${AIRFLOW_USER_HOME_DIR}" --create-home \
         --shell /bin/bash --comment "Airflow" airflow; \
     mkdir -p "${AIRFLOW_HOME}/dags" "${AIRFLOW_HOME}/logs" "${AIRFLOW_HOME}/plugins"; \
@@ -218,6 +214,19 @@ ENV AIRFLOW_HOME=${AIRFLOW_HOME} \
 COPY --from=build --chown=${AIRFLOW_UID}:0 ${AIRFLOW_USER_HOME_DIR}/.local ${AIRFLOW_USER_HOME_DIR}/.local
 COPY --from=bytecode --chown=${AIRFLOW_UID}:0 /bytecode${AIRFLOW_USER_HOME_DIR}/.local ${AIRFLOW_USER_HOME_DIR}/.local
 COPY --from=build --chown=${AIRFLOW_UID}:0 ${AIRFLOW_USER_HOME_DIR}/constraints.txt ${AIRFLOW_USER_HOME_DIR}/constraints.txt
+
+# the user's own runtime packages, declared only here and installed in a layer of their own after
+# the virtualenv: adding one re-runs this step alone, nothing below it is rebuilt or re-exported
+ARG ADDITIONAL_RUNTIME_APT_DEPS=""
+ARG ADDITIONAL_RUNTIME_APT_COMMAND=""
+ARG ADDITIONAL_RUNTIME_APT_ENV=""
+RUN --mount=type=secret,id=ca-bundle --mount=type=secret,id=apt-sources \
+    --mount=type=bind,source=scripts/docker/apt-install.sh,target=/tmp/apt-install.sh \
+    set -eux; \
+    if [ -n "${ADDITIONAL_RUNTIME_APT_DEPS}${ADDITIONAL_RUNTIME_APT_COMMAND}" ]; then \
+        APT_COMMANDS="${ADDITIONAL_RUNTIME_APT_COMMAND}" APT_ENV="${ADDITIONAL_RUNTIME_APT_ENV}" \
+            bash /tmp/apt-install.sh ${ADDITIONAL_RUNTIME_APT_DEPS}; \
+    fi
 
 ARG EMBEDDED_DAGS="empty"
 COPY --chown=${AIRFLOW_UID}:0 ${EMBEDDED_DAGS} ${AIRFLOW_HOME}/dags/

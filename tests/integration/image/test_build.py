@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.images import REGISTRY, REPO, docker, make_context
+from tests.images import REGISTRY, REPO, docker, docker_output, make_context
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.fresh_builder(1)]
 
 PYTHONS = ("3.11", "3.13")
 SMALL = ("--extras", "celery,postgres")
@@ -125,6 +125,36 @@ def test_warm_rebuild_takes_the_cached_path(pushed: Session) -> None:
     done = pushed.build("--python", "3.11")
     assert done.returncode == 0, done.stderr[-3000:]
     assert install_step_cached(pushed.log("3.11")), pushed.log("3.11")[-3000:]
+
+
+# the diff ID of a layer that changes nothing (an empty tar): what a RUN step with nothing to do
+# leaves in the image
+EMPTY_LAYER = "sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef"
+
+
+def layers(ref: str) -> list[str]:
+    return docker_output(
+        "image", "inspect", "-f", "{{range .RootFS.Layers}}{{println .}}{{end}}", ref
+    ).split()
+
+
+def test_an_added_runtime_package_is_one_new_layer_over_the_same_ones(pushed: Session) -> None:
+    """ADDITIONAL_RUNTIME_APT_DEPS has a step of its own after the virtualenv: adding a package
+    rebuilds nothing else, and the image differs from the one a user has by that layer alone.
+    """
+    tag = pushed.tag("3.11")
+    before = layers(tag)  # the warm rebuild's image
+    done = pushed.build("--python", "3.11", "--additional-runtime-apt-deps", "jq")
+    assert done.returncode == 0, done.stderr[-3000:]
+    log = pushed.log("3.11")
+    assert install_step_cached(log), log[-3000:]
+    after = layers(tag)
+    changed = [i for i, (b, a) in enumerate(zip(before, after, strict=True)) if a != b]
+    assert len(changed) == 1, (before, after)
+    assert before[changed[0]] == EMPTY_LAYER  # the step of its own, empty without packages
+    version = docker("run", "--rm", "--network", "host", tag, "bash", "-c", "jq --version")
+    assert version.returncode == 0, version.stderr
+    assert version.stdout.startswith("jq-")
 
 
 def test_emptied_builder_rebuilds_from_the_registry_cache(pushed: Session) -> None:
