@@ -39,12 +39,11 @@ from tests.services import (
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Modules marked `fresh_builder` run first, in their usual order, on the builder a fresh CI
-    machine starts with: they export a registry cache (`mode=max`), and this engine's BuildKit
-    (Docker 26) grows past 10 GB preparing that export on a builder that many other builds have
-    warmed (README, "warm builder"). The marker's number orders them (the image build module
-    empties the builder half-way, so it goes first). The sort is stable: every other test keeps
-    its place.
+    """Modules marked `fresh_builder(n)` run first, by n, on the builder a fresh CI machine
+    starts with: they export a registry cache (`mode=max`), and this engine's BuildKit (Docker
+    26) grows past 10 GB preparing that export on a builder that many other builds have warmed
+    (README, "warm builder"). The image build module goes first: it empties the builder half-way.
+    The sort is stable: every other test keeps its place.
     """
 
     def rank(item: pytest.Item) -> int:
