@@ -25,6 +25,12 @@ ARG AIRFLOW_USE_UV="true"
 ARG AIRFLOW_UV_VERSION="0.13.9"
 ARG AIRFLOW_PIP_VERSION="26.3"
 ARG DEBIAN_MIRROR=""
+ARG DOCKER_CONTEXT_FILES="docker-context-files"
+ARG INSTALL_DISTRIBUTIONS_FROM_CONTEXT="false"
+ARG ADDITIONAL_PIP_INSTALL_FLAGS=""
+ARG INCLUDE_PRE_RELEASE="false"
+ARG TRIM_VENV="true"
+ARG COMPILE_BYTECODE="true"
 
 ##############################################################################################
 # tools: the uv binary for the target platform, fetched on the build machine's own platform
@@ -36,8 +42,8 @@ ARG TARGETPLATFORM
 ARG PYTHON_MAJOR_MINOR_VERSION
 ARG AIRFLOW_USE_UV
 ARG AIRFLOW_UV_VERSION
-ARG DOCKER_CONTEXT_FILES="docker-context-files"
-ARG INSTALL_DISTRIBUTIONS_FROM_CONTEXT="false"
+ARG DOCKER_CONTEXT_FILES
+ARG INSTALL_DISTRIBUTIONS_FROM_CONTEXT
 COPY --chmod=0755 scripts/docker/with-sources.sh scripts/docker/fetch-uv.sh /scripts/docker/
 RUN --mount=type=secret,id=ca-bundle --mount=type=secret,id=index-url \
     --mount=type=secret,id=extra-index-urls \
@@ -86,7 +92,6 @@ RUN --mount=type=secret,id=ca-bundle --mount=type=secret,id=apt-sources \
 ARG AIRFLOW_VERSION
 ARG AIRFLOW_EXTRAS
 ARG ADDITIONAL_AIRFLOW_EXTRAS
-ARG ADDITIONAL_PYTHON_DEPS
 ARG AIRFLOW_USER_HOME_DIR
 ARG AIRFLOW_USE_UV
 ARG AIRFLOW_UV_VERSION
@@ -101,11 +106,11 @@ ARG AIRFLOW_CONSTRAINTS_MODE="constraints"
 ARG AIRFLOW_CONSTRAINTS_LOCATION=""
 ARG AIRFLOW_CONSTRAINTS_REFERENCE=""
 ARG CONSTRAINTS_GITHUB_REPOSITORY="apache/airflow"
-ARG DOCKER_CONTEXT_FILES="docker-context-files"
-ARG INSTALL_DISTRIBUTIONS_FROM_CONTEXT="false"
-ARG ADDITIONAL_PIP_INSTALL_FLAGS=""
-ARG INCLUDE_PRE_RELEASE="false"
-ARG TRIM_VENV="true"
+ARG DOCKER_CONTEXT_FILES
+ARG INSTALL_DISTRIBUTIONS_FROM_CONTEXT
+ARG ADDITIONAL_PIP_INSTALL_FLAGS
+ARG INCLUDE_PRE_RELEASE
+ARG TRIM_VENV
 ARG TARGETARCH
 # the build stage skips starting Airflow when the target platform is emulated
 ARG TARGETPLATFORM
@@ -130,12 +135,40 @@ FROM --platform=${BUILDPLATFORM} ${PYTHON_BASE_IMAGE} AS bytecode
 SHELL ["/bin/bash", "-o", "pipefail", "-o", "errexit", "-o", "nounset", "-c"]
 ARG PYTHON_MAJOR_MINOR_VERSION
 ARG AIRFLOW_USER_HOME_DIR
-ARG COMPILE_BYTECODE="true"
+ARG COMPILE_BYTECODE
 # set by `hangar image build --reproducible`: bytecode keyed by source hashes, not file times
 ARG SOURCE_DATE_EPOCH
 COPY --chmod=0755 scripts/docker/compile-bytecode.sh /scripts/docker/
 RUN --mount=type=bind,from=build,source=${AIRFLOW_USER_HOME_DIR}/.local,target=${AIRFLOW_USER_HOME_DIR}/.local \
     /scripts/docker/compile-bytecode.sh
+
+##############################################################################################
+# additions: ADDITIONAL_PYTHON_DEPS installed into a copy of the build stage's virtualenv; only
+# what they change is kept, for a layer of its own at the end of the runtime stage, so adding a
+# dependency re-runs neither the install step nor the bytecode, and re-exports no earlier layer
+##############################################################################################
+FROM build AS additions
+ARG ADDITIONAL_PYTHON_DEPS
+ARG PYTHON_MAJOR_MINOR_VERSION
+ARG AIRFLOW_UID
+ARG AIRFLOW_USER_HOME_DIR
+ARG AIRFLOW_USE_UV
+ARG DOCKER_CONTEXT_FILES
+ARG INSTALL_DISTRIBUTIONS_FROM_CONTEXT
+ARG ADDITIONAL_PIP_INSTALL_FLAGS
+ARG INCLUDE_PRE_RELEASE
+ARG TRIM_VENV
+ARG COMPILE_BYTECODE
+ARG TARGETARCH
+ARG SOURCE_DATE_EPOCH
+COPY --chmod=0755 scripts/docker/add-python-deps.sh scripts/docker/compile-bytecode.sh \
+    scripts/docker/venv-delta.py /scripts/docker/
+RUN --mount=type=secret,id=ca-bundle --mount=type=secret,id=index-url \
+    --mount=type=secret,id=extra-index-urls \
+    --mount=type=bind,source=${DOCKER_CONTEXT_FILES},target=/docker-context-files \
+    --mount=type=cache,id=hangar-pkgs-${TARGETARCH},target=/root/.cache/hangar,sharing=locked \
+    UV_CACHE_DIR=/root/.cache/hangar/uv PIP_CACHE_DIR=/root/.cache/hangar/pip \
+    /scripts/docker/with-sources.sh /scripts/docker/add-python-deps.sh
 
 ##############################################################################################
 # runtime: the production image, with runtime packages only (published as the `main` target)
@@ -227,6 +260,22 @@ RUN --mount=type=secret,id=ca-bundle --mount=type=secret,id=apt-sources \
         APT_COMMANDS="${ADDITIONAL_RUNTIME_APT_COMMAND}" APT_ENV="${ADDITIONAL_RUNTIME_APT_ENV}" \
             bash /tmp/apt-install.sh ${ADDITIONAL_RUNTIME_APT_DEPS}; \
     fi
+
+# the user's ADDITIONAL_PYTHON_DEPS: what installing them changed in the virtualenv (the
+# additions stage), applied as one layer; the Debian packages their compiled modules need too
+RUN --mount=type=secret,id=ca-bundle --mount=type=secret,id=apt-sources \
+    --mount=type=bind,from=additions,source=/opt/airflow-additions,target=/tmp/additions \
+    --mount=type=bind,source=scripts/docker/apt-install.sh,target=/tmp/apt-install.sh \
+    set -eu; \
+    if [ -s /tmp/additions/removed.txt ]; then xargs -d '\n' rm -rf -- </tmp/additions/removed.txt; fi; \
+    if [ -n "$(ls -A /tmp/additions/tree)" ]; then \
+        tar -C /tmp/additions/tree -cf - . | tar -C / -xpf - --no-overwrite-dir; \
+    fi; \
+    missing=""; \
+    for pkg in $(cat /tmp/additions/runtime-libraries.txt); do \
+        dpkg -s "${pkg}" >/dev/null 2>&1 || missing="${missing} ${pkg}"; \
+    done; \
+    if [ -n "${missing}" ]; then bash /tmp/apt-install.sh ${missing}; fi
 
 ARG EMBEDDED_DAGS="empty"
 COPY --chown=${AIRFLOW_UID}:0 ${EMBEDDED_DAGS} ${AIRFLOW_HOME}/dags/

@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
-# install-airflow.sh: create the virtualenv at ~airflow/.local and install Airflow, its extras,
-# the additional Python dependencies and whatever the docker-context-files folder holds, against
-# the constraints file. Runs in the build stage as root; every input is a build arg (see the
+# install-airflow.sh: create the virtualenv at ~airflow/.local and install Airflow, its extras
+# and whatever the docker-context-files folder holds, against the constraints file. Runs in the build stage as root; every input is a build arg (see the
 # Dockerfile). Run it through with-sources.sh so corporate indexes and CA bundles are used.
 set -Eeuo pipefail
 
@@ -188,43 +187,74 @@ check_extras() {
 }
 
 trim_venv() {
-	# What a runtime image never uses: dependencies' test suites, C/Cython sources and headers,
-	# static libraries, and the debug symbols of shared libraries (stripped the way Debian's
-	# dh_strip does it). About 12% of the default image.
-	local site
-	site="$("${VENV}/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')"
-	rm -rf "${VENV}/share/man"
+	# trim_venv [ROOT]: what a runtime image never uses: dependencies' test suites, C/Cython
+	# sources and headers, static libraries, and the debug symbols of shared libraries (stripped
+	# the way Debian's dh_strip does it). About 12% of the default image. With ROOT, the venv's
+	# files copied under ROOT (the additions' tree) instead of the venv itself.
+	local root="${1:-}" site
+	site="${root}$("${VENV}/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')"
+	rm -rf "${root}${VENV}/share/man"
 	truthy "${TRIM_VENV}" || return 0
-	info "Trimming the virtualenv"
+	[[ -d "${site}" ]] || return 0
+	info "Trimming the virtualenv${root:+ additions}"
 	find "${site}" -mindepth 2 -type d \( -name tests -o -name test \) -not -path "${site}/airflow/*" -prune -exec rm -rf {} +
 	find "${site}" -type f \( -name '*.c' -o -name '*.cpp' -o -name '*.h' -o -name '*.hpp' \
 		-o -name '*.pyx' -o -name '*.pxd' -o -name '*.a' \) -delete
 	if command -v strip >/dev/null; then
-		find "${VENV}" -type f \( -name '*.so' -o -name '*.so.*' \) -print0 |
+		find "${root}${VENV}" -type f \( -name '*.so' -o -name '*.so.*' \) -print0 |
 			xargs -0 -r -P "$(nproc)" -n 64 strip --strip-unneeded --remove-section=.comment --remove-section=.note 2>/dev/null || true
 	fi
 }
 
-runtime_libraries() {
-	# The Debian packages that compiled modules in the venv link against; the main stage
-	# installs them so that sdists built here (mysqlclient, python-ldap, ...) work there.
-	find "${VENV}" -type f -name '*.so*' -print0 | xargs -0 -r ldd 2>/dev/null |
-		awk '$2 == "=>" && $3 ~ /^\// {print $3}' | sort -u | while read -r lib; do
-		[[ "${lib}" == "${VENV}"/* ]] && continue
-		dpkg -S "${lib}" 2>/dev/null || dpkg -S "$(readlink -f "${lib}")" 2>/dev/null ||
-			dpkg -S "/usr${lib}" 2>/dev/null || true
-	done | cut -d: -f1 | sort -u | grep -vE -- '-dev$' >/opt/airflow-build/runtime-libraries.txt || true
-	info "Runtime libraries: $(paste -sd' ' /opt/airflow-build/runtime-libraries.txt)"
+readonly INSTALLED_HEADER='# The versions installed in this image (it was built without constraints).'
+
+installed_versions() {
+	printf '%s\n' "${INSTALLED_HEADER}"
+	"${VENV}/bin/python" -m pip freeze --all --exclude-editable 2>/dev/null |
+		grep -vE '^(apache-airflow|apache-airflow-core|apache-airflow-task-sdk)==' | LC_ALL=C sort -f
 }
 
-main() {
-	mkdir -p "${WORK}" /opt/airflow-build "${AIRFLOW_USER_HOME_DIR}"
-	find_python
-	local py
-	py="$("${PYTHON}" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+check_installed() {
+	# the installed distributions' requirements hold together
+	info "Checking the installed packages"
+	if truthy "${AIRFLOW_USE_UV}"; then
+		/opt/uv/bin/uv pip check --python "${VENV}/bin/python"
+	else
+		"${VENV}/bin/pip" check
+	fi
+}
+
+context_names() {
+	# the projects docker-context-files gives: its wheels and sdists, its requirements.txt
+	local dist
+	local -a file_reqs=()
+	if ! truthy "${INSTALL_DISTRIBUTIONS_FROM_CONTEXT}"; then
+		while IFS= read -r dist; do
+			[[ -n "${dist}" ]] && distribution_name "${dist}"
+		done < <(context_distributions)
+	fi
+	[[ -f "${CONTEXT}/requirements.txt" ]] && mapfile -t file_reqs < <(grep -vE '^\s*(#|-|$)' "${CONTEXT}/requirements.txt" || true)
+	requirement_names "${file_reqs[@]}"
+}
+
+runtime_libraries() {
+	# runtime_libraries OUT [ROOT]: the Debian packages that compiled modules in the venv (or
+	# in ROOT's copy of its files) link against; the main stage installs them so that sdists
+	# built here (mysqlclient, python-ldap, ...) work there.
+	local out="$1" root="${2:-}"
+	find "${root}${VENV}" -type f -name '*.so*' -print0 | xargs -0 -r ldd 2>/dev/null |
+		awk '$2 == "=>" && $3 ~ /^\// {print $3}' | sort -u | while read -r lib; do
+		[[ "${lib}" == "${VENV}"/* || "${lib}" == "${root:-/nowhere}"/* ]] && continue
+		dpkg -S "${lib}" 2>/dev/null || dpkg -S "$(readlink -f "${lib}")" 2>/dev/null ||
+			dpkg -S "/usr${lib}" 2>/dev/null || true
+	done | cut -d: -f1 | sort -u | grep -vE -- '-dev$' >"${out}" || true
+	info "Runtime libraries: $(paste -sd' ' "${out}")"
+}
+
+installer_environment() {
 	export UV_CONCURRENT_DOWNLOADS=8 UV_NO_PROGRESS=1 PIP_NO_INPUT=1
-	# no bytecode here: the bytecode stage compiles it (compile-bytecode.sh), and a module
-	# imported in this stage must leave no bytecode file of its own in the venv
+	# no bytecode here: compile-bytecode.sh compiles it, and a module imported in this stage
+	# must leave no bytecode file of its own in the venv
 	export PYTHONDONTWRITEBYTECODE=1
 	if [[ -n "${SOURCE_DATE_EPOCH:-}" ]]; then
 		# reproducible: extensions built from sdists carry no debug information (trim_venv
@@ -232,23 +262,28 @@ main() {
 		# folder they were built in
 		export CFLAGS="${CFLAGS:+${CFLAGS} }-g0" CXXFLAGS="${CXXFLAGS:+${CXXFLAGS} }-g0"
 	fi
+}
+
+main() {
+	mkdir -p "${WORK}" /opt/airflow-build "${AIRFLOW_USER_HOME_DIR}"
+	find_python
+	local py
+	py="$("${PYTHON}" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+	installer_environment
 
 	fetch_constraints "${py}"
 	create_venv
 
-	local -a reqs=("$(airflow_requirement)") user_reqs=() names=() dist
-	# shellcheck disable=SC2206 # one requirement per word, as the official image takes them
-	user_reqs=(${ADDITIONAL_PYTHON_DEPS})
+	# ADDITIONAL_PYTHON_DEPS are not installed here: add-python-deps.sh adds them in a stage
+	# of their own, so that adding one does not rebuild this one
+	local -a reqs=("$(airflow_requirement)") names=() dist
 	truthy "${AIRFLOW_USE_UV}" && reqs+=("pip==${AIRFLOW_PIP_VERSION}")
-	reqs+=("${user_reqs[@]}")
 	if ! truthy "${INSTALL_DISTRIBUTIONS_FROM_CONTEXT}"; then
 		while IFS= read -r dist; do
 			[[ -n "${dist}" ]] && reqs+=("$(distribution_name "${dist}")")
 		done < <(context_distributions)
 	fi
-	local -a file_reqs=()
-	[[ -f "${CONTEXT}/requirements.txt" ]] && mapfile -t file_reqs < <(grep -vE '^\s*(#|-|$)' "${CONTEXT}/requirements.txt" || true)
-	mapfile -t names < <(requirement_names "${reqs[@]:1}" "${file_reqs[@]}")
+	mapfile -t names < <(requirement_names "${reqs[@]:1}"; context_names)
 	effective_constraints "${names[@]}"
 
 	if ! truthy "${AIRFLOW_USE_UV}"; then
@@ -258,14 +293,9 @@ main() {
 	fi
 	install "${reqs[@]}"
 	check_extras
-	trim_venv
+	trim_venv ""
 
-	info "Checking the installed packages"
-	if truthy "${AIRFLOW_USE_UV}"; then
-		/opt/uv/bin/uv pip check --python "${VENV}/bin/python"
-	else
-		"${VENV}/bin/pip" check
-	fi
+	check_installed
 	if [[ -n "${TARGETPLATFORM:-}" && "${TARGETPLATFORM}" != "${BUILDPLATFORM:-}" ]]; then
 		# under emulation starting Airflow takes about a minute: `hangar image verify
 		# --platform` runs it (and every other check) on the finished image instead
@@ -278,13 +308,9 @@ main() {
 		# installed without constraints: keep what was installed, so that extensions of the
 		# image can pin to it the same way
 		info "No constraints were used: writing the installed versions to ${CONSTRAINTS}"
-		{
-			printf '# The versions installed in this image (it was built without constraints).\n'
-			"${VENV}/bin/python" -m pip freeze --all --exclude-editable 2>/dev/null |
-				grep -vE '^(apache-airflow|apache-airflow-core|apache-airflow-task-sdk)==' | LC_ALL=C sort -f
-		} >"${CONSTRAINTS}"
+		installed_versions >"${CONSTRAINTS}"
 	fi
-	runtime_libraries
+	runtime_libraries /opt/airflow-build/runtime-libraries.txt
 	chmod -R g=u "${VENV}" "${CONSTRAINTS}"
 	rm -rf "${WORK}"
 }

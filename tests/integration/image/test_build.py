@@ -157,6 +157,48 @@ def test_an_added_runtime_package_is_one_new_layer_over_the_same_ones(pushed: Se
     assert version.stdout.startswith("jq-")
 
 
+def test_added_python_dependencies_are_one_new_layer_over_the_same_ones(pushed: Session) -> None:
+    """ADDITIONAL_PYTHON_DEPS go into a copy of the virtualenv and only what they change is
+    applied, as a layer of its own: the install step is not re-run, the image differs from the
+    one a user has by that layer alone, and what a downgrade replaces is gone from the image.
+    """
+    tag = pushed.tag("3.11")
+    plain = pushed.build("--python", "3.11")
+    assert plain.returncode == 0, plain.stderr[-3000:]
+    before = layers(tag)
+    done = pushed.build(
+        "--python", "3.11",
+        "--additional-python-deps", "cowsay",
+        "--additional-python-deps", "click<8.3",
+        "--allow-upgrades",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    log = pushed.log("3.11")
+    assert install_step_cached(log), log[-3000:]
+    after = layers(tag)
+    changed = [i for i, (b, a) in enumerate(zip(before, after, strict=True)) if a != b]
+    assert len(changed) == 1, (before, after)
+    assert before[changed[0]] == EMPTY_LAYER  # the step of its own, empty without additions
+    script = """
+        set -e
+        cowsay -t moo >/dev/null
+        python -c 'import click; print(click.__version__)'
+        site=$(python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')
+        ls -d "$site"/click-*.dist-info
+        cd "$site/click"
+        for pyc in __pycache__/*.pyc; do  # no bytecode without its module
+            name=${pyc#__pycache__/}; [ -f "${name%%.*}.py" ] || echo "orphan $pyc"
+        done
+        pip check
+    """
+    shown = docker("run", "--rm", "--network", "host", tag, "bash", "-c", script)
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    version, dist_info, *rest = shown.stdout.splitlines()
+    assert tuple(map(int, version.split(".")[:2])) < (8, 3)
+    assert dist_info.endswith(f"click-{version}.dist-info")  # the replaced one is gone
+    assert not [line for line in rest if line.startswith("orphan")], rest
+
+
 def test_emptied_builder_rebuilds_from_the_registry_cache(pushed: Session) -> None:
     assert docker("buildx", "prune", "-af").returncode == 0
     done = pushed.build("--python", "3.13", "--cache-from")
