@@ -54,7 +54,7 @@ RUN --mount=type=secret,id=ca-bundle --mount=type=secret,id=index-url \
 ##############################################################################################
 # build: compilers and headers; installs Airflow into a virtualenv at ~airflow/.local
 ##############################################################################################
-FROM ${PYTHON_BASE_IMAGE} AS build
+FROM ${PYTHON_BASE_IMAGE} AS build-tools
 SHELL ["/bin/bash", "-o", "pipefail", "-o", "errexit", "-o", "nounset", "-c"]
 
 ARG PYTHON_MAJOR_MINOR_VERSION
@@ -88,7 +88,11 @@ RUN --mount=type=secret,id=ca-bundle --mount=type=secret,id=apt-sources \
     fi; \
     APT_COMMANDS="${DEV_APT_COMMAND}"$'\n'"${ADDITIONAL_DEV_APT_COMMAND}" APT_ENV="${ADDITIONAL_DEV_APT_ENV}" \
         /scripts/docker/apt-install.sh ${DEV_APT_DEPS} ${ADDITIONAL_DEV_APT_DEPS} ${python_dev}
+COPY --from=tools /opt/uv/bin /opt/uv/bin
+COPY --chmod=0755 scripts/docker/install-airflow.sh /scripts/docker/
 
+FROM build-tools AS build
+ARG PYTHON_MAJOR_MINOR_VERSION
 ARG AIRFLOW_VERSION
 ARG AIRFLOW_EXTRAS
 ARG ADDITIONAL_AIRFLOW_EXTRAS
@@ -118,8 +122,6 @@ ARG BUILDPLATFORM
 # set by `hangar image build --reproducible`
 ARG SOURCE_DATE_EPOCH
 
-COPY --from=tools /opt/uv/bin /opt/uv/bin
-COPY --chmod=0755 scripts/docker/install-airflow.sh /scripts/docker/
 RUN --mount=type=secret,id=ca-bundle --mount=type=secret,id=index-url \
     --mount=type=secret,id=extra-index-urls \
     --mount=type=bind,source=${DOCKER_CONTEXT_FILES},target=/docker-context-files \
@@ -147,7 +149,7 @@ RUN --mount=type=bind,from=build,source=${AIRFLOW_USER_HOME_DIR}/.local,target=$
 # what they change is kept, for a layer of its own at the end of the runtime stage, so adding a
 # dependency re-runs neither the install step nor the bytecode, and re-exports no earlier layer
 ##############################################################################################
-FROM build AS additions
+FROM build-tools AS additions
 ARG ADDITIONAL_PYTHON_DEPS
 ARG PYTHON_MAJOR_MINOR_VERSION
 ARG AIRFLOW_UID
@@ -167,8 +169,17 @@ RUN --mount=type=secret,id=ca-bundle --mount=type=secret,id=index-url \
     --mount=type=secret,id=extra-index-urls \
     --mount=type=bind,source=${DOCKER_CONTEXT_FILES},target=/docker-context-files \
     --mount=type=cache,id=hangar-pkgs-${TARGETARCH},target=/root/.cache/hangar,sharing=locked \
+    --mount=type=bind,from=build,source=${AIRFLOW_USER_HOME_DIR},target=${AIRFLOW_USER_HOME_DIR},rw \
     UV_CACHE_DIR=/root/.cache/hangar/uv PIP_CACHE_DIR=/root/.cache/hangar/pip \
     /scripts/docker/with-sources.sh /scripts/docker/add-python-deps.sh
+
+# the additions alone, as small layers with no parent, for the runtime stage to mount: re-running
+# its steps needs neither the build stage's snapshot nor its layers from a cache; the Debian
+# libraries they need apart, so that the package step re-runs only when those change
+FROM scratch AS additions-out
+COPY --from=additions /opt/airflow-additions /
+FROM scratch AS additions-libraries
+COPY --from=additions /opt/airflow-additions/runtime-libraries.txt /
 
 ##############################################################################################
 # runtime: the production image, with runtime packages only (published as the `main` target)
@@ -249,33 +260,33 @@ COPY --from=bytecode --chown=${AIRFLOW_UID}:0 /bytecode${AIRFLOW_USER_HOME_DIR}/
 COPY --from=build --chown=${AIRFLOW_UID}:0 ${AIRFLOW_USER_HOME_DIR}/constraints.txt ${AIRFLOW_USER_HOME_DIR}/constraints.txt
 
 # the user's own runtime packages, declared only here and installed in a layer of their own after
-# the virtualenv: adding one re-runs this step alone, nothing below it is rebuilt or re-exported
+# the virtualenv, with the Debian libraries the additional Python dependencies' compiled modules
+# link against: adding one re-runs this step alone, nothing below it is rebuilt or re-exported
 ARG ADDITIONAL_RUNTIME_APT_DEPS=""
 ARG ADDITIONAL_RUNTIME_APT_COMMAND=""
 ARG ADDITIONAL_RUNTIME_APT_ENV=""
 RUN --mount=type=secret,id=ca-bundle --mount=type=secret,id=apt-sources \
     --mount=type=bind,source=scripts/docker/apt-install.sh,target=/tmp/apt-install.sh \
+    --mount=type=bind,from=additions-libraries,target=/tmp/additions \
     set -eux; \
-    if [ -n "${ADDITIONAL_RUNTIME_APT_DEPS}${ADDITIONAL_RUNTIME_APT_COMMAND}" ]; then \
-        APT_COMMANDS="${ADDITIONAL_RUNTIME_APT_COMMAND}" APT_ENV="${ADDITIONAL_RUNTIME_APT_ENV}" \
-            bash /tmp/apt-install.sh ${ADDITIONAL_RUNTIME_APT_DEPS}; \
-    fi
-
-# the user's ADDITIONAL_PYTHON_DEPS: what installing them changed in the virtualenv (the
-# additions stage), applied as one layer; the Debian packages their compiled modules need too
-RUN --mount=type=secret,id=ca-bundle --mount=type=secret,id=apt-sources \
-    --mount=type=bind,from=additions,source=/opt/airflow-additions,target=/tmp/additions \
-    --mount=type=bind,source=scripts/docker/apt-install.sh,target=/tmp/apt-install.sh \
-    set -eu; \
-    if [ -s /tmp/additions/removed.txt ]; then xargs -d '\n' rm -rf -- </tmp/additions/removed.txt; fi; \
-    if [ -n "$(ls -A /tmp/additions/tree)" ]; then \
-        tar -C /tmp/additions/tree -cf - . | tar -C / -xpf - --no-overwrite-dir; \
-    fi; \
     missing=""; \
     for pkg in $(cat /tmp/additions/runtime-libraries.txt); do \
         dpkg -s "${pkg}" >/dev/null 2>&1 || missing="${missing} ${pkg}"; \
     done; \
-    if [ -n "${missing}" ]; then bash /tmp/apt-install.sh ${missing}; fi
+    if [ -n "${ADDITIONAL_RUNTIME_APT_DEPS}${ADDITIONAL_RUNTIME_APT_COMMAND}${missing}" ]; then \
+        APT_COMMANDS="${ADDITIONAL_RUNTIME_APT_COMMAND}" APT_ENV="${ADDITIONAL_RUNTIME_APT_ENV}" \
+            bash /tmp/apt-install.sh ${ADDITIONAL_RUNTIME_APT_DEPS} ${missing}; \
+    fi
+
+# the user's ADDITIONAL_PYTHON_DEPS: what installing them changed in the virtualenv (the
+# additions stage), applied as one layer of its own (no secrets here: a secret mount on a root
+# file system this size costs this engine's BuildKit about 9 s)
+RUN --mount=type=bind,from=additions-out,target=/tmp/additions \
+    set -eu; \
+    if [ -s /tmp/additions/removed.txt ]; then xargs -d '\n' rm -rf -- </tmp/additions/removed.txt; fi; \
+    if [ -n "$(ls -A /tmp/additions/tree)" ]; then \
+        tar -C /tmp/additions/tree -cf - . | tar -C / -xpf - --no-overwrite-dir; \
+    fi
 
 ARG EMBEDDED_DAGS="empty"
 COPY --chown=${AIRFLOW_UID}:0 ${EMBEDDED_DAGS} ${AIRFLOW_HOME}/dags/
