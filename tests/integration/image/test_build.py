@@ -138,20 +138,30 @@ def layers(ref: str) -> list[str]:
     ).split()
 
 
+def assert_one_layer_added(session: Session, *added: str) -> None:
+    """Rebuilt with ADDED after a plain build: the install step came from the cache, and the
+    image differs from the plain one in one layer, the step of its own that was empty.
+    """
+    tag = session.tag("3.11")
+    plain = session.build("--python", "3.11")
+    assert plain.returncode == 0, plain.stderr[-3000:]
+    before = layers(tag)
+    done = session.build("--python", "3.11", *added)
+    assert done.returncode == 0, done.stderr[-3000:]
+    log = session.log("3.11")
+    assert install_step_cached(log), log[-3000:]
+    after = layers(tag)
+    changed = [i for i, (b, a) in enumerate(zip(before, after, strict=True)) if a != b]
+    assert len(changed) == 1, (before, after)
+    assert before[changed[0]] == EMPTY_LAYER
+
+
 def test_an_added_runtime_package_is_one_new_layer_over_the_same_ones(pushed: Session) -> None:
     """ADDITIONAL_RUNTIME_APT_DEPS has a step of its own after the virtualenv: adding a package
     rebuilds nothing else, and the image differs from the one a user has by that layer alone.
     """
     tag = pushed.tag("3.11")
-    before = layers(tag)  # the warm rebuild's image
-    done = pushed.build("--python", "3.11", "--additional-runtime-apt-deps", "jq")
-    assert done.returncode == 0, done.stderr[-3000:]
-    log = pushed.log("3.11")
-    assert install_step_cached(log), log[-3000:]
-    after = layers(tag)
-    changed = [i for i, (b, a) in enumerate(zip(before, after, strict=True)) if a != b]
-    assert len(changed) == 1, (before, after)
-    assert before[changed[0]] == EMPTY_LAYER  # the step of its own, empty without packages
+    assert_one_layer_added(pushed, "--additional-runtime-apt-deps", "jq")
     version = docker("run", "--rm", "--network", "host", tag, "bash", "-c", "jq --version")
     assert version.returncode == 0, version.stderr
     assert version.stdout.startswith("jq-")
@@ -163,22 +173,12 @@ def test_added_python_dependencies_are_one_new_layer_over_the_same_ones(pushed: 
     one a user has by that layer alone, and what a downgrade replaces is gone from the image.
     """
     tag = pushed.tag("3.11")
-    plain = pushed.build("--python", "3.11")
-    assert plain.returncode == 0, plain.stderr[-3000:]
-    before = layers(tag)
-    done = pushed.build(
-        "--python", "3.11",
+    assert_one_layer_added(
+        pushed,
         "--additional-python-deps", "cowsay",
         "--additional-python-deps", "click<8.3",
         "--allow-upgrades",
     )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
-    log = pushed.log("3.11")
-    assert install_step_cached(log), log[-3000:]
-    after = layers(tag)
-    changed = [i for i, (b, a) in enumerate(zip(before, after, strict=True)) if a != b]
-    assert len(changed) == 1, (before, after)
-    assert before[changed[0]] == EMPTY_LAYER  # the step of its own, empty without additions
     script = """
         set -e
         cowsay -t moo >/dev/null
