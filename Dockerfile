@@ -279,8 +279,8 @@ RUN --mount=type=secret,id=ca-bundle --mount=type=secret,id=apt-sources \
     fi
 
 # the user's ADDITIONAL_PYTHON_DEPS: what installing them changed in the virtualenv (the
-# additions stage), applied as one layer of its own (no secrets here: a secret mount on a root
-# file system this size costs this engine's BuildKit about 9 s)
+# additions stage), applied as one layer of its own (no secrets here: after a step that has just
+# run, a secret mount on a root file system this size can cost this engine's BuildKit about 9 s)
 RUN --mount=type=bind,from=additions-out,target=/tmp/additions \
     set -eu; \
     if [ -s /tmp/additions/removed.txt ]; then xargs -d '\n' rm -rf -- </tmp/additions/removed.txt; fi; \
