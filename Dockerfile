@@ -52,7 +52,8 @@ RUN --mount=type=secret,id=ca-bundle --mount=type=secret,id=index-url \
     /scripts/docker/with-sources.sh /scripts/docker/fetch-uv.sh
 
 ##############################################################################################
-# build: compilers and headers; installs Airflow into a virtualenv at ~airflow/.local
+# build-tools: compilers and headers, uv and the install script; build (on it): installs Airflow
+# into a virtualenv at ~airflow/.local
 ##############################################################################################
 FROM ${PYTHON_BASE_IMAGE} AS build-tools
 SHELL ["/bin/bash", "-o", "pipefail", "-o", "errexit", "-o", "nounset", "-c"]

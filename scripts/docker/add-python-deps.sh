@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # add-python-deps.sh: install ADDITIONAL_PYTHON_DEPS into the virtualenv the build stage made
-# (this stage is a copy of it) and lay out only what that changed under /opt/airflow-additions:
+# (mounted writable here: the changes are discarded) and lay out only what that changed under
+# /opt/airflow-additions:
 # tree/ (the new and changed files under their own paths, trimmed, with their bytecode),
 # removed.txt (what the install removed) and runtime-libraries.txt (the Debian packages its
 # compiled modules link against). The runtime stage applies it as one layer of its own, so

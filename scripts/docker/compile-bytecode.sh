@@ -4,8 +4,9 @@
 # the files out as __pycache__ folders under /bytecode, to be copied over the venv. Bytecode
 # does not depend on the platform, only on the Python version, so a build for another platform
 # compiles it natively instead of under emulation, and the bytecode is a layer of its own.
-# Usage: compile-bytecode.sh [ROOT] (see main). Build args: COMPILE_BYTECODE, PYTHON_MAJOR_MINOR_VERSION, AIRFLOW_USER_HOME_DIR,
-# SOURCE_DATE_EPOCH (reproducible: bytecode keyed by source hashes and a fixed hash seed).
+# Usage: compile-bytecode.sh [ROOT] (see main). Build args: COMPILE_BYTECODE,
+# PYTHON_MAJOR_MINOR_VERSION, AIRFLOW_USER_HOME_DIR, SOURCE_DATE_EPOCH (reproducible: bytecode
+# keyed by source hashes and a fixed hash seed).
 set -Eeuo pipefail
 
 readonly VENV="${AIRFLOW_USER_HOME_DIR}/.local" OUT=/bytecode PREFIX=/tmp/pycache

@@ -244,7 +244,8 @@ runtime_libraries() {
 	local out="$1" root="${2:-}"
 	find "${root}${VENV}" -type f -name '*.so*' -print0 | xargs -0 -r ldd 2>/dev/null |
 		awk '$2 == "=>" && $3 ~ /^\// {print $3}' | sort -u | while read -r lib; do
-		[[ "${lib}" == "${VENV}"/* || "${lib}" == "${root:-/nowhere}"/* ]] && continue
+		[[ "${lib}" == "${VENV}"/* ]] && continue
+		[[ -n "${root}" && "${lib}" == "${root}"/* ]] && continue
 		dpkg -S "${lib}" 2>/dev/null || dpkg -S "$(readlink -f "${lib}")" 2>/dev/null ||
 			dpkg -S "/usr${lib}" 2>/dev/null || true
 	done | cut -d: -f1 | sort -u | grep -vE -- '-dev$' >"${out}" || true

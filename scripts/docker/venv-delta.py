@@ -6,9 +6,10 @@
                                            OUT/removed.txt what the install removed
 
 The image's virtualenv is one layer and its bytecode another; the user's additional Python
-dependencies are installed later into a copy of it, and only the difference becomes the image's
-next layer. A removed module's bytecode (in the `__pycache__` folder next to it) is listed with it.
-Runs in the build stage with the base image's Python; standard library only.
+dependencies are installed later into it (a throw-away mount), and only the difference becomes
+the image's next layer. A removed module's bytecode (in the `__pycache__` folder next to it) is
+listed with it.
+Runs in the additions stage with the base image's Python; standard library only.
 """
 
 from __future__ import annotations
