@@ -6,7 +6,8 @@
 #   - Docker engine with buildx: a running one (Docker Engine, Docker Desktop, rootless, whatever
 #     DOCKER_HOST or the docker context points at) is used as it is: no apt source, no package,
 #     no /etc/docker/daemon.json change, no daemon (re)start. Only on Debian 12 or 13 with no
-#     docker CLI at all does it install one (docker.io, buildx, compose; on Debian 12 from
+#     engine at all (no docker CLI, or a CLI alone: no dockerd, no engine socket, no DOCKER_HOST
+#     or other context) does it install one (docker.io, buildx, compose; on Debian 12 from
 #     Debian 13 through a low-priority apt source), configure it (/etc/docker/daemon.json: no
 #     bridge, containerd image store) and start it; it notes that in the state folder and keeps
 #     managing that engine on later runs. Anywhere else it stops and says what to install.
@@ -186,7 +187,7 @@ install_engine() {
 	# packages start the daemon
 	need_root "install the Docker engine"
 	ensure_state_dir
-	log "no docker CLI here: installing Debian's Docker engine (docker.io, buildx, compose)"
+	log "no Docker engine here: installing Debian's Docker engine (docker.io, buildx, compose)"
 	write_marker "Debian $1 with no Docker engine"
 	apt_install jq
 	ensure_daemon_json
@@ -266,10 +267,20 @@ use_existing_engine() {
 	log "using the running Docker engine as it is ($(docker context show 2>/dev/null || echo default) context)"
 }
 
+cli_without_engine() {
+	# a docker CLI alone, with nothing it could talk to on this machine: no engine answers, no
+	# dockerd is installed, no engine socket, no DOCKER_HOST and no context but the default one
+	docker_ok && return 1
+	[[ -z "${DOCKER_HOST:-}" ]] || return 1
+	command -v dockerd >/dev/null 2>&1 && return 1
+	[[ -e /usr/bin/dockerd || -e /usr/sbin/dockerd || -S /var/run/docker.sock ]] && return 1
+	[[ "$(docker context show 2>/dev/null || echo default)" == default ]]
+}
+
 setup_engine() {
 	if engine_installed_by_us; then
 		manage_own_engine
-	elif command -v docker >/dev/null 2>&1; then
+	elif command -v docker >/dev/null 2>&1 && ! cli_without_engine; then
 		use_existing_engine
 	else
 		local release

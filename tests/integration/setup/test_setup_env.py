@@ -6,7 +6,9 @@ database) before and after the script:
 
 - a running engine it did not start (the host's, through its socket and the host's docker CLI
   and buildx plugin) is used as it is: no apt source, no package, no daemon.json change;
-- a docker CLI whose engine does not answer: it stops and says to start that engine;
+- an installed engine that does not answer (its dockerd is there): it stops and says to start it;
+- a docker CLI alone (no dockerd, socket or DOCKER_HOST) is no engine: where none can be
+  installed, it stops with one line saying what to install;
 - a distribution it does not support, with no engine: it stops with one line saying what to
   install, before changing anything;
 - no Docker Hub but the local base images already in the registry: it writes the environment
@@ -251,12 +253,14 @@ def test_unsupported_machine_without_engine_stops_with_one_line(make_box: MakeBo
     assert box.sh("test -e /var/lib/hangar || test -e /hangar/.venv").returncode != 0
 
 
-def test_docker_cli_without_an_answering_engine_is_not_replaced(
+def test_installed_engine_that_does_not_answer_is_not_replaced(
     host_engine: HostEngine, make_box: MakeBox
 ) -> None:
-    """Debian 13 could get an engine installed, but a docker CLI is there: start that one."""
+    """Debian 13 could get an engine installed, but one is there, stopped: start that one."""
     box = make_box([*engine_mounts(host_engine, socket=False), *scripts_mount()])
     user_files(box)
+    # an engine installed and not running: its daemon binary is there (this one cannot start)
+    box.out("printf '#!/bin/sh\nexit 1\n' >/usr/bin/dockerd && chmod 0755 /usr/bin/dockerd")
     etc, packages = box.etc(), box.packages()
 
     done = box.setup("--test")
@@ -317,3 +321,22 @@ def test_without_docker_hub_existing_bases_get_the_overlay_once(
     assert "updating" not in second.stderr, second.stderr
     assert box.etc() == etc, "the second run changed files under /etc"
     assert box.out("cat /etc/hangar/environment.toml") == OVERLAY.format(registry=REGISTRY)
+
+
+def test_docker_cli_alone_counts_as_no_engine(host_engine: HostEngine, make_box: MakeBox) -> None:
+    """A docker CLI with nothing to talk to (no dockerd, no socket, no DOCKER_HOST): the machine
+    has no engine; where one cannot be installed, the script says what to install.
+    """
+    box = make_box([*engine_mounts(host_engine, socket=False), *scripts_mount()])
+    box.out(
+        "rm -f /etc/os-release && printf '%s\\n' 'NAME=\"Fedora Linux\"' ID=fedora"
+        " VERSION_ID=41 >/etc/os-release"
+    )
+    assert box.sh("command -v docker && ! command -v dockerd").returncode == 0
+    etc, packages = box.etc(), box.packages()
+
+    done = box.setup()
+    assert done.returncode == 1, done.stderr
+    assert error_lines(done) == [NO_ENGINE_LINE]
+    assert box.etc() == etc, "it changed files under /etc"
+    assert box.packages() == packages
