@@ -30,7 +30,10 @@ ARG INSTALL_DISTRIBUTIONS_FROM_CONTEXT="false"
 ARG ADDITIONAL_PIP_INSTALL_FLAGS=""
 ARG INCLUDE_PRE_RELEASE="false"
 ARG TRIM_VENV="true"
-ARG COMPILE_BYTECODE="true"
+# which modules get bytecode at build time (scripts/docker/bytecode.py): core (Airflow, what it
+# depends on, every provider's own code and what the providers the components start with need),
+# all (every module) or none (as the official image: Python compiles a module on first import)
+ARG COMPILE_BYTECODE="core"
 
 ##############################################################################################
 # tools: the uv binary for the target platform, fetched on the build machine's own platform
@@ -141,7 +144,7 @@ ARG AIRFLOW_USER_HOME_DIR
 ARG COMPILE_BYTECODE
 # set by `hangar image build --reproducible`: bytecode keyed by source hashes, not file times
 ARG SOURCE_DATE_EPOCH
-COPY --chmod=0755 scripts/docker/compile-bytecode.sh /scripts/docker/
+COPY --chmod=0755 scripts/docker/compile-bytecode.sh scripts/docker/bytecode.py /scripts/docker/
 RUN --mount=type=bind,from=build,source=${AIRFLOW_USER_HOME_DIR}/.local,target=${AIRFLOW_USER_HOME_DIR}/.local \
     /scripts/docker/compile-bytecode.sh
 

@@ -4,6 +4,8 @@
 # the files out as __pycache__ folders under /bytecode, to be copied over the venv. Bytecode
 # does not depend on the platform, only on the Python version, so a build for another platform
 # compiles it natively instead of under emulation, and the bytecode is a layer of its own.
+# Which modules: bytecode.py (COMPILE_BYTECODE=core, all or none); the additions' are all
+# compiled unless it is none.
 # Usage: compile-bytecode.sh [ROOT] (see main). Build args: COMPILE_BYTECODE,
 # PYTHON_MAJOR_MINOR_VERSION, AIRFLOW_USER_HOME_DIR, SOURCE_DATE_EPOCH (reproducible: bytecode
 # keyed by source hashes and a fixed hash seed).
@@ -18,7 +20,7 @@ main() {
 	# tree, writable), compiled in place as if they were at their own path
 	local root="${1:-}"
 	[[ -n "${root}" ]] || mkdir -p "${OUT}${VENV}"
-	[[ "${COMPILE_BYTECODE,,}" == "true" ]] || return 0
+	[[ "${COMPILE_BYTECODE,,}" =~ ^(none|false)$ ]] && return 0
 	local python="python${PYTHON_MAJOR_MINOR_VERSION}"
 	command -v "${python}" >/dev/null ||
 		die "${python} is not in the base image for the build platform: the bytecode must be compiled by the Python of the image's version"
@@ -35,12 +37,13 @@ main() {
 	fi
 	# the venv is read-only here: the bytecode goes to a prefix tree (PEP 3147's cache files under
 	# PYTHONPYCACHEPREFIX), then into __pycache__ folders where the importer looks for it
-	PYTHONPYCACHEPREFIX="${PREFIX}" PYTHONHASHSEED="${seed}" \
-		"${python}" -m compileall -q -j 0 --invalidation-mode "${mode}" "${VENV}/lib" >/dev/null
-	"${python}" - "${PREFIX}" "${OUT}" <<-'PY'
+	PYTHONPYCACHEPREFIX="${PREFIX}" PYTHONHASHSEED="${seed}" "${python}" /scripts/docker/bytecode.py \
+		"${VENV}/lib/python${PYTHON_MAJOR_MINOR_VERSION}/site-packages" "${COMPILE_BYTECODE}" >&2
+	# only the venv's part of the tree: the compiling Python's own imports may land there too
+	"${python}" - "${PREFIX}" "${OUT}" "${VENV}" <<-'PY'
 		import os, sys
-		prefix, out = sys.argv[1:3]
-		for folder, _, files in os.walk(prefix):
+		prefix, out, venv = sys.argv[1:4]
+		for folder, _, files in os.walk(prefix + venv):
 		    if not files:
 		        continue
 		    target = os.path.join(out, os.path.relpath(folder, prefix), "__pycache__")

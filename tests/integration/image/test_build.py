@@ -121,6 +121,80 @@ def test_pull_on_a_cleaned_engine(pushed: Session) -> None:
     assert labels.stdout.split() == ["3.11", "celery,postgres"]
 
 
+# run in the image by its own Python: what trimming and bytecode leave in the virtualenv
+VENV_CHECK = r"""
+import hashlib, importlib, importlib.util, os, struct, sys, sysconfig
+site = sysconfig.get_path("purelib")
+venv = sys.prefix
+compiled = set()
+for folder, _, files in os.walk(site):
+    compiled.update(os.path.join(folder, f) for f in files if f.endswith(".pyc"))
+for name in ("airflow.cli.cli_parser", "airflow.jobs.scheduler_job_runner",
+             "airflow.providers.celery.executors.celery_executor"):
+    importlib.import_module(name)
+imported = [m.__file__ for m in list(sys.modules.values())
+            if (getattr(m, "__file__", None) or "").startswith(site) and m.__file__.endswith(".py")]
+print("no bytecode:", sorted(f for f in imported if importlib.util.cache_from_source(f) not in compiled))
+
+def symbols(path):
+    # the names of an ELF64 little-endian file's sections (None: not such a file)
+    with open(path, "rb") as f:
+        head = f.read(64)
+        if head[:6] != b"\x7fELF\x02\x01":
+            return None
+        shoff, = struct.unpack_from("<Q", head, 0x28)
+        shentsize, shnum, shstrndx = struct.unpack_from("<HHH", head, 0x3A)
+        f.seek(shoff)
+        table = f.read(shentsize * shnum)
+        sections = [struct.unpack_from("<IIQQQQ", table, i * shentsize) for i in range(shnum)]
+        f.seek(sections[shstrndx][4])
+        names = f.read(sections[shstrndx][5])
+        return {names[s[0]:names.index(b"\0", s[0])].decode() for s in sections}
+
+unstripped, elf, groups = [], 0, {}
+for folder, dirs, files in os.walk(venv):
+    if os.path.basename(folder) in ("tests", "test") and "/airflow/" not in folder + "/":
+        print("test suite:", folder)
+    for f in files:
+        path = os.path.join(folder, f)
+        if os.path.islink(path):
+            continue
+        if f.endswith((".c", ".h", ".pyx", ".pxd", ".map", ".exe")):
+            print("source or debug file:", path)
+        names = symbols(path)
+        if names is not None:
+            elf += 1
+            if ".symtab" in names:
+                unstripped.append(path)
+        st = os.stat(path)
+        if st.st_size:
+            digest = hashlib.sha256(open(path, "rb").read()).hexdigest()
+            groups.setdefault((digest, st.st_mode), set()).add(st.st_ino)
+print("ELF files:", elf)
+print("with symbols:", unstripped)
+print("copies:", sum(len(inodes) - 1 for inodes in groups.values()))
+"""
+
+
+def test_the_virtualenv_is_trimmed_deduplicated_and_compiled_for_start_up(pushed: Session) -> None:
+    """No test suites, C sources or source maps, no debug symbols in shared libraries and
+    programs, identical files stored once, and bytecode for every module Airflow's CLI, the
+    scheduler and the Celery executor import (COMPILE_BYTECODE=core).
+    """
+    shown = docker(
+        "run", "--rm", "--network", "host", "--entrypoint", "python", pushed.tag("3.13"),
+        "-c", VENV_CHECK,
+    )  # fmt: skip
+    assert shown.returncode == 0, shown.stderr[-3000:]
+    lines = [line for line in shown.stdout.splitlines() if not line.startswith(" ")]
+    assert "no bytecode: []" in lines, shown.stdout
+    assert "with symbols: []" in lines, shown.stdout
+    assert "copies: 0" in lines, shown.stdout
+    assert not [line for line in lines if line.startswith(("test suite:", "source or debug"))]
+    elf = next(line for line in lines if line.startswith("ELF files: "))
+    assert int(elf.split(": ")[1]) > 10  # the check saw the compiled modules
+
+
 def test_warm_rebuild_takes_the_cached_path(pushed: Session) -> None:
     done = pushed.build("--python", "3.11")
     assert done.returncode == 0, done.stderr[-3000:]
