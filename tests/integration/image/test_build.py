@@ -134,7 +134,8 @@ for name in ("airflow.cli.cli_parser", "airflow.jobs.scheduler_job_runner",
     importlib.import_module(name)
 imported = [m.__file__ for m in list(sys.modules.values())
             if (getattr(m, "__file__", None) or "").startswith(site) and m.__file__.endswith(".py")]
-print("no bytecode:", sorted(f for f in imported if importlib.util.cache_from_source(f) not in compiled))
+missing = sorted(f for f in imported if importlib.util.cache_from_source(f) not in compiled)
+print("no bytecode:", missing)
 
 def symbols(path):
     # the names of an ELF64 little-endian file's sections (None: not such a file)

@@ -14,7 +14,7 @@ SCRIPT = REPO / "scripts" / "docker" / "bytecode.py"
 
 # each distribution's requirements and its one module
 DISTS = {
-    "apache-airflow-core": (["sqlalchemy[asyncio]>=2", "rich; extra == 'color'"], "airflow_core_mod"),
+    "apache-airflow-core": (["sqlalchemy[asyncio]>=2", "rich; extra == 'color'"], "core_mod"),
     "sqlalchemy": (["greenlet; extra == 'asyncio'", "mypy; extra == 'mypy'"], "sqlalchemy_mod"),
     "greenlet": ([], "greenlet_mod"),
     "mypy": ([], "mypy_mod"),
@@ -58,7 +58,7 @@ def compiled(tmp_path: Path, mode: str) -> set[str]:
 
 def test_core_leaves_provider_sdks_and_extras_uncompiled(tmp_path: Path) -> None:
     assert compiled(tmp_path, "core") == {
-        "airflow_core_mod",
+        "core_mod",
         "sqlalchemy_mod",
         "greenlet_mod",  # the extra a requirement names is followed, no other
         "google_provider_mod",
