@@ -250,15 +250,22 @@ context_names() {
 runtime_libraries() {
 	# runtime_libraries OUT [ROOT]: the Debian packages that compiled modules in the venv (or
 	# in ROOT's copy of its files) link against; the main stage installs them so that sdists
-	# built here (mysqlclient, python-ldap, ...) work there.
-	local out="$1" root="${2:-}"
-	find "${root}${VENV}" -type f -name '*.so*' -print0 | xargs -0 -r ldd 2>/dev/null |
-		awk '$2 == "=>" && $3 ~ /^\// {print $3}' | sort -u | while read -r lib; do
+	# built here (mysqlclient, python-ldap, ...) work there. ldd runs in parallel, and dpkg is
+	# asked once for every library under each of its names (as linked, resolved, under /usr)
+	local out="$1" root="${2:-}" lib
+	local -a names=()
+	while read -r lib; do
 		[[ "${lib}" == "${VENV}"/* ]] && continue
 		[[ -n "${root}" && "${lib}" == "${root}"/* ]] && continue
-		dpkg -S "${lib}" 2>/dev/null || dpkg -S "$(readlink -f "${lib}")" 2>/dev/null ||
-			dpkg -S "/usr${lib}" 2>/dev/null || true
-	done | cut -d: -f1 | sort -u | grep -vE -- '-dev$' >"${out}" || true
+		names+=("${lib}" "$(readlink -f "${lib}")" "/usr${lib}")
+	done < <(find "${root}${VENV}" -type f -name '*.so*' -print0 |
+		xargs -0 -r -P "$(nproc)" -n 32 ldd 2>/dev/null |
+		awk '$2 == "=>" && $3 ~ /^\// {print $3}' | sort -u)
+	if ((${#names[@]})); then
+		dpkg -S "${names[@]}" 2>/dev/null | cut -d: -f1 | sort -u | grep -vE -- '-dev$' >"${out}" || true
+	else
+		: >"${out}"
+	fi
 	info "Runtime libraries: $(paste -sd' ' "${out}")"
 }
 
