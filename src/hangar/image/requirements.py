@@ -8,6 +8,7 @@ the resolver is a port too.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import re
 from collections.abc import Iterable, Sequence
@@ -17,7 +18,10 @@ from pathlib import Path
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
+from hangar import __version__
+from hangar.constraints.cache import write_atomically
 from hangar.constraints.files import Change, ChangeKind, Pin, diff
+from hangar.constraints.resolve import parse_resolution
 from hangar.errors import BadInput, ResolutionConflict, StepFailed
 from hangar.image.diff import python_order
 from hangar.image.sbom import CONSTRAINTS_FILE
@@ -186,6 +190,18 @@ def check_requirements(
     return dataclasses.replace(report, changes=changes(installed, held))
 
 
+def _installed_file(
+    cache_dir: Path | None, resolution: Resolution, resolver: Resolver
+) -> Path | None:
+    """Where the resolution of a build's own install is kept, named by all that decides it."""
+    if cache_dir is None:
+        return None
+    inputs = json.dumps(
+        [dataclasses.asdict(resolution), __version__, resolver.version()], sort_keys=True
+    )
+    return cache_dir / f"{hashlib.sha256(inputs.encode()).hexdigest()[:24]}.txt"
+
+
 def uv_platform(arch: str) -> str:
     try:
         return UV_PLATFORMS[arch]
@@ -251,22 +267,30 @@ def build_installed(
     platform: str,
     constraints: str,
     index_url: str,
+    cache_dir: Path | None = None,
 ) -> Installed:
     """What a build without extra requirements would install: Airflow with its extras,
-    resolved within the build's constraints for its Python and platform.
+    resolved within the build's constraints for its Python and platform. With `cache_dir`
+    and constraints, kept there by every input: constraints that pin what Airflow installs
+    give the same answer each time, so the next build asks the index only about the extras.
     """
     listed = f"[{','.join(extras)}]" if extras else ""
     airflow = f"apache-airflow{listed}=={airflow_version}"
-    pins = resolver.resolve_with(
-        Resolution(
-            requirements=f"{airflow}\n",
-            constraints=constraints,
-            preferences="",
-            python=python,
-            platform=platform,
-            index_url=index_url,
-        )
+    resolution = Resolution(
+        requirements=f"{airflow}\n",
+        constraints=constraints,
+        preferences="",
+        python=python,
+        platform=platform,
+        index_url=index_url,
     )
+    kept = _installed_file(cache_dir, resolution, resolver) if constraints else None
+    if kept is not None and kept.is_file():
+        pins = parse_resolution(kept.read_text(), keep=lambda _: True)
+    else:
+        pins = resolver.resolve_with(resolution)
+        if kept is not None:
+            write_atomically(kept, "".join(f"{pin.line()}\n" for pin in pins))
     return Installed(
         source=f"Airflow {airflow_version} on Python {python}",
         python=python,

@@ -144,3 +144,28 @@ def test_a_build_installs_airflow_with_its_extras_within_its_constraints() -> No
         "aarch64-manylinux_2_28",
     )
     assert installed.pinned() == pins("apache-airflow==3.3.2")
+
+
+def test_a_build_install_is_resolved_once_per_inputs_and_kept(tmp_path: Path) -> None:
+    """The second build with the same constraints asks the index only about the extras."""
+    resolver = FakeResolver(outcomes=[pins("apache-airflow==3.3.2", "celery==5.5.3")] * 3)
+
+    def installed(constraints: str) -> Installed:
+        return build_installed(
+            resolver,
+            airflow_version="3.3.2",
+            extras=("celery",),
+            python="3.13",
+            platform="x86_64-manylinux_2_28",
+            constraints=constraints,
+            index_url=INDEX,
+            cache_dir=tmp_path,
+        )
+
+    first, second = installed("celery==5.5.3\n"), installed("celery==5.5.3\n")
+    assert len(resolver.resolutions) == 1
+    assert first.packages == second.packages == pins("apache-airflow==3.3.2", "celery==5.5.3")
+    installed("celery==5.5.2\n")  # other constraints: resolved again
+    installed("")  # no constraints: nothing holds the answer still, never kept
+    assert len(resolver.resolutions) == 3
+    assert len(list(tmp_path.iterdir())) == 2

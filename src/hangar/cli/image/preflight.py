@@ -57,6 +57,7 @@ def check_additional_deps(app: App, config: Config, build: Build) -> None:
             platform=platform,
             constraints=_constraints(build, world.constraints, python),
             index_url=index_url,
+            cache_dir=app.cwd / config["cache_dir"] / "preflight",
         )
         report = check_requirements(installed, requirements, resolver=resolver, index_url=index_url)
         if not report.ok:
