@@ -128,7 +128,9 @@ def compile_one(path: str) -> bool:
         if os.environ.get("SOURCE_DATE_EPOCH")
         else PycInvalidationMode.TIMESTAMP
     )
-    return bool(compileall.compile_file(path, quiet=2, invalidation_mode=mode))
+    # force: a module imported while choosing (the venv's `packaging`) may already have
+    # bytecode of the importer's kind; a reproducible build needs every file of the one kind
+    return bool(compileall.compile_file(path, quiet=2, invalidation_mode=mode, force=True))
 
 
 def main() -> int:
@@ -137,6 +139,7 @@ def main() -> int:
         print(f"bytecode.py: unknown mode {mode!r} (all, core or none)", file=sys.stderr)
         return 2
     sys.path.insert(0, str(site))  # the venv's own `packaging` reads the requirements
+    sys.dont_write_bytecode = True  # and leaves no bytecode of its own
     dists = distributions(site)
     names = chosen(mode, dists)
     files = sources(names, dists, site)

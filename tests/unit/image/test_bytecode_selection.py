@@ -4,6 +4,7 @@ and every provider's own code, and leaves provider SDKs to be compiled on first 
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -72,3 +73,31 @@ def test_core_leaves_provider_sdks_and_extras_uncompiled(tmp_path: Path) -> None
 def test_all_and_none(tmp_path: Path) -> None:
     assert len(compiled(tmp_path, "true")) == len(DISTS)
     assert compiled(tmp_path, "none") == set()
+
+
+def test_a_reproducible_build_gets_hash_based_bytecode_only(tmp_path: Path) -> None:
+    """With SOURCE_DATE_EPOCH every .pyc is keyed by its source's hash, not its time: also
+    those of the venv's `packaging`, which the script itself imports to read requirements.
+    """
+    import packaging
+
+    site = make_site(tmp_path / "site")
+    shutil.copytree(Path(packaging.__file__).parent, site / "packaging")
+    info = site / "packaging-99.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: packaging\nVersion: 99.0\n")
+    records = [f"packaging/{p.name},," for p in (site / "packaging").glob("*.py")]
+    (info / "RECORD").write_text("\n".join(records) + "\n")
+    deps = site / "apache_airflow_core-1.0.dist-info" / "METADATA"
+    deps.write_text(deps.read_text() + "Requires-Dist: packaging\n")
+    prefix = tmp_path / "prefix"
+    subprocess.run(
+        [sys.executable, str(SCRIPT), str(site), "core"],
+        env={"PYTHONPYCACHEPREFIX": str(prefix), "PATH": "/usr/bin:/bin", "SOURCE_DATE_EPOCH": "1"},
+        check=True,
+        capture_output=True,
+    )
+    mirrored = prefix / str(site).lstrip("/")  # the site's part of the prefix tree
+    flags = {p.name: int.from_bytes(p.read_bytes()[4:8], "little") for p in mirrored.rglob("*.pyc")}
+    assert any(name.startswith("requirements.") for name in flags)  # packaging's, compiled
+    assert set(flags.values()) == {1}, flags  # unchecked-hash
