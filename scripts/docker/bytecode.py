@@ -7,9 +7,8 @@ parallel, for the distributions MODE names:
         providers the components start with (the Celery executor and worker, the FAB auth
         manager, HTTP, the standard operators), the metadata database's drivers, setuptools'
         start-up hook and what requests and httpx import when installed; requirements' extras
-        are followed. Provider
-        SDKs (Google, Azure, Amazon, ...) are compiled by Python on first import instead, as
-        in the official image, which compiles none.
+        are followed. Provider SDKs (Google, Azure, Amazon, ...) are compiled by Python on
+        first import instead, as in the official image, which compiles none.
   none  nothing
 
 Reads only the distributions' metadata (dist-info RECORD and Requires-Dist), so the build
@@ -22,7 +21,6 @@ from __future__ import annotations
 
 import compileall
 import os
-import re
 import sys
 import warnings
 from concurrent.futures import ProcessPoolExecutor
@@ -56,17 +54,15 @@ PROVIDER = "apache-airflow-providers-"
 ALIASES = {"true": "all", "false": "none"}  # the values COMPILE_BYTECODE took before `core`
 
 
-def canonical(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
 def distributions(site: Path) -> dict[str, Distribution]:
+    from packaging.utils import canonicalize_name  # the venv's (main puts it on the path)
+
     found = {}
     for info in site.glob("*.dist-info"):
         dist = Distribution.at(info)
         name = dist.metadata["Name"]
         if name:
-            found[canonical(name)] = dist
+            found[canonicalize_name(name)] = dist
     return found
 
 
@@ -75,6 +71,7 @@ def closure(roots: list[str], dists: dict[str, Distribution]) -> set[str]:
     included (`httpx[http2]` brings h2), a root's own extras not.
     """
     from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
 
     seen: set[tuple[str, str]] = set()
     stack = [(r, "") for r in roots if r in dists]
@@ -92,9 +89,9 @@ def closure(roots: list[str], dists: dict[str, Distribution]) -> set[str]:
                 continue
             if extra and (req.marker is None or "extra" not in str(req.marker)):
                 continue  # the base requirements come with the extra-less visit
-            dep = canonical(req.name)
+            dep = canonicalize_name(req.name)
             if dep in dists:
-                stack += [(dep, "")] + [(dep, canonical(e)) for e in req.extras]
+                stack += [(dep, "")] + [(dep, canonicalize_name(e)) for e in req.extras]
     return {name for name, _ in seen}
 
 
