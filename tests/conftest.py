@@ -17,12 +17,14 @@ from hangar.infra.process import SubprocessRunner
 from hangar.infra.registry import HttpRegistry
 from tests.images import (
     BASES,
+    OUTDATED_BASE,
     REGISTRY,
     Built,
     build,
     constraints_for_tests,
     empty_repository,
     make_context,
+    registry_base,
     remove_throwaway_images,
     small_image,
 )
@@ -185,8 +187,19 @@ def repo(registry: HttpRegistry) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def local_base() -> str:
-    """The Python 3.11 base image the set-up script made from Debian's main archive."""
+    """The Python 3.11 base image the set-up script made from Debian packages (current then)."""
     base = BASES["3.11"]
     if subprocess.run(["docker", "image", "inspect", base], capture_output=True).returncode:
         pytest.fail(f"{base} is not in the engine; run scripts/setup-env.sh first")
+    return base
+
+
+@pytest.fixture(scope="session")
+def outdated_base(registry: HttpRegistry) -> str:
+    """A Python 3.11 base built from bookworm's main suite alone, no update taken, in the local
+    registry and the engine: whatever bookworm-security fixed since the last point release is
+    pending in it.
+    """
+    base = registry_base(OUTDATED_BASE, "--main-only")
+    subprocess.run(["docker", "pull", "--quiet", base], check=True, capture_output=True)
     return base

@@ -30,6 +30,8 @@ BASES = {
     "3.11": f"{REGISTRY}/python:3.11-slim-bookworm",
     "3.13": f"{REGISTRY}/python:3.13-slim-trixie",
 }
+# in the local registry: a Python 3.11 base that took no Debian update (built on first use)
+OUTDATED_BASE = "python:3.11-slim-bookworm-main-only"
 TEST_EXTRAS = "celery,postgres"
 AIRFLOW_VERSION = "3.3.2"
 
@@ -39,6 +41,31 @@ class Built:
     ref: str
     returncode: int
     output: str
+
+
+def registry_base(tag: str, *more: str) -> str:
+    """A Python 3.11 bookworm base image `tag` in the local registry, built by
+    scripts/build-base-image.sh (with `more` options) unless it is there already (a few minutes).
+    """
+    repository, reference = tag.split(":")
+    if HttpRegistry(host=REGISTRY).digest(repository, reference) is None:
+        subprocess.run(
+            [
+                REPO / "scripts" / "build-base-image.sh",
+                "--python",
+                "3.11",
+                "--codename",
+                "bookworm",
+                "--tag",
+                f"{REGISTRY}/{tag}",
+                "--push",
+                *more,
+            ],
+            check=True,
+            capture_output=True,
+            timeout=900,
+        )
+    return f"{REGISTRY}/{tag}"
 
 
 def make_context(

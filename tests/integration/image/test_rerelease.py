@@ -21,38 +21,22 @@ from hangar.image.scan import python_distributions
 from hangar.infra.docker import DockerEngine
 from hangar.infra.process import SubprocessRunner
 from hangar.infra.registry import HttpRegistry
-from tests.images import HANGAR, REGISTRY, REPO, Built, constraints_for_tests, empty_repository
+from tests.images import (
+    HANGAR,
+    OUTDATED_BASE,
+    REGISTRY,
+    Built,
+    constraints_for_tests,
+    empty_repository,
+    registry_base,
+)
 from tests.proxy import Faults, faulty_registry
 
 pytestmark = [pytest.mark.integration, pytest.mark.image]
 
 TODAY = dt.datetime.now(dt.UTC).strftime("%Y%m%d")
-OUTDATED = "python:3.11-slim-bookworm-main-only"  # in the local registry: no update taken
 CURRENT = f"python:3.11-slim-bookworm-current-{TODAY}"  # every update of today
 DAY1, DAY2, DAY3 = "20260101", "20260102", "20260103"
-
-
-def _base(tag: str, *more: str) -> str:
-    """A Python 3.11 base image in the local registry, built once (a few minutes)."""
-    repository, reference = tag.split(":")
-    if HttpRegistry(host=REGISTRY).digest(repository, reference) is None:
-        subprocess.run(
-            [
-                REPO / "scripts" / "build-base-image.sh",
-                "--python",
-                "3.11",
-                "--codename",
-                "bookworm",
-                "--tag",
-                f"{REGISTRY}/{tag}",
-                "--push",
-                *more,
-            ],
-            check=True,
-            capture_output=True,
-            timeout=900,
-        )
-    return f"{REGISTRY}/{tag}"
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +44,7 @@ def released_source(registry: HttpRegistry, make_image: Callable[..., Built]) ->
     """The small test image built on the outdated base, pushed as `<repo>:3.3.2-python3.11`
     (repository name returned).
     """
-    base = _base(OUTDATED, "--main-only")
+    base = registry_base(OUTDATED_BASE, "--main-only")
     built = make_image(
         python="3.11",
         base_image=base,
@@ -172,7 +156,7 @@ def test_patch_publishes_a_dated_image_with_nothing_pending_and_moves_the_tags(
 def test_refresh_base_rebuilds_from_the_released_inputs(registry: HttpRegistry, repo: str) -> None:
     assert release(repo, "--date", DAY1).returncode == 0
     released = tags(registry, repo)["3.3.2-python3.11"]
-    current = _base(CURRENT)
+    current = registry_base(CURRENT)
     done = release(
         repo, "--refresh-base", "--date", DAY3,
         HANGAR_BASE_IMAGE=current.replace("3.11", "{python}").replace("bookworm", "{debian}"),
@@ -192,8 +176,8 @@ def test_a_candidate_failing_its_checks_moves_no_tag(registry: HttpRegistry) -> 
     image checks, so nothing moves.
     """
     name = f"hangar-test-{uuid.uuid4().hex[:10]}"
-    _base(OUTDATED, "--main-only")
-    repository, reference = OUTDATED.split(":")
+    registry_base(OUTDATED_BASE, "--main-only")
+    repository, reference = OUTDATED_BASE.split(":")
     registry.copy(
         source_repository=repository, source_reference=reference,
         repository=name, tag="3.3.2-python3.11",

@@ -1,8 +1,9 @@
-"""`hangar image scan` on the real local base image against the real Debian security archive.
+"""`hangar image scan` on a real local base image against the real Debian security archive.
 
-The base image was built from Debian's main archive only, so bookworm-security has newer
+The outdated base was built from bookworm's main suite only, so bookworm-security has newer
 versions of some of its packages: the scan must find them, agree with dpkg inside the image
-on what is installed, and leave the image and the engine as they were.
+on what is installed, and leave the image and the engine as they were. (The set-up script's
+own base takes every update when it is built: nothing may be pending in it.)
 """
 
 from __future__ import annotations
@@ -23,38 +24,40 @@ def hangar(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([HANGAR, *args], capture_output=True, text=True, check=False, timeout=600)
 
 
-def test_the_base_image_has_pending_security_updates(local_base: str) -> None:
-    image_id = docker_output("image", "inspect", "--format", "{{.Id}}", local_base).strip()
-    before = containers_of(local_base, image_id)
+def test_an_outdated_base_image_has_pending_security_updates(outdated_base: str) -> None:
+    image_id = docker_output("image", "inspect", "--format", "{{.Id}}", outdated_base).strip()
+    before = containers_of(outdated_base, image_id)
 
-    done = hangar("image", "scan", local_base, "--output", "json")
+    done = hangar("image", "scan", outdated_base, "--output", "json")
 
     assert done.returncode == 1, done.stderr  # --fail-on any: pending updates fail
     report = json.loads(done.stdout)
-    assert report["image"] == local_base
+    assert report["image"] == outdated_base
     assert report["debian"] == {"codename": "bookworm", "arch": "amd64"}
     assert report["suite"] == "bookworm-security"
     pending = report["pending"]
-    assert pending, "bookworm-security has nothing newer than a main-archive local_base image?"
+    assert pending, "bookworm-security has nothing newer than bookworm's main suite?"
     assert all(Version(p["fixed"]) > Version(p["installed"]) for p in pending)
     count = len(pending)
     assert f"{count} security updates pending (from bookworm-security)" in done.stderr
-    assert f"hangar: error: {local_base}: {count} security updates pending" in done.stderr
+    assert f"hangar: error: {outdated_base}: {count} security updates pending" in done.stderr
 
     # the scan changed nothing: same image, no container of it left behind
-    assert docker_output("image", "inspect", "--format", "{{.Id}}", local_base).strip() == image_id
-    assert containers_of(local_base, image_id) == before
+    assert (
+        docker_output("image", "inspect", "--format", "{{.Id}}", outdated_base).strip() == image_id
+    )
+    assert containers_of(outdated_base, image_id) == before
 
     # what dpkg in the image says is installed is what the scan read (the test may run it)
     query = ("dpkg-query", "-W", "-f", "${Package} ${Version} ${source:Package}\\n")
-    listed = docker_output("run", "--rm", "--network", "none", local_base, *query)
+    listed = docker_output("run", "--rm", "--network", "none", outdated_base, *query)
     installed = {name: (v, src) for name, v, src in (line.split() for line in listed.splitlines())}
     for update in pending:
         assert installed[update["package"]] == (update["installed"], update["source"])
 
 
-def test_text_output_and_fail_on_none(local_base: str) -> None:
-    done = hangar("image", "scan", local_base, "--fail-on", "none")
+def test_text_output_and_fail_on_none(outdated_base: str) -> None:
+    done = hangar("image", "scan", outdated_base, "--fail-on", "none")
     assert done.returncode == 0, done.stderr
     assert "bookworm-security" in done.stdout  # the table's title
     assert "security updates pending (from bookworm-security)" in done.stderr
