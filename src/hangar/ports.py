@@ -386,8 +386,9 @@ class Resolver(Protocol):
 
     def resolve_with(self, resolution: Resolution) -> tuple[Pin, ...]:
         """Every distribution the resolution installs, pinned (Airflow's own included), the
-        preferred versions kept where they fit. Raises ResolutionConflict with the resolver's
-        explanation when there is no solution.
+        preferred versions kept where they fit (with `cached_only`, from the resolver's cache
+        alone). Raises ResolutionConflict with the resolver's explanation when there is no
+        solution.
         """
         ...
 

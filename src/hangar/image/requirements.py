@@ -62,6 +62,7 @@ class Resolution:
     python: str
     platform: str
     index_url: str
+    cached_only: bool = False  # answer from the resolver's cache alone, never asking the index
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -202,6 +203,27 @@ def _installed_file(
     return cache_dir / f"{hashlib.sha256(inputs.encode()).hexdigest()[:24]}.txt"
 
 
+def _from_cache(resolver: Resolver, resolution: Resolution) -> tuple[Pin, ...]:
+    """The resolution answered from the resolver's cache alone, when that answer cannot be
+    stale: every distribution in it is pinned by the constraints, or is Airflow's own (which
+    Airflow's metadata pins exactly). Empty when it has no constraints, when the cache is not
+    enough, or when the answer holds a distribution the constraints leave free: then the index
+    must be asked.
+    """
+    if not resolution.constraints:
+        return ()
+    try:
+        pins = resolver.resolve_with(dataclasses.replace(resolution, cached_only=True))
+    except (ResolutionConflict, StepFailed):
+        return ()
+    pinned = {
+        (p.key, p.version) for p in parse_resolution(resolution.constraints, keep=lambda _: True)
+    }
+    if all((p.key, p.version) in pinned or is_airflow_family(p.key) for p in pins):
+        return pins
+    return ()
+
+
 def uv_platform(arch: str) -> str:
     try:
         return UV_PLATFORMS[arch]
@@ -270,9 +292,10 @@ def build_installed(
     cache_dir: Path | None = None,
 ) -> Installed:
     """What a build without extra requirements would install: Airflow with its extras,
-    resolved within the build's constraints for its Python and platform. With `cache_dir`
-    and constraints, kept there by every input: constraints that pin what Airflow installs
-    give the same answer each time, so the next build asks the index only about the extras.
+    resolved within the build's constraints for its Python and platform. Constraints that pin
+    what Airflow installs give the same answer each time: it is taken from the resolver's cache
+    when that holds it (no index asked), and with `cache_dir` kept there by every input, so the
+    next build asks the index only about the extra requirements.
     """
     listed = f"[{','.join(extras)}]" if extras else ""
     airflow = f"apache-airflow{listed}=={airflow_version}"
@@ -288,7 +311,7 @@ def build_installed(
     if kept is not None and kept.is_file():
         pins = parse_resolution(kept.read_text(), keep=lambda _: True)
     else:
-        pins = resolver.resolve_with(resolution)
+        pins = _from_cache(resolver, resolution) or resolver.resolve_with(resolution)
         if kept is not None:
             write_atomically(kept, "".join(f"{pin.line()}\n" for pin in pins))
     return Installed(

@@ -69,7 +69,8 @@ class UvResolver:
 
     def resolve_with(self, resolution: Resolution) -> tuple[Pin, ...]:
         """`uv pip compile` of the resolution's requirements, its preferences given as the
-        existing output file (uv keeps those versions where they fit).
+        existing output file (uv keeps those versions where they fit); `cached_only` runs it
+        `--offline`, from uv's cache alone.
         """
         with tempfile.TemporaryDirectory(prefix="hangar-requirements-") as tmp:
             folder = Path(tmp)
@@ -89,6 +90,7 @@ class UvResolver:
                 ),
                 folder / "requirements.in",
                 *(("--constraint", folder / "constraints.txt") if resolution.constraints else ()),
+                *(("--offline",) if resolution.cached_only else ()),
                 "--output-file",
                 folder / "resolved.txt",
                 env=self._env(),

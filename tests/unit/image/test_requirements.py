@@ -148,7 +148,8 @@ def test_a_build_installs_airflow_with_its_extras_within_its_constraints() -> No
 
 def test_a_build_install_is_resolved_once_per_inputs_and_kept(tmp_path: Path) -> None:
     """The second build with the same constraints asks the index only about the extras."""
-    resolver = FakeResolver(outcomes=[pins("apache-airflow==3.3.2", "celery==5.5.3")] * 3)
+    answer = pins("apache-airflow==3.3.2", "celery==5.5.3")
+    resolver = FakeResolver(outcomes=[answer] * 4)
 
     def installed(constraints: str) -> Installed:
         return build_installed(
@@ -164,8 +165,50 @@ def test_a_build_install_is_resolved_once_per_inputs_and_kept(tmp_path: Path) ->
 
     first, second = installed("celery==5.5.3\n"), installed("celery==5.5.3\n")
     assert len(resolver.resolutions) == 1
-    assert first.packages == second.packages == pins("apache-airflow==3.3.2", "celery==5.5.3")
-    installed("celery==5.5.2\n")  # other constraints: resolved again
+    assert first.packages == second.packages == answer
+    # other constraints: resolved again (the cached answer, celery 5.5.3, is not what they
+    # pin, so the index is asked too)
+    installed("celery==5.5.2\n")
     installed("")  # no constraints: nothing holds the answer still, never kept
-    assert len(resolver.resolutions) == 3
+    assert [r.cached_only for r in resolver.resolutions] == [True, True, False, False]
     assert len(list(tmp_path.iterdir())) == 2
+
+
+def build_install(resolver: FakeResolver, constraints: str) -> Installed:
+    return build_installed(
+        resolver,
+        airflow_version="3.3.2",
+        extras=("celery",),
+        python="3.13",
+        platform="x86_64-manylinux_2_28",
+        constraints=constraints,
+        index_url=INDEX,
+    )
+
+
+def test_a_build_install_the_constraints_pin_is_answered_without_the_index() -> None:
+    """Airflow's core and task SDK are pinned by Airflow itself, everything else by the
+    constraints (names compared canonically): the resolver's cache cannot be stale.
+    """
+    answer = pins(
+        "apache-airflow==3.3.2",
+        "apache-airflow-core==3.3.2",
+        "apache-airflow-task-sdk==1.3.2",
+        "PyYAML==6.0.2",
+    )
+    resolver = FakeResolver(outcomes=[answer])
+    installed = build_install(resolver, "pyyaml==6.0.2\n")
+    assert installed.packages == answer
+    assert [r.cached_only for r in resolver.resolutions] == [True]
+
+
+def test_a_build_install_asks_the_index_when_the_cache_is_not_enough_or_not_pinned() -> None:
+    fresh = pins("apache-airflow==3.3.2", "celery==5.5.3", "kombu==5.6.0")
+    # the cache lacks a distribution: uv finds no solution offline
+    lacking = FakeResolver(outcomes=["kombu was not found in the cache", fresh])
+    assert build_install(lacking, "celery==5.5.3\n").packages == fresh
+    # the cached answer holds kombu, which the constraints leave free: it may be stale
+    unpinned = FakeResolver(outcomes=[pins("apache-airflow==3.3.2", "kombu==5.5.0"), fresh])
+    assert build_install(unpinned, "celery==5.5.3\n").packages == fresh
+    for resolver in (lacking, unpinned):
+        assert [r.cached_only for r in resolver.resolutions] == [True, False]
