@@ -58,14 +58,6 @@ VARIANTS = {
     "pip-bytecode": {"AIRFLOW_USE_UV": "false", "TRIM_VENV": "false", "COMPILE_BYTECODE": "true"},
 }
 OFFICIAL_WAY = ("official-way", "pip-bytecode")  # with the official runtime packages
-# hangar loads images into the engine with zstd layers (`hangar image build --compression
-# auto`); the official build uses the exporter's default, gzip
-COMPRESSION = {
-    "hangar-uv": "zstd",
-    "hangar-pip": "zstd",
-    "official-way": None,
-    "pip-bytecode": None,
-}
 # where the bytes are: MB per top folder of site-packages, and the bytecode's share
 BREAKDOWN = """
 import collections, os, sys
@@ -289,7 +281,8 @@ def main() -> None:
             args["RUNTIME_APT_DEPS"] = f"{OFFICIAL_RUNTIME_COMMON} {OFFICIAL_RUNTIME[debian]}"
         tag = f"{REGISTRY}/hangar-bench:{name}-python{opts.python}"
         print(f"building {name} cold …", file=sys.stderr)
-        seconds = build(ctx, opts.python, tag, args, COMPRESSION[name])
+        # loaded with the exporter's default compression, gzip, as `hangar image build` does
+        seconds = build(ctx, opts.python, tag, args, None)
         # for the compressed size, every variant is pushed gzip-compressed (from the warm cache)
         build(ctx, opts.python, tag, args, "gzip", cold=False, push=True)
         rows.append(

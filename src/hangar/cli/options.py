@@ -175,7 +175,7 @@ class BuildOptions:
         cache_to: str | None = None,
         no_cache: bool = False,
         pull: bool = False,
-        compression: str = "auto",
+        compression: str = "gzip",
         target: str = "main",
         all_pythons: bool = False,
         slim: bool = False,

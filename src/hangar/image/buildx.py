@@ -58,8 +58,10 @@ class BuildParams:
     progress: str = "plain"
     no_cache: bool = False
     pull: bool = False
-    # layer compression: None keeps the exporter's default (gzip); "zstd" exports several times
-    # faster (engines since Docker 23 / containerd 1.5 read it)
+    # layer compression of the image and the exported cache: None keeps the exporters' default
+    # (gzip); "zstd" exports several times faster (engines since Docker 23 / containerd 1.5
+    # read it). One for both: a layer held in two compressions makes BuildKit's cache export
+    # try every combination of them (moby/buildkit#6088), its memory growing without bound.
     compression: str | None = None
     metadata_file: Path | None = None
     # reproducible: file times in the layers clamped to SOURCE_DATE_EPOCH (a build arg). This
@@ -135,7 +137,10 @@ def _cache_args(params: BuildParams) -> list[str]:
     for ref in params.cache_from:
         args += ["--cache-from", f"type=registry,ref={ref}"]
     if params.cache_to:
-        args += ["--cache-to", f"type=registry,ref={params.cache_to},mode=max"]
+        to = f"type=registry,ref={params.cache_to},mode=max"
+        if params.compression:
+            to += f",compression={params.compression},force-compression=true,oci-mediatypes=true"
+        args += ["--cache-to", to]
     if params.no_cache:
         args.append("--no-cache")
     if params.pull:

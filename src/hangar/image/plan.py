@@ -307,7 +307,7 @@ def plan(build: Build, *, config: Config, stamp: Stamp, log_dir: Path) -> tuple[
             network=config["network"],
             no_cache=request.no_cache,
             pull=request.pull,
-            compression=layer_compression(request.compression, push=request.push),
+            compression=layer_compression(request.compression),
             target=request.target,
             labels=((HANGAR_VERSION_LABEL, stamp.hangar_version),),
             provenance=stamp.provenance() if request.push else None,
@@ -376,8 +376,6 @@ def cache_jobs(
     return tuple(jobs)
 
 
-def layer_compression(choice: str, *, push: bool) -> str | None:
-    """The compression to ask the exporter for; None keeps its default (gzip)."""
-    if choice == "auto":
-        return None if push else "zstd"
+def layer_compression(choice: str) -> str | None:
+    """The compression to ask the exporters for; None keeps their default (gzip)."""
     return None if choice == "gzip" else choice

@@ -50,9 +50,9 @@ class BuildRequest:
     dockerfile: Path | None = None
     no_cache: bool = False
     pull: bool = False  # fetch the base image again instead of using the engine's copy
-    # "auto": zstd for images loaded into the engine (fast to export), the registry's usual
-    # gzip for pushed ones; or "gzip" / "zstd" everywhere
-    compression: str = "auto"
+    # "gzip" (what every client reads) or "zstd" (faster to export), for the image and the
+    # cache it exports alike: one builder mixing both makes BuildKit's cache export blow up
+    compression: str = "gzip"
     target: str = "main"  # the Dockerfile stage: main (production) or ci (main + test tools)
     # reproducible: every time in the image from this moment (seconds since 1970); None: now
     source_date_epoch: int | None = None

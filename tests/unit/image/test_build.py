@@ -108,8 +108,9 @@ def test_defaults_leave_the_dockerfile_defaults_alone_and_stamp_the_build(world:
     assert args["BUILD_ID"] == NOW.strftime("%Y%m%d%H%M%S")
     assert value_of(build.args, "--tag") == ["reg.example:5000/airflow:3.3.2-python3.13"]
     assert value_of(build.args, "--network") == ["host"]
-    # loaded into the engine with zstd layers, which export several times faster than gzip
-    assert "type=image,push=false,compression=zstd,force-compression=true" in build.args
+    # loaded into the engine with the exporter's default compression, gzip, as when pushed
+    assert "--load" in build.args
+    assert not any("compression=" in arg for arg in build.args)
     assert build.args[-1] == str(world.root)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from hangar.image.buildx import BuildParams, Secret, buildx_command, join_list_arg
+from tests.fakes.world import value_of
 
 
 def params(**kwargs: object) -> BuildParams:
@@ -74,10 +75,13 @@ def test_compression_uses_the_image_exporter_and_keeps_push_or_load() -> None:
     assert "--push" not in pushed
 
 
-def test_auto_compression_is_zstd_locally_and_gzip_when_pushing() -> None:
-    from hangar.image.plan import layer_compression
-
-    assert layer_compression("auto", push=False) == "zstd"
-    assert layer_compression("auto", push=True) is None
-    assert layer_compression("zstd", push=True) == "zstd"
-    assert layer_compression("gzip", push=False) is None
+def test_the_cache_is_exported_in_the_images_compression() -> None:
+    """A layer in two compressions makes BuildKit's cache export try every combination."""
+    zstd = buildx_command(params(compression="zstd", push=True, cache_to="reg/c:t", tags=("a:1",)))
+    assert value_of(zstd, "--cache-to") == [
+        "type=registry,ref=reg/c:t,mode=max,compression=zstd,force-compression=true,"
+        "oci-mediatypes=true"
+    ]
+    gzip = buildx_command(params(push=True, cache_to="reg/c:t", tags=("a:1",)))
+    assert value_of(gzip, "--cache-to") == ["type=registry,ref=reg/c:t,mode=max"]
+    assert "--push" in gzip  # the exporters' default, gzip

@@ -71,11 +71,11 @@ _CACHE_HELP = (
 )
 @click.option(
     "--compression",
-    type=click.Choice(["auto", "gzip", "zstd"]),
-    default="auto",
+    type=click.Choice(["gzip", "zstd"]),
+    default="gzip",
     show_default=True,
-    help="Layer compression. auto: zstd for images loaded into the engine (several times "
-    "faster to export), gzip for pushed images (what every client reads).",
+    help="Layer compression of the image and of the cache it exports. zstd exports several "
+    "times faster but needs Docker 23 / containerd 1.5 to pull; keep to one per builder.",
 )
 @click.option(
     "--allow-upgrades",
