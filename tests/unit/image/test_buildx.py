@@ -78,10 +78,11 @@ def test_compression_uses_the_image_exporter_and_keeps_push_or_load() -> None:
 def test_the_cache_is_exported_in_the_images_compression() -> None:
     """A layer in two compressions makes BuildKit's cache export try every combination."""
     zstd = buildx_command(params(compression="zstd", push=True, cache_to="reg/c:t", tags=("a:1",)))
-    assert value_of(zstd, "--cache-to") == [
+    expected = (
         "type=registry,ref=reg/c:t,mode=max,compression=zstd,force-compression=true,"
         "oci-mediatypes=true"
-    ]
+    )
+    assert value_of(zstd, "--cache-to") == [expected]
     gzip = buildx_command(params(push=True, cache_to="reg/c:t", tags=("a:1",)))
     assert value_of(gzip, "--cache-to") == ["type=registry,ref=reg/c:t,mode=max"]
     assert "--push" in gzip  # the exporters' default, gzip
