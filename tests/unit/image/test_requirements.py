@@ -146,22 +146,28 @@ def test_a_build_installs_airflow_with_its_extras_within_its_constraints() -> No
     assert installed.pinned() == pins("apache-airflow==3.3.2")
 
 
+def build_install(
+    resolver: FakeResolver, constraints: str, *, cache_dir: Path | None = None
+) -> Installed:
+    return build_installed(
+        resolver,
+        airflow_version="3.3.2",
+        extras=("celery",),
+        python="3.13",
+        platform="x86_64-manylinux_2_28",
+        constraints=constraints,
+        index_url=INDEX,
+        cache_dir=cache_dir,
+    )
+
+
 def test_a_build_install_is_resolved_once_per_inputs_and_kept(tmp_path: Path) -> None:
     """The second build with the same constraints asks the index only about the extras."""
     answer = pins("apache-airflow==3.3.2", "celery==5.5.3")
     resolver = FakeResolver(outcomes=[answer] * 4)
 
     def installed(constraints: str) -> Installed:
-        return build_installed(
-            resolver,
-            airflow_version="3.3.2",
-            extras=("celery",),
-            python="3.13",
-            platform="x86_64-manylinux_2_28",
-            constraints=constraints,
-            index_url=INDEX,
-            cache_dir=tmp_path,
-        )
+        return build_install(resolver, constraints, cache_dir=tmp_path)
 
     first, second = installed("celery==5.5.3\n"), installed("celery==5.5.3\n")
     assert len(resolver.resolutions) == 1
@@ -172,18 +178,6 @@ def test_a_build_install_is_resolved_once_per_inputs_and_kept(tmp_path: Path) ->
     installed("")  # no constraints: nothing holds the answer still, never kept
     assert [r.cached_only for r in resolver.resolutions] == [True, True, False, False]
     assert len(list(tmp_path.iterdir())) == 2
-
-
-def build_install(resolver: FakeResolver, constraints: str) -> Installed:
-    return build_installed(
-        resolver,
-        airflow_version="3.3.2",
-        extras=("celery",),
-        python="3.13",
-        platform="x86_64-manylinux_2_28",
-        constraints=constraints,
-        index_url=INDEX,
-    )
 
 
 def test_a_build_install_the_constraints_pin_is_answered_without_the_index() -> None:
