@@ -170,21 +170,17 @@ def build(
     python: str,
     tag: str,
     args: dict[str, str],
-    compression: str | None,
     *,
     cold: bool = True,
     push: bool = False,
 ) -> float:
+    """Loaded with the exporter's default compression, gzip, as `hangar image build` does;
+    pushed with gzip (forced, so every variant's pushed size is comparable).
+    """
     if cold:
         sh("docker", "buildx", "prune", "-af")
-    if compression or push:
-        output = [
-            "--output",
-            (
-                f"type=image,push={str(push).lower()},compression={compression or 'gzip'},"
-                "force-compression=true"
-            ),
-        ]
+    if push:
+        output = ["--output", "type=image,push=true,compression=gzip,force-compression=true"]
     else:
         output = ["--load"]
     cmd = [
@@ -281,10 +277,9 @@ def main() -> None:
             args["RUNTIME_APT_DEPS"] = f"{OFFICIAL_RUNTIME_COMMON} {OFFICIAL_RUNTIME[debian]}"
         tag = f"{REGISTRY}/hangar-bench:{name}-python{opts.python}"
         print(f"building {name} cold …", file=sys.stderr)
-        # loaded with the exporter's default compression, gzip, as `hangar image build` does
-        seconds = build(ctx, opts.python, tag, args, None)
-        # for the compressed size, every variant is pushed gzip-compressed (from the warm cache)
-        build(ctx, opts.python, tag, args, "gzip", cold=False, push=True)
+        seconds = build(ctx, opts.python, tag, args)
+        # for the compressed size, every variant is pushed (from the warm cache)
+        build(ctx, opts.python, tag, args, cold=False, push=True)
         rows.append(
             {
                 "variant": name,
