@@ -173,14 +173,17 @@ def build(
     *,
     cold: bool = True,
     push: bool = False,
+    load_compression: str | None = None,
 ) -> float:
-    """Loaded with the exporter's default compression, gzip, as `hangar image build` does;
-    pushed with gzip (forced, so every variant's pushed size is comparable).
+    """Loaded with `load_compression` (None: buildx's --load, gzip, as the official image's own
+    build does); pushed with gzip (forced, so every variant's pushed size is comparable).
     """
     if cold:
         sh("docker", "buildx", "prune", "-af")
     if push:
         output = ["--output", "type=image,push=true,compression=gzip,force-compression=true"]
+    elif load_compression:
+        output = ["--output", f"type=docker,compression={load_compression}"]
     else:
         output = ["--load"]
     cmd = [
@@ -277,7 +280,9 @@ def main() -> None:
             args["RUNTIME_APT_DEPS"] = f"{OFFICIAL_RUNTIME_COMMON} {OFFICIAL_RUNTIME[debian]}"
         tag = f"{REGISTRY}/hangar-bench:{name}-python{opts.python}"
         print(f"building {name} cold …", file=sys.stderr)
-        seconds = build(ctx, opts.python, tag, args)
+        # hangar's variants loaded as `hangar image build` loads (zstd), the others as buildx does
+        load = None if name in OFFICIAL_WAY else "zstd"
+        seconds = build(ctx, opts.python, tag, args, load_compression=load)
         # for the compressed size, every variant is pushed (from the warm cache)
         build(ctx, opts.python, tag, args, cold=False, push=True)
         rows.append(

@@ -210,6 +210,13 @@ def value_of(args: Sequence[str], flag: str) -> list[str]:
     return [args[i + 1] for i, a in enumerate(args[:-1]) if a == flag]
 
 
+def cache_exports(args: Sequence[str]) -> list[str]:
+    """The registry reference of every --cache-to (its exporter options are buildx's test's)."""
+    return [
+        dict(o.split("=", 1) for o in v.split(","))["ref"] for v in value_of(args, "--cache-to")
+    ]
+
+
 def build_args(command: Command) -> dict[str, str]:
     return dict(v.split("=", 1) for v in value_of(command.args, "--build-arg"))
 

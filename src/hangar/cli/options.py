@@ -176,6 +176,7 @@ class BuildOptions:
         no_cache: bool = False,
         pull: bool = False,
         compression: str = "gzip",
+        load_compression: str = "zstd",
         target: str = "main",
         all_pythons: bool = False,
         slim: bool = False,
@@ -236,6 +237,7 @@ class BuildOptions:
             no_cache=no_cache,
             pull=pull,
             compression=compression,
+            load_compression=load_compression,
             target=target,
             source_date_epoch=self.epoch(app, context),
         )

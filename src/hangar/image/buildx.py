@@ -58,11 +58,14 @@ class BuildParams:
     progress: str = "plain"
     no_cache: bool = False
     pull: bool = False
-    # layer compression of the image and the exported cache: None keeps the exporters' default
-    # (gzip); "zstd" exports several times faster (engines since Docker 23 / containerd 1.5
-    # read it). One for both: a layer held in two compressions makes BuildKit's cache export
-    # try every combination of them (moby/buildkit#6088), its memory growing without bound.
-    compression: str | None = None
+    # layer compression of what leaves the machine: the pushed image, the exported cache, the
+    # OCI archive. Always forced, so layers the builder holds in another compression are
+    # converted, and so BuildKit's cache export takes one chain of blobs instead of trying every
+    # combination of a layer's compressions (moby/buildkit#6088: memory without bound).
+    compression: str = "gzip"
+    # layer compression of an image loaded into the local engine; None: the exporter's default
+    # (gzip). Not forced: layers already compressed (the base image's) are kept as they are.
+    load_compression: str | None = None
     metadata_file: Path | None = None
     # reproducible: file times in the layers clamped to SOURCE_DATE_EPOCH (a build arg). This
     # engine's image exporter cannot rewrite them, so the image goes to an OCI archive that
@@ -137,15 +140,18 @@ def _cache_args(params: BuildParams) -> list[str]:
     for ref in params.cache_from:
         args += ["--cache-from", f"type=registry,ref={ref}"]
     if params.cache_to:
-        to = f"type=registry,ref={params.cache_to},mode=max"
-        if params.compression:
-            to += f",compression={params.compression},force-compression=true,oci-mediatypes=true"
-        args += ["--cache-to", to]
+        to = f"type=registry,ref={params.cache_to},mode=max,{_forced(params.compression)}"
+        args += ["--cache-to", f"{to},oci-mediatypes=true"]
     if params.no_cache:
         args.append("--no-cache")
     if params.pull:
         args.append("--pull")
     return args
+
+
+def _forced(compression: str) -> str:
+    """Exporter options for every layer in this compression, converted where it is not."""
+    return f"compression={compression},force-compression=true"
 
 
 def _output_args(params: BuildParams) -> list[str]:
@@ -154,21 +160,14 @@ def _output_args(params: BuildParams) -> list[str]:
     for tag in params.tags:
         args += ["--tag", tag]
     if params.oci_archive is not None:
-        options = [f"type=oci,dest={params.oci_archive},rewrite-timestamp=true"]
-        if params.compression:
-            options.append(f"compression={params.compression},force-compression=true")
-        args += ["--output", ",".join(options)]
-    elif params.compression:
-        # the image exporter, named by the --tag values, into the engine or the registry
-        args += [
-            "--output",
-            (
-                f"type=image,push={str(params.push).lower()},compression={params.compression},"
-                "force-compression=true"
-            ),
-        ]
+        archive = f"type=oci,dest={params.oci_archive},rewrite-timestamp=true"
+        args += ["--output", f"{archive},{_forced(params.compression)}"]
     elif params.push:
-        args.append("--push")
+        # the image exporter, named by the --tag values, into the registry
+        args += ["--output", f"type=image,push=true,{_forced(params.compression)}"]
+    elif params.load and params.load_compression:
+        # what --load does (into the engine, from any builder), with the layers' compression
+        args += ["--output", f"type=docker,compression={params.load_compression}"]
     elif params.load:
         args.append("--load")
     if params.metadata_file is not None:

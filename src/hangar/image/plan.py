@@ -307,7 +307,8 @@ def plan(build: Build, *, config: Config, stamp: Stamp, log_dir: Path) -> tuple[
             network=config["network"],
             no_cache=request.no_cache,
             pull=request.pull,
-            compression=layer_compression(request.compression),
+            compression=request.compression,
+            load_compression=request.load_compression,
             target=request.target,
             labels=((HANGAR_VERSION_LABEL, stamp.hangar_version),),
             provenance=stamp.provenance() if request.push else None,
@@ -374,8 +375,3 @@ def cache_jobs(
                 )
             )
     return tuple(jobs)
-
-
-def layer_compression(choice: str) -> str | None:
-    """The compression to ask the exporters for; None keeps their default (gzip)."""
-    return None if choice == "gzip" else choice

@@ -50,9 +50,12 @@ class BuildRequest:
     dockerfile: Path | None = None
     no_cache: bool = False
     pull: bool = False  # fetch the base image again instead of using the engine's copy
-    # "gzip" (what every client reads) or "zstd" (faster to export), for the image and the
-    # cache it exports alike: one builder mixing both makes BuildKit's cache export blow up
+    # what leaves the machine (pushed layers, the exported cache): "gzip", which every client
+    # reads, or "zstd"
     compression: str = "gzip"
+    # an image loaded into the local engine: "zstd", several times faster to export and to
+    # unpack than gzip, or "gzip" (for an image later pushed with `docker push` itself)
+    load_compression: str = "zstd"
     target: str = "main"  # the Dockerfile stage: main (production) or ci (main + test tools)
     # reproducible: every time in the image from this moment (seconds since 1970); None: now
     source_date_epoch: int | None = None

@@ -7,6 +7,7 @@ from hangar.ports import Builder, BuilderNode
 from tests.fakes.world import (
     World,
     build_args,
+    cache_exports,
     value_of,
 )
 
@@ -20,10 +21,10 @@ def test_cache_refresh_exports_every_python_cache_and_pushes_no_image(world: Wor
     assert len(builds) == 2  # run in parallel, so in any order
     for build, python in zip(builds, ("3.11", "3.13"), strict=True):
         ref = f"reg.example:5000/airflow:cache-python{python}-linux-amd64"
-        assert value_of(build.args, "--cache-to") == [f"type=registry,ref={ref},mode=max"]
+        assert cache_exports(build.args) == [ref]
         assert value_of(build.args, "--cache-from") == [f"type=registry,ref={ref}"]
         assert value_of(build.args, "--platform") == ["linux/amd64"]
-        assert "--push" not in build.args
+        assert "--output" not in build.args
         assert "--tag" not in build.args
         assert (world.root / ".hangar" / "logs" / f"cache-{python}-linux-amd64.log").is_file()
 
@@ -44,10 +45,10 @@ def test_cache_refresh_builds_each_platform_on_a_builder_with_a_node_of_it(world
         "--builder", "airflow_cache",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    refs = sorted(value_of(b.args, "--cache-to")[0] for b in world.runner.builds())
+    refs = sorted(cache_exports(b.args)[0] for b in world.runner.builds())
     assert refs == [
-        "type=registry,ref=reg.example:5000/airflow:cache-python3.11-linux-amd64,mode=max",
-        "type=registry,ref=reg.example:5000/airflow:cache-python3.11-linux-arm64,mode=max",
+        "reg.example:5000/airflow:cache-python3.11-linux-amd64",
+        "reg.example:5000/airflow:cache-python3.11-linux-arm64",
     ]
 
 
@@ -75,5 +76,5 @@ def test_cache_refresh_of_the_slim_flavour_keeps_the_regular_cache_apart(world: 
     assert result.exit_code == 0, result.output
     (build,) = world.runner.builds()
     ref = "reg.example:5000/airflow:cache-slim-python3.13-linux-amd64"
-    assert value_of(build.args, "--cache-to") == [f"type=registry,ref={ref},mode=max"]
+    assert cache_exports(build.args) == [ref]
     assert build_args(build)["AIRFLOW_EXTRAS"] == ""

@@ -23,6 +23,7 @@ from tests.fakes.world import (
     SMALL_CONFIG,
     World,
     build_args,
+    cache_exports,
     make_project,
     value_of,
 )
@@ -108,9 +109,8 @@ def test_defaults_leave_the_dockerfile_defaults_alone_and_stamp_the_build(world:
     assert args["BUILD_ID"] == NOW.strftime("%Y%m%d%H%M%S")
     assert value_of(build.args, "--tag") == ["reg.example:5000/airflow:3.3.2-python3.13"]
     assert value_of(build.args, "--network") == ["host"]
-    # loaded into the engine with the exporter's default compression, gzip, as when pushed
-    assert "--load" in build.args
-    assert not any("compression=" in arg for arg in build.args)
+    # loaded into the engine with zstd layers (fast to export and unpack)
+    assert value_of(build.args, "--output") == ["type=docker,compression=zstd"]
     assert build.args[-1] == str(world.root)
 
 
@@ -169,9 +169,10 @@ def test_cache_registry_uses_and_exports_per_python_and_platform_cache_tags(worl
     (build,) = world.runner.builds()
     ref = "reg.example:5000/airflow:cache-python3.11-linux-amd64"
     assert value_of(build.args, "--cache-from") == [f"type=registry,ref={ref}"]
-    assert value_of(build.args, "--cache-to") == [f"type=registry,ref={ref},mode=max"]
-    assert "--push" in build.args
-    assert "--load" not in build.args
+    assert cache_exports(build.args) == [ref]
+    assert value_of(build.args, "--output") == [
+        "type=image,push=true,compression=gzip,force-compression=true"
+    ]
 
 
 def test_cache_from_another_repository(world: World) -> None:

@@ -51,13 +51,14 @@ def test_registry_cache_is_exported_with_mode_max() -> None:
         )
     )
     assert "type=registry,ref=reg/airflow:cache-linux-amd64" in args
-    assert "type=registry,ref=reg/airflow:cache-linux-amd64,mode=max" in args
+    (exported,) = value_of(args, "--cache-to")
+    assert exported.startswith("type=registry,ref=reg/airflow:cache-linux-amd64,mode=max,")
 
 
 def test_push_replaces_load() -> None:
     assert "--load" in buildx_command(params())
     pushed = buildx_command(params(push=True, tags=("reg/airflow:3.3.2",)))
-    assert "--push" in pushed
+    assert "type=image,push=true,compression=gzip,force-compression=true" in pushed
     assert "--load" not in pushed
 
 
@@ -66,23 +67,33 @@ def test_extras_are_joined_with_commas_and_packages_with_spaces() -> None:
     assert join_list_arg("ADDITIONAL_PYTHON_DEPS", ("six", "attrs")) == "six attrs"
 
 
-def test_compression_uses_the_image_exporter_and_keeps_push_or_load() -> None:
-    loaded = buildx_command(params(compression="zstd", tags=("a:1",)))
-    assert "type=image,push=false,compression=zstd,force-compression=true" in loaded
+def test_a_load_is_compressed_as_asked_and_a_push_always_forced() -> None:
+    loaded = buildx_command(params(load_compression="zstd", tags=("a:1",)))
+    assert value_of(loaded, "--output") == ["type=docker,compression=zstd"]
     assert "--load" not in loaded
-    pushed = buildx_command(params(compression="zstd", push=True, tags=("a:1",)))
-    assert "type=image,push=true,compression=zstd,force-compression=true" in pushed
-    assert "--push" not in pushed
+    # a push converts what the builder holds in another compression (a zstd load before it)
+    pushed = buildx_command(params(load_compression="zstd", push=True, tags=("a:1",)))
+    assert value_of(pushed, "--output") == [
+        "type=image,push=true,compression=gzip,force-compression=true"
+    ]
+    zstd = buildx_command(params(compression="zstd", push=True, tags=("a:1",)))
+    assert value_of(zstd, "--output") == [
+        "type=image,push=true,compression=zstd,force-compression=true"
+    ]
 
 
-def test_the_cache_is_exported_in_the_images_compression() -> None:
-    """A layer in two compressions makes BuildKit's cache export try every combination."""
-    zstd = buildx_command(params(compression="zstd", push=True, cache_to="reg/c:t", tags=("a:1",)))
-    expected = (
-        "type=registry,ref=reg/c:t,mode=max,compression=zstd,force-compression=true,"
-        "oci-mediatypes=true"
-    )
-    assert value_of(zstd, "--cache-to") == [expected]
-    gzip = buildx_command(params(push=True, cache_to="reg/c:t", tags=("a:1",)))
-    assert value_of(gzip, "--cache-to") == ["type=registry,ref=reg/c:t,mode=max"]
-    assert "--push" in gzip  # the exporters' default, gzip
+def test_the_cache_export_always_forces_its_compression() -> None:
+    """Unforced, BuildKit's cache export tries every combination of a layer's compressions."""
+    for compression in ("gzip", "zstd"):
+        args = buildx_command(
+            params(compression=compression, push=True, cache_to="reg/c:t", tags=("a:1",))
+        )
+        options = f"compression={compression},force-compression=true,oci-mediatypes=true"
+        assert value_of(args, "--cache-to") == [f"type=registry,ref=reg/c:t,mode=max,{options}"]
+
+
+def test_an_oci_archive_takes_the_push_compression() -> None:
+    args = buildx_command(params(oci_archive=Path("/tmp/a.tar"), load_compression="zstd"))
+    assert value_of(args, "--output") == [
+        "type=oci,dest=/tmp/a.tar,rewrite-timestamp=true,compression=gzip,force-compression=true"
+    ]

@@ -74,8 +74,16 @@ _CACHE_HELP = (
     type=click.Choice(["gzip", "zstd"]),
     default="gzip",
     show_default=True,
-    help="Layer compression of the image and of the cache it exports. zstd exports several "
-    "times faster but needs Docker 23 / containerd 1.5 to pull; keep to one per builder.",
+    help="Layer compression of what is pushed: the image and the cache it exports. zstd is "
+    "smaller and faster but pulled only by Docker 23 / containerd 1.5 and later.",
+)
+@click.option(
+    "--load-compression",
+    type=click.Choice(["zstd", "gzip"]),
+    default="zstd",
+    show_default=True,
+    help="Layer compression of an image loaded into the local engine: zstd exports and unpacks "
+    "several times faster; gzip if you will `docker push` the loaded image yourself.",
 )
 @click.option(
     "--allow-upgrades",
@@ -96,6 +104,7 @@ def command(
     no_cache: bool,
     target: str,
     compression: str,
+    load_compression: str,
     allow_upgrades: bool,
     output: str,
 ) -> None:
@@ -117,6 +126,7 @@ def command(
         cache_to="" if use_cache and cache_to is None else cache_to,
         no_cache=no_cache,
         compression=compression,
+        load_compression=load_compression,
         target=target,
     )
     build_and_show(
