@@ -34,6 +34,10 @@ ARG TRIM_VENV="true"
 # depends on, every provider's own code and what the providers the components start with need),
 # all (every module) or none (as the official image: Python compiles a module on first import)
 ARG COMPILE_BYTECODE="core"
+# run: the runtime-packages step below runs (installs nothing when there is nothing to install);
+# skip: it is left out, which hangar asks for when ADDITIONAL_RUNTIME_APT_DEPS,
+# ADDITIONAL_RUNTIME_APT_COMMAND and ADDITIONAL_PYTHON_DEPS are all empty
+ARG RUNTIME_PACKAGES_STEP="run"
 
 ##############################################################################################
 # tools: the uv binary for the target platform, fetched on the build machine's own platform
@@ -92,7 +96,6 @@ RUN --mount=type=secret,id=ca-bundle --mount=type=secret,id=apt-sources \
     fi; \
     APT_COMMANDS="${DEV_APT_COMMAND}"$'\n'"${ADDITIONAL_DEV_APT_COMMAND}" APT_ENV="${ADDITIONAL_DEV_APT_ENV}" \
         /scripts/docker/apt-install.sh ${DEV_APT_DEPS} ${ADDITIONAL_DEV_APT_DEPS} ${python_dev}
-COPY --from=tools /opt/uv/bin /opt/uv/bin
 COPY --chmod=0755 scripts/docker/install-airflow.sh /scripts/docker/
 
 FROM build-tools AS build
@@ -130,6 +133,7 @@ RUN --mount=type=secret,id=ca-bundle --mount=type=secret,id=index-url \
     --mount=type=secret,id=extra-index-urls \
     --mount=type=bind,source=${DOCKER_CONTEXT_FILES},target=/docker-context-files \
     --mount=type=cache,id=hangar-pkgs-${TARGETARCH},target=/root/.cache/hangar,sharing=locked \
+    --mount=type=bind,from=tools,source=/opt/uv/bin,target=/opt/uv/bin,rw \
     UV_CACHE_DIR=/root/.cache/hangar/uv PIP_CACHE_DIR=/root/.cache/hangar/pip \
     /scripts/docker/with-sources.sh /scripts/docker/install-airflow.sh
 
@@ -173,7 +177,9 @@ RUN --mount=type=secret,id=ca-bundle --mount=type=secret,id=index-url \
     --mount=type=secret,id=extra-index-urls \
     --mount=type=bind,source=${DOCKER_CONTEXT_FILES},target=/docker-context-files \
     --mount=type=cache,id=hangar-pkgs-${TARGETARCH},target=/root/.cache/hangar,sharing=locked \
-    --mount=type=bind,from=build,source=${AIRFLOW_USER_HOME_DIR},target=${AIRFLOW_USER_HOME_DIR},rw \
+    --mount=type=bind,from=build,source=${AIRFLOW_USER_HOME_DIR}/.local,target=${AIRFLOW_USER_HOME_DIR}/.local,rw \
+    --mount=type=bind,from=build,source=${AIRFLOW_USER_HOME_DIR}/constraints.txt,target=${AIRFLOW_USER_HOME_DIR}/constraints.txt \
+    --mount=type=bind,from=tools,source=/opt/uv/bin,target=/opt/uv/bin,rw \
     UV_CACHE_DIR=/root/.cache/hangar/uv PIP_CACHE_DIR=/root/.cache/hangar/pip \
     /scripts/docker/with-sources.sh /scripts/docker/add-python-deps.sh
 
@@ -188,7 +194,7 @@ COPY --from=additions /opt/airflow-additions/runtime-libraries.txt /
 ##############################################################################################
 # runtime: the production image, with runtime packages only (published as the `main` target)
 ##############################################################################################
-FROM ${PYTHON_BASE_IMAGE} AS runtime
+FROM ${PYTHON_BASE_IMAGE} AS runtime-base
 SHELL ["/bin/bash", "-o", "pipefail", "-o", "errexit", "-o", "nounset", "-c"]
 
 ARG AIRFLOW_VERSION
@@ -231,11 +237,11 @@ RUN --mount=type=secret,id=ca-bundle --mount=type=secret,id=apt-sources \
     chmod g=u /etc/passwd
 
 # the shared libraries that modules compiled in the build stage link against (found by ldd)
-COPY --from=build /opt/airflow-build/runtime-libraries.txt /scripts/docker/
 RUN --mount=type=secret,id=ca-bundle --mount=type=secret,id=apt-sources \
+    --mount=type=bind,from=build,source=/opt/airflow-build/runtime-libraries.txt,target=/tmp/runtime-libraries.txt \
     set -eux; \
     missing=""; \
-    for pkg in $(cat /scripts/docker/runtime-libraries.txt); do \
+    for pkg in $(cat /tmp/runtime-libraries.txt); do \
         dpkg -s "${pkg}" >/dev/null 2>&1 || missing="${missing} ${pkg}"; \
     done; \
     if [[ -n "${missing}" ]]; then /scripts/docker/apt-install.sh ${missing}; fi; \
@@ -266,6 +272,7 @@ COPY --from=build --chown=${AIRFLOW_UID}:0 ${AIRFLOW_USER_HOME_DIR}/constraints.
 # the user's own runtime packages, declared only here and installed in a layer of their own after
 # the virtualenv, with the Debian libraries the additional Python dependencies' compiled modules
 # link against: adding one re-runs this step alone, nothing below it is rebuilt or re-exported
+FROM runtime-base AS runtime-packages-run
 ARG ADDITIONAL_RUNTIME_APT_DEPS=""
 ARG ADDITIONAL_RUNTIME_APT_COMMAND=""
 ARG ADDITIONAL_RUNTIME_APT_ENV=""
@@ -282,9 +289,23 @@ RUN --mount=type=secret,id=ca-bundle --mount=type=secret,id=apt-sources \
             bash /tmp/apt-install.sh ${ADDITIONAL_RUNTIME_APT_DEPS} ${missing}; \
     fi
 
+# the same without that step: on a root file system this size, a step with secret mounts starts
+# about 6 s late on this engine's BuildKit (Docker 26), so hangar leaves it out when it has
+# nothing to install (RUNTIME_PACKAGES_STEP=skip)
+FROM runtime-base AS runtime-packages-skip
+
+# hadolint ignore=DL3006
+FROM runtime-packages-${RUNTIME_PACKAGES_STEP} AS runtime
+SHELL ["/bin/bash", "-o", "pipefail", "-o", "errexit", "-o", "nounset", "-c"]
+ARG AIRFLOW_VERSION
+ARG PYTHON_MAJOR_MINOR_VERSION
+ARG AIRFLOW_EXTRAS
+ARG ADDITIONAL_AIRFLOW_EXTRAS
+ARG AIRFLOW_HOME
+ARG AIRFLOW_UID
+
 # the user's ADDITIONAL_PYTHON_DEPS: what installing them changed in the virtualenv (the
-# additions stage), applied as one layer of its own (no secrets here: after a step that has just
-# run, a secret mount on a root file system this size can cost this engine's BuildKit about 9 s)
+# additions stage), applied as one layer of its own (no secrets here: see the step above)
 RUN --mount=type=bind,from=additions-out,target=/tmp/additions \
     set -eu; \
     if [ -s /tmp/additions/removed.txt ]; then xargs -d '\n' rm -rf -- </tmp/additions/removed.txt; fi; \

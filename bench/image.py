@@ -204,7 +204,8 @@ def build(
         "--build-arg",
         f"PYTHON_BASE_IMAGE={BASES[python]}",
     ]
-    for key, value in args.items():
+    # as hangar does for a build with nothing for the runtime-packages step to install
+    for key, value in {"RUNTIME_PACKAGES_STEP": "skip", **args}.items():
         cmd += ["--build-arg", f"{key}={value}"]
     start = time.monotonic()
     done = subprocess.run([*cmd, str(ctx)], capture_output=True, text=True, check=False)

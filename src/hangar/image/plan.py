@@ -110,6 +110,15 @@ def cache_ref(repository: str, *, python: str, platform: str, slim: bool = False
     return f"{repository}:cache-{flavour}python{python}-{platform_slug(platform)}"
 
 
+# what the Dockerfile's runtime-packages step installs from (Debian packages, and the libraries
+# that the additional Python dependencies' compiled modules link against)
+RUNTIME_PACKAGE_INPUTS = (
+    "ADDITIONAL_RUNTIME_APT_DEPS",
+    "ADDITIONAL_RUNTIME_APT_COMMAND",
+    "ADDITIONAL_PYTHON_DEPS",
+)
+
+
 def _build_args(build: Build, stamp: Stamp) -> dict[str, str]:
     request = build.request
     args: dict[str, str] = {"AIRFLOW_VERSION": build.airflow_version}
@@ -142,6 +151,10 @@ def _build_args(build: Build, stamp: Stamp) -> dict[str, str]:
     if request.source_date_epoch is not None:
         args["SOURCE_DATE_EPOCH"] = str(request.source_date_epoch)
     args.update(build.build_args)
+    if not any(args.get(name) for name in RUNTIME_PACKAGE_INPUTS):
+        # nothing for the Dockerfile's runtime-packages step to install: leave it out (a late
+        # step with secret mounts starts seconds late on the engine's BuildKit)
+        args.setdefault("RUNTIME_PACKAGES_STEP", "skip")
     args.update(
         {
             "COMMIT_SHA": stamp.commit_sha,

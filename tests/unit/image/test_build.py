@@ -84,6 +84,7 @@ def test_every_build_option_becomes_its_build_arg(world: World) -> None:
     assert args["ADDITIONAL_DEV_APT_DEPS"] == "libkrb5-dev"
     assert args["RUNTIME_APT_DEPS"] == "curl"
     assert args["ADDITIONAL_RUNTIME_APT_DEPS"] == "vim jq"
+    assert "RUNTIME_PACKAGES_STEP" not in args  # the step installs them
     assert args["AIRFLOW_VERSION"] == "3.2.0"
     assert args["AIRFLOW_INSTALLATION_METHOD"] == "airflow.whl"
     assert args["AIRFLOW_CONSTRAINTS_MODE"] == "constraints-no-providers"
@@ -95,6 +96,23 @@ def test_every_build_option_becomes_its_build_arg(world: World) -> None:
     assert args["COMPILE_BYTECODE"] == "false"
     assert args["PYTHON_MAJOR_MINOR_VERSION"] == "3.11"
     assert args["PYTHON_BASE_IMAGE"] == "reg.example:5000/python:3.11-slim-bookworm"
+
+
+def test_the_runtime_packages_step_is_left_out_only_when_it_has_nothing_to_install(
+    world: World,
+) -> None:
+    for options, step in (
+        ((), "skip"),
+        (("--additional-python-deps", "six"), None),  # their Debian libraries
+        (("--additional-runtime-apt-deps", "jq"), None),
+        (("--build-arg", "ADDITIONAL_RUNTIME_APT_COMMAND=apt-get install -y jq"), None),
+        (("--build-arg", "RUNTIME_PACKAGES_STEP=run"), "run"),
+    ):
+        world.runner.commands.clear()
+        result = world.invoke("image", "build", "--allow-upgrades", *options)
+        assert result.exit_code == 0, result.output
+        (build,) = world.runner.builds()
+        assert build_args(build).get("RUNTIME_PACKAGES_STEP") == step, options
 
 
 def test_defaults_leave_the_dockerfile_defaults_alone_and_stamp_the_build(world: World) -> None:
