@@ -268,6 +268,10 @@ ENV AIRFLOW_HOME=${AIRFLOW_HOME} \
 COPY --from=build --chown=${AIRFLOW_UID}:0 ${AIRFLOW_USER_HOME_DIR}/.local ${AIRFLOW_USER_HOME_DIR}/.local
 COPY --from=bytecode --chown=${AIRFLOW_UID}:0 /bytecode${AIRFLOW_USER_HOME_DIR}/.local ${AIRFLOW_USER_HOME_DIR}/.local
 COPY --from=build --chown=${AIRFLOW_UID}:0 ${AIRFLOW_USER_HOME_DIR}/constraints.txt ${AIRFLOW_USER_HOME_DIR}/constraints.txt
+# before the user's additions, so that adding one re-runs neither: BuildKit keys a COPY by content
+# alone, so a re-run one could carry other file times than the layer it replaces
+COPY --chmod=0755 scripts/docker/entrypoint.sh /entrypoint
+COPY --chmod=0755 scripts/docker/clean-logs.sh /clean-logs
 
 # the user's own runtime packages, declared only here and installed in a layer of their own after
 # the virtualenv, with the Debian libraries the additional Python dependencies' compiled modules
@@ -315,8 +319,6 @@ RUN --mount=type=bind,from=additions-out,target=/tmp/additions \
 
 ARG EMBEDDED_DAGS="empty"
 COPY --chown=${AIRFLOW_UID}:0 ${EMBEDDED_DAGS} ${AIRFLOW_HOME}/dags/
-COPY --chmod=0755 scripts/docker/entrypoint.sh /entrypoint
-COPY --chmod=0755 scripts/docker/clean-logs.sh /clean-logs
 
 WORKDIR ${AIRFLOW_HOME}
 EXPOSE 8080

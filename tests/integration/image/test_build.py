@@ -10,6 +10,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -217,12 +218,16 @@ def assert_one_layer_added(session: Session, *added: str) -> None:
     """Rebuilt with ADDED after a plain build: the install step came from the cache, and the
     image holds the plain one's layers, in order, and one new layer (and maybe empty ones: the
     runtime-packages step, left out of a plain build, leaves an empty layer when it has nothing
-    to install).
+    to install). The context's files are given new times in between, as a fresh clone would:
+    a step re-run after the addition would carry them and differ from the plain image's.
     """
     tag = session.tag("3.11")
     plain = session.build("--python", "3.11")
     assert plain.returncode == 0, plain.stderr[-3000:]
     before = layers(tag)
+    now = time.time()
+    for path in session.context.rglob("*"):
+        os.utime(path, (now, now), follow_symlinks=False)
     done = session.build("--python", "3.11", *added)
     assert done.returncode == 0, done.stderr[-3000:]
     log = session.log("3.11")
