@@ -1,8 +1,8 @@
 """amd64 + arm64 under emulation, end to end: `hangar base build --platform
 linux/amd64,linux/arm64 --push` makes one base index from Debian packages (arm64's debootstrap
 second stage under qemu), `hangar image build --slim --platform linux/amd64,linux/arm64 --push`
-builds the slim image on it as one image index, an arm64 container of it runs on aarch64 and
-`airflow version` works there, `hangar image verify --platform` passes on both platforms, and
+builds the slim image on it as one image index, `hangar image verify --platform` passes on both
+platforms (an arm64 container runs on aarch64 and `airflow version` works there), and
 `hangar image release` gives every tag the index's digest, both platforms kept.
 
 Slow (every arm64 step is emulated): marked `emulation`; needs qemu-user-static and
@@ -108,23 +108,11 @@ def test_the_slim_image_is_one_index_of_both_platforms(
     assert platforms_of(registry, repository, tag) == {"linux/amd64", "linux/arm64"}
 
 
-def test_an_arm64_container_runs_on_aarch64_and_airflow_works_there(multi: Multi) -> None:
-    machine = docker(
-        "run", "--rm", "--network", "host", "--platform", "linux/arm64", multi.image,
-        "python", "-c", "import platform; print(platform.machine())", timeout=600,
-    )  # fmt: skip
-    assert machine.returncode == 0, machine.stderr[-2000:]
-    assert machine.stdout.strip() == "aarch64"
-    version = docker(
-        "run", "--rm", "--network", "host", "--platform", "linux/arm64", multi.image,
-        "airflow", "version", timeout=900,
-    )  # fmt: skip
-    assert version.returncode == 0, version.stderr[-2000:]
-    assert version.stdout.strip().splitlines()[-1] == AIRFLOW_VERSION
-
-
 @pytest.mark.parametrize("platform", ["linux/amd64", "linux/arm64"])
 def test_verify_passes_on_each_platform(multi: Multi, platform: str) -> None:
+    """Every image check passes in containers of each platform, `airflow version` among them,
+    and the platform row says an arm64 container really ran on aarch64.
+    """
     done = hangar("image", "verify", multi.image, "--platform", platform, "--output", "json")
     report = json.loads(done.stdout)
     failed = {c["name"]: c["detail"] for c in report["checks"] if not c["passed"]}
