@@ -240,11 +240,7 @@ RUN --mount=type=secret,id=ca-bundle --mount=type=secret,id=apt-sources \
 RUN --mount=type=secret,id=ca-bundle --mount=type=secret,id=apt-sources \
     --mount=type=bind,from=build,source=/opt/airflow-build/runtime-libraries.txt,target=/tmp/runtime-libraries.txt \
     set -eux; \
-    missing=""; \
-    for pkg in $(cat /tmp/runtime-libraries.txt); do \
-        dpkg -s "${pkg}" >/dev/null 2>&1 || missing="${missing} ${pkg}"; \
-    done; \
-    if [[ -n "${missing}" ]]; then /scripts/docker/apt-install.sh ${missing}; fi; \
+    /scripts/docker/apt-install.sh --missing-from /tmp/runtime-libraries.txt; \
     rm -rf /scripts
 
 ENV AIRFLOW_HOME=${AIRFLOW_HOME} \
@@ -283,15 +279,9 @@ ARG ADDITIONAL_RUNTIME_APT_ENV=""
 RUN --mount=type=secret,id=ca-bundle --mount=type=secret,id=apt-sources \
     --mount=type=bind,source=scripts/docker/apt-install.sh,target=/tmp/apt-install.sh \
     --mount=type=bind,from=additions-libraries,target=/tmp/additions \
-    set -eux; \
-    missing=""; \
-    for pkg in $(cat /tmp/additions/runtime-libraries.txt); do \
-        dpkg -s "${pkg}" >/dev/null 2>&1 || missing="${missing} ${pkg}"; \
-    done; \
-    if [ -n "${ADDITIONAL_RUNTIME_APT_DEPS}${ADDITIONAL_RUNTIME_APT_COMMAND}${missing}" ]; then \
-        APT_COMMANDS="${ADDITIONAL_RUNTIME_APT_COMMAND}" APT_ENV="${ADDITIONAL_RUNTIME_APT_ENV}" \
-            bash /tmp/apt-install.sh ${ADDITIONAL_RUNTIME_APT_DEPS} ${missing}; \
-    fi
+    APT_COMMANDS="${ADDITIONAL_RUNTIME_APT_COMMAND}" APT_ENV="${ADDITIONAL_RUNTIME_APT_ENV}" \
+        bash /tmp/apt-install.sh --missing-from /tmp/additions/runtime-libraries.txt \
+        ${ADDITIONAL_RUNTIME_APT_DEPS}
 
 # the same without that step: on a root file system this size, a step with secret mounts starts
 # about 6 s late on this engine's BuildKit (Docker 26), so hangar leaves it out when it has

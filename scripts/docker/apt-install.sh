@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# apt-install.sh PACKAGE...: install Debian packages in one go and leave no apt lists behind.
+# apt-install.sh [--missing-from FILE] PACKAGE...: install Debian packages in one go and leave no
+# apt lists behind. --missing-from adds those named in FILE (whitespace-separated) that are not
+# installed yet. With no package and no APT_COMMANDS it changes nothing at all.
 # Environment (all optional, set from build args):
 #   APT_COMMANDS   bash commands run first, one per argument of the build (e.g. add a vendor repo)
 #   APT_ENV        space-separated NAME=VALUE pairs exported while installing (e.g. ACCEPT_EULA=Y)
@@ -9,7 +11,17 @@ set -Eeuo pipefail
 
 main() {
 	local -a apt_opts=(-o APT::Install-Recommends=false -o Dpkg::Use-Pty=0 -qq)
-	local parts codename pair cmd
+	local parts codename pair cmd pkg
+	local -a missing=()
+	if [[ "${1:-}" == --missing-from ]]; then
+		for pkg in $(<"$2"); do
+			dpkg -s "${pkg}" >/dev/null 2>&1 || missing+=("${pkg}")
+		done
+		shift 2
+	fi
+	set -- "$@" "${missing[@]}"
+	local commands="${APT_COMMANDS:-}"
+	(($#)) || [[ -n "${commands//[[:space:]]/}" ]] || return 0
 	parts="$(mktemp -d)"
 	# shellcheck disable=SC2064 # expand now: the path is fixed
 	trap "rm -rf '${parts}'" EXIT
