@@ -27,6 +27,10 @@ _STEP = re.compile(r"^#(?P<id>\d+) (?P<rest>.*)$")
 _STEP_NAME = re.compile(r"^\[(?P<stage>[^\]]+)\] (?P<what>.*)$")
 _CACHE_IMPORT = "importing cache manifest"
 _NOISE = re.compile(r"^(#\d+ (sha256:|transferring|extracting|resolve|\.\.\.)|#\d+ \d+\.\d+ *$)")
+# the registry's own failure (5xx) while BuildKit pushes, e.g. a registry that answers 500 when
+# it reads a tag another request of the same push is writing (distribution's filesystem store)
+_REGISTRY_SERVER_ERROR = re.compile(r"unexpected status from \w+ request to \S+: 5\d\d ")
+RETRY_NOTE = "hangar: the registry failed during the push (a server error); building it again\n"
 
 
 class BuildEngine(Protocol):
@@ -100,6 +104,10 @@ def run_one(
     with open_log(job.log_path) as log:
         tap = LineTap(log, lambda shown: on_line(job, shown), keep=meaningful_line)
         result = engine.build(job.args(), log=cast("IO[str]", tap))
+        if registry_failed_the_push(job, result):
+            # once more: every step is cached by now, so this is the export and the push
+            tap.write(RETRY_NOTE)
+            result = engine.build(job.args(), log=cast("IO[str]", tap))
     output = result.stdout or result.stderr
     archive = job.params.oci_archive
     if result.ok and archive is not None:
@@ -122,6 +130,12 @@ def run_one(
         failing_step=None if result.ok else failing_step(output),
         tail=tail(output),
     )
+
+
+def registry_failed_the_push(job: BuildJob, result: ProcessResult) -> bool:
+    """The build failed because the registry answered a push request with a server error."""
+    output = result.stdout or result.stderr
+    return job.params.push and not result.ok and bool(_REGISTRY_SERVER_ERROR.search(output))
 
 
 def deliver_archive(job: BuildJob, engine: BuildEngine, archive: Path) -> None:

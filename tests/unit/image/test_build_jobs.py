@@ -1,10 +1,21 @@
-"""The job runner's reading of buildx output: the live line and the failing step."""
+"""The job runner's reading of buildx output: the live line, the failing step, and one more
+try when the registry fails the push.
+"""
 
 from __future__ import annotations
 
-from hangar.image.jobs import failing_step, meaningful_line
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from hangar.image.buildx import BuildParams
+from hangar.image.jobs import RETRY_NOTE, JobResult, failing_step, meaningful_line, run_one
 from hangar.image.plan import cache_ref, dockerfile_args, platform_slug
-from tests.fakes.world import BUILD_FAILED, REPO
+from hangar.image.request import BuildJob
+from hangar.ports import ProcessResult
+from tests.fakes.world import BUILD_FAILED, BUILD_OK, REPO
 
 
 def test_live_line_shows_steps_and_skips_noise() -> None:
@@ -46,3 +57,74 @@ def test_dockerfile_build_args_are_read_with_their_defaults() -> None:
     assert args["AIRFLOW_UID"] == "50000"
     assert "ADDITIONAL_PYTHON_DEPS" in args
     assert "BUILD_ID" in args
+
+
+PUSH_500 = (
+    "#51 pushing layers 2.1s done\n"
+    "#51 ERROR: unexpected status from HEAD request to http://127.0.0.1:5000/v2/a/manifests/"
+    "slim-3.3.2-python3.13: 500 Internal Server Error\n"
+)
+
+
+@dataclass
+class ScriptedEngine:
+    """Answers each build with the next of `outputs` (returncode 0 when it holds no ERROR)."""
+
+    outputs: list[str]
+    builds: int = 0
+
+    def build(self, args: Sequence[str], *, log: IO[str] | None = None) -> ProcessResult:
+        text = self.outputs[self.builds]
+        self.builds += 1
+        if log is not None:
+            log.write(text)
+        return ProcessResult(args=tuple(args), returncode=1 if "ERROR" in text else 0, stdout=text)
+
+    def load(self, archive: Path) -> None:
+        raise AssertionError("no archive here")
+
+    def push(self, ref: str) -> None:
+        raise AssertionError("buildx pushes")
+
+
+def _run(engine: ScriptedEngine, tmp_path: Path, *, push: bool) -> tuple[JobResult, str]:
+    job = BuildJob(
+        name="3.13",
+        python="3.13",
+        params=BuildParams(context=REPO, python="3.13", base_image="b", push=push),
+        log_path=tmp_path / "build-3.13.log",
+        constraints_file=None,
+    )
+
+    @contextmanager
+    def open_log(path: Path) -> Iterator[IO[str]]:
+        with path.open("w") as log:
+            yield log
+
+    result = run_one(job, engine, open_log=open_log, on_line=lambda job, line: None)
+    return result, job.log_path.read_text()
+
+
+def test_a_registry_server_error_during_the_push_is_tried_once_more(tmp_path: Path) -> None:
+    engine = ScriptedEngine([BUILD_OK + PUSH_500, BUILD_OK])
+    result, log = _run(engine, tmp_path, push=True)
+    assert result.ok
+    assert engine.builds == 2
+    assert RETRY_NOTE in log  # the log says why it built twice
+
+
+def test_the_second_registry_error_fails_the_build(tmp_path: Path) -> None:
+    engine = ScriptedEngine([PUSH_500, PUSH_500, BUILD_OK])
+    result, _ = _run(engine, tmp_path, push=True)
+    assert not result.ok
+    assert engine.builds == 2
+    assert result.failing_step is not None
+    assert "500 Internal Server Error" in result.failing_step
+
+
+def test_other_failures_and_builds_without_push_are_not_tried_again(tmp_path: Path) -> None:
+    for output, push in ((BUILD_FAILED, True), (PUSH_500, False)):
+        engine = ScriptedEngine([output, BUILD_OK])
+        result, _ = _run(engine, tmp_path, push=push)
+        assert not result.ok
+        assert engine.builds == 1
