@@ -532,10 +532,9 @@ def test_entrypoint_runs_under_dumb_init(prod_image: str) -> None:
     assert done.stdout.split()[:3] == ["/usr/bin/dumb-init", "--", "/entrypoint"]
 
 
-@pytest.mark.timeout(300)
-def test_docker_stop_ends_the_scheduler_quickly(prod_image: str, fresh_db: str) -> None:
-    env = {"AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": fresh_db, "_AIRFLOW_DB_MIGRATE": "true"}
-    with running(prod_image, "scheduler", env=env) as container:
+def stop_running_scheduler(image: str, env: Mapping[str, str]) -> tuple[float, int, str]:
+    """A scheduler `docker stop`ped a few seconds into its loop: (seconds, exit code, logs)."""
+    with running(image, "scheduler", env=env) as container:
         wait_for(
             lambda: "Starting the scheduler" in logs(container),
             timeout=180,
@@ -544,5 +543,28 @@ def test_docker_stop_ends_the_scheduler_quickly(prod_image: str, fresh_db: str) 
         )
         time.sleep(3)
         took, code = stop(container)
-    assert code != 137, "the scheduler ignored SIGTERM and was killed"
+        return took, code, logs(container)
+
+
+def stuck_in_local_executor_shutdown(output: str) -> bool:
+    """Airflow's own race (README, "Known limits"): the scheduler took the signal and began
+    shutting its LocalExecutor down, and that shutdown never ended (a worker waited on for ever).
+    """
+    return (
+        "Exiting gracefully upon receiving signal 15" in output
+        and "Shutting down LocalExecutor" in output
+        and "Exited execute loop" not in output
+    )
+
+
+@pytest.mark.timeout(300)
+def test_docker_stop_ends_the_scheduler_quickly(prod_image: str, fresh_db: str) -> None:
+    env = {"AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": fresh_db, "_AIRFLOW_DB_MIGRATE": "true"}
+    took, code, output = stop_running_scheduler(prod_image, env)
+    if code == 137 and stuck_in_local_executor_shutdown(output):
+        # Airflow's LocalExecutor race (2 stops in 45 here): the signal did arrive and was acted on.
+        # Once more; a second hang, or any other kill, fails the test.
+        took, code, output = stop_running_scheduler(prod_image, env)
+    assert "Exiting gracefully upon receiving signal 15" in output, output[-4000:]
+    assert code != 137, f"the scheduler ignored SIGTERM and was killed:\n{output[-4000:]}"
     assert took < 8
