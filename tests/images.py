@@ -43,12 +43,13 @@ class Built:
     output: str
 
 
-def registry_base(tag: str, *more: str) -> str:
+def registry_base(tag: str, *more: str, rebuild: bool = False) -> str:
     """A Python 3.11 bookworm base image `tag` in the local registry, built by
-    scripts/build-base-image.sh (with `more` options) unless it is there already (a few minutes).
+    scripts/build-base-image.sh (with `more` options) unless it is there already and `rebuild` is
+    not asked for (a few minutes).
     """
     repository, reference = tag.split(":")
-    if HttpRegistry(host=REGISTRY).digest(repository, reference) is None:
+    if rebuild or HttpRegistry(host=REGISTRY).digest(repository, reference) is None:
         subprocess.run(
             [
                 REPO / "scripts" / "build-base-image.sh",
