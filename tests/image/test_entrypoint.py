@@ -546,12 +546,16 @@ def stop_running_scheduler(image: str, env: Mapping[str, str]) -> tuple[float, i
         return took, code, logs(container)
 
 
+SIGTERM_TAKEN = "Exiting gracefully upon receiving signal 15"
+
+
 def stuck_in_local_executor_shutdown(output: str) -> bool:
-    """Airflow's own race (README, "Known limits"): the scheduler took the signal and began
-    shutting its LocalExecutor down, and that shutdown never ended (a worker waited on for ever).
+    """Airflow's own race (README, "The entrypoint", Stopping): the scheduler took the signal
+    and began shutting its LocalExecutor down, and that shutdown never ended (a worker waited on
+    for ever).
     """
     return (
-        "Exiting gracefully upon receiving signal 15" in output
+        SIGTERM_TAKEN in output
         and "Shutting down LocalExecutor" in output
         and "Exited execute loop" not in output
     )
@@ -565,6 +569,6 @@ def test_docker_stop_ends_the_scheduler_quickly(prod_image: str, fresh_db: str) 
         # Airflow's LocalExecutor race (2 stops in 45 here): the signal did arrive and was acted on.
         # Once more; a second hang, or any other kill, fails the test.
         took, code, output = stop_running_scheduler(prod_image, env)
-    assert "Exiting gracefully upon receiving signal 15" in output, output[-4000:]
+    assert SIGTERM_TAKEN in output, output[-4000:]
     assert code != 137, f"the scheduler ignored SIGTERM and was killed:\n{output[-4000:]}"
     assert took < 8
