@@ -15,6 +15,7 @@ import pytest
 from hangar.infra.docker import DockerEngine
 from hangar.infra.process import SubprocessRunner
 from hangar.infra.registry import HttpRegistry
+from tests import kept
 from tests.images import (
     BASES,
     OUTDATED_BASE,
@@ -41,11 +42,13 @@ from tests.services import (
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Modules marked `fresh_builder(n)` run first, by n, on the builder a fresh CI machine
-    starts with: they export a registry cache (`mode=max`), and this engine's BuildKit (Docker
-    26) grows past 10 GB preparing that export on a builder that many other builds have warmed
-    (README, "warm builder"). The image build module goes first: it empties the builder half-way.
-    The sort is stable: every other test keeps its place.
+    """Modules marked `fresh_builder(n)` run first, by n, on a builder few builds have warmed:
+    the session's one builder prune comes just before the first of them (pytest_runtest_setup).
+    Some export a registry cache (`mode=max`), and this engine's BuildKit (Docker 26) grows past
+    10 GB preparing that export on a builder that many other builds have warmed (README, "warm
+    builder"); the reproducibility module empties the builder before each of its builds, so it
+    goes first, while there is little to lose. The sort is stable: every other test keeps its
+    place.
     """
 
     def rank(item: pytest.Item) -> int:
@@ -56,19 +59,25 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 RAN_ON_THE_ENGINE = pytest.StashKey[bool]()
+PRUNED = pytest.StashKey[bool]()
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
     if item.get_closest_marker("integration"):
         item.session.stash[RAN_ON_THE_ENGINE] = True
+    if item.get_closest_marker("fresh_builder") and not item.session.stash.get(PRUNED, False):
+        item.session.stash[PRUNED] = True
+        subprocess.run(["docker", "buildx", "prune", "-af"], capture_output=True, check=True)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """After a run whose tests used the engine, its throwaway images go (they fill the disk
-    otherwise); a run that only collected, or ran unit tests, touches nothing.
+    otherwise), and so do the kept test images no run has used for a day (tests/kept.py); a run
+    that only collected, or ran unit tests, touches nothing.
     """
     if session.stash.get(RAN_ON_THE_ENGINE, False):
         remove_throwaway_images()
+        kept.sweep()
 
 
 @pytest.fixture(scope="session")

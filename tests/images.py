@@ -5,6 +5,8 @@ images, the small test images' settings, building them, and running containers.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import os
 import re
 import subprocess
@@ -21,8 +23,10 @@ from hangar.infra.index import SimpleIndex
 from hangar.infra.process import SubprocessRunner
 from hangar.infra.registry import HttpRegistry
 from hangar.infra.uv import UvResolver
+from tests.kept import kept_build, tree_digest
 
 REPO = Path(__file__).resolve().parent.parent
+HANGAR = str(Path(sys.executable).with_name("hangar"))  # the hangar of this venv
 REGISTRY = os.environ.get("HANGAR_REGISTRY", "127.0.0.1:5000")
 CA_BUNDLE = Path(os.environ.get("HANGAR_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt"))
 # Python version -> base image the set-up script builds from Debian packages
@@ -30,8 +34,9 @@ BASES = {
     "3.11": f"{REGISTRY}/python:3.11-slim-bookworm",
     "3.13": f"{REGISTRY}/python:3.13-slim-trixie",
 }
-# in the local registry: a Python 3.11 base that took no Debian update (built on first use)
-OUTDATED_BASE = "python:3.11-slim-bookworm-main-only"
+# in the local registry: a Python 3.11 base that took no Debian update (built on first use; its
+# tag ends in the recipe key, see registry_base)
+OUTDATED_BASE = "3.11-slim-bookworm-main-only"
 TEST_EXTRAS = "celery,postgres"
 AIRFLOW_VERSION = "3.3.2"
 
@@ -43,30 +48,87 @@ class Built:
     output: str
 
 
-def registry_base(tag: str, *more: str, rebuild: bool = False) -> str:
-    """A Python 3.11 bookworm base image `tag` in the local registry, built by
-    scripts/build-base-image.sh (with `more` options) unless it is there already and `rebuild` is
-    not asked for (a few minutes).
+# what a base image built from Debian packages is made of: the script, its Dockerfile and files,
+# and `hangar base build`, which runs the script
+BASE_RECIPE = (
+    REPO / "scripts" / "build-base-image.sh",
+    REPO / "scripts" / "base-image",
+    REPO / "src" / "hangar" / "cli" / "base.py",
+)
+
+
+def recipe_key(*inputs: str) -> str:
+    """12 hex digits naming a base image by its recipe (BASE_RECIPE's files) and `inputs` (its
+    options): a base of another recipe has another name.
     """
-    repository, reference = tag.split(":")
-    if rebuild or HttpRegistry(host=REGISTRY).digest(repository, reference) is None:
+    digest = hashlib.sha256("\0".join(inputs).encode())
+    for path in BASE_RECIPE:
+        digest.update(tree_digest(path).encode() if path.is_dir() else path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def pending_updates(ref: str) -> list[dict[str, str]]:
+    """The security updates `hangar image scan` finds pending in `ref` (pulled first: of an
+    index, the machine's own platform).
+    """
+    subprocess.run(["docker", "pull", "--quiet", ref], check=True, capture_output=True)
+    done = subprocess.run(
+        [HANGAR, "image", "scan", ref, "--output", "json", "--fail-on", "none"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    found: list[dict[str, str]] = json.loads(done.stdout)["pending"]
+    return found
+
+
+def kept_base(
+    repository: str, stem: str, key: str, build: Callable[[str], None], *, current: bool
+) -> str:
+    """The base image `REGISTRY/repository:stem-key`, kept in the local registry between runs:
+    built by `build(ref)` when the registry does not hold it, or (`current`) when the Debian
+    security archive has published an update it lacks; once built, the tags of the same stem
+    with another key (another recipe) are deleted.
+    """
+    registry = HttpRegistry(host=REGISTRY)
+    tag = f"{stem}-{key}"
+    ref = f"{REGISTRY}/{repository}:{tag}"
+    if registry.digest(repository, tag) is not None and not (current and pending_updates(ref)):
+        return ref
+    build(ref)
+    if current:
+        assert pending_updates(ref) == [], f"{ref}, built just now, should have every update"
+    others = re.compile(rf"^{re.escape(stem)}-[0-9a-f]{{12}}$")
+    keep = registry.digest(repository, tag)
+    for old in registry.list_tags(repository):
+        digest = registry.digest(repository, old) if others.match(old) else None
+        if digest not in (None, keep):
+            registry.delete(repository, digest)  # type: ignore[arg-type]
+    return ref
+
+
+def registry_base(stem: str, *more: str, current: bool = False) -> str:
+    """A Python 3.11 bookworm base image in the local registry, `python:<stem>-<recipe key>`,
+    built by scripts/build-base-image.sh (with `more` options) unless it is kept there already
+    (a few minutes); `current`: built again when the security archive has published since.
+    """
+
+    def build_it(ref: str) -> None:
         subprocess.run(
             [
                 REPO / "scripts" / "build-base-image.sh",
-                "--python",
-                "3.11",
-                "--codename",
-                "bookworm",
-                "--tag",
-                f"{REGISTRY}/{tag}",
-                "--push",
-                *more,
+                "--python", "3.11", "--codename", "bookworm", "--tag", ref, "--push", *more,
             ],
             check=True,
             capture_output=True,
             timeout=900,
-        )
-    return f"{REGISTRY}/{tag}"
+        )  # fmt: skip
+
+    return kept_base(
+        "python", stem, recipe_key("3.11", "bookworm", *more), build_it, current=current
+    )
 
 
 def make_context(
@@ -92,7 +154,9 @@ def build(
     env: Mapping[str, str] | None = None,
     target: str | None = "main",
 ) -> Built:
-    """Build an image with the real engine and return its reference, exit code and output."""
+    """Build an image with the real engine and return its reference, exit code and output; an
+    image of the same inputs kept from an earlier build is taken instead (tests/kept.py).
+    """
     args = {
         "AIRFLOW_EXTRAS": TEST_EXTRAS,
         "COMMIT_SHA": "0123456789abcdef0123456789abcdef01234567",
@@ -108,14 +172,21 @@ def build(
         tags=(tag,),
         target=target,
     )
-    done = subprocess.run(
-        ["docker", *buildx_command(params)],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        check=False,
-    )
-    return Built(ref=tag, returncode=done.returncode, output=done.stdout + done.stderr)
+    environment = {**os.environ, **(env or {})}
+
+    def run_build(given: BuildParams) -> tuple[int, str]:
+        done = subprocess.run(
+            ["docker", *buildx_command(given)],
+            capture_output=True,
+            text=True,
+            env=environment,
+            check=False,
+        )
+        return done.returncode, done.stdout + done.stderr
+
+    # the inputs of an earlier build (of this run or an earlier one): that image (tests/kept.py)
+    kept = kept_build(params, environment, run_build)
+    return Built(ref=kept.ref, returncode=kept.returncode, output=kept.output)
 
 
 def run_options(
@@ -185,9 +256,6 @@ def small_image(
         assert result.returncode == 0, result.output[-3000:]
         built[python, target] = result
     return built[python, target].ref
-
-
-HANGAR = str(Path(sys.executable).with_name("hangar"))  # the hangar of this venv
 
 
 # runc sometimes fails to start a container on a busy machine ("read init-p: connection reset by

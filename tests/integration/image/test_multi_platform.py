@@ -11,9 +11,11 @@ binfmt-support (`scripts/setup-env.sh --test` sets them up).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,9 +24,24 @@ from pathlib import Path
 import pytest
 
 from hangar.infra.registry import HttpRegistry
-from tests.images import AIRFLOW_VERSION, HANGAR, REGISTRY, REPO, docker, empty_repository
+from tests.images import (
+    AIRFLOW_VERSION,
+    HANGAR,
+    REGISTRY,
+    REPO,
+    docker,
+    empty_repository,
+    kept_base,
+    recipe_key,
+)
+from tests.kept import tree_digest
 
-pytestmark = [pytest.mark.integration, pytest.mark.emulation, pytest.mark.timeout(3000)]
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.emulation,
+    pytest.mark.timeout(3000),
+    pytest.mark.fresh_builder(3),
+]
 
 PLATFORMS = "linux/amd64,linux/arm64"
 PYTHON = "3.13"
@@ -69,30 +86,79 @@ def registry() -> HttpRegistry:
     return HttpRegistry(host=REGISTRY)
 
 
+# kept in the local registry between runs (see `multi`): the base index, and the registry cache
+# of the slim image built on it
+KEPT_BASE = "hangar-kept-multi-base"
+KEPT_CACHE = "hangar-kept-multi-cache"
+# what the slim image is built from besides its base
+RECIPE = ("Dockerfile", ".dockerignore", "scripts/docker", "empty")
+
+
+def recipe_digest() -> str:
+    digest = hashlib.sha256()
+    for name in RECIPE:
+        path = REPO / name
+        digest.update(tree_digest(path).encode() if path.is_dir() else path.read_bytes())
+    return digest.hexdigest()
+
+
+def kept_cache_repositories() -> list[str]:
+    """The kept caches' repositories in the local registry (one per key)."""
+    with urllib.request.urlopen(f"http://{REGISTRY}/v2/_catalog?n=100000", timeout=30) as answer:
+        listed: list[str] = json.load(answer).get("repositories") or []
+    return [name for name in listed if name.startswith(f"{KEPT_CACHE}-")]
+
+
 @pytest.fixture(scope="module")
 def multi(registry: HttpRegistry) -> Iterator[Multi]:
+    """The base index (`hangar base build`) and the slim image index built on it (`hangar image
+    build`), both platforms. The base is kept in the registry, named by its recipe's key, and
+    built again when its recipe changes or the security archive publishes an update it lacks
+    (tests/images.kept_base). The slim image is built on every run, from a registry cache kept
+    per (base digest, Dockerfile and scripts) key: BuildKit takes from it only the steps whose
+    inputs are the same, and when a key has no cache yet `hangar cache refresh` exports one
+    after the build (its steps then come from the builder).
+    """
     if emulation_missing():
         pytest.fail("no arm64 emulation: run scripts/setup-env.sh --test (qemu-user-static)")
     name = f"hangar-test-multi-{uuid.uuid4().hex[:8]}"
     repository = f"{REGISTRY}/{name}"
-    base_pattern = f"{repository}-base:{{python}}-slim-{{debian}}"
-    base = base_pattern.format(python=PYTHON, debian="trixie")
     image = f"{repository}:slim-{AIRFLOW_VERSION}-python{PYTHON}"
-    try:
+
+    def build_base(ref: str) -> None:
+        pattern = ref.replace(PYTHON, "{python}").replace("trixie", "{debian}")
         built_base = hangar(
             "base", "build", "--python", PYTHON, "--platform", PLATFORMS, "--push",
-            env={"HANGAR_BASE_IMAGE": base_pattern},
+            env={"HANGAR_BASE_IMAGE": pattern},
         )  # fmt: skip
         assert built_base.returncode == 0, built_base.stderr[-3000:]
+
+    stem = f"{PYTHON}-slim-trixie"
+    base = kept_base(KEPT_BASE, stem, recipe_key(PYTHON, PLATFORMS), build_base, current=True)
+    # the scan pulled the machine's platform of the index: BuildKit must resolve the whole index
+    docker("image", "rm", "-f", base)
+    tag = base.rpartition(":")[2]
+    key = hashlib.sha256(f"{registry.digest(KEPT_BASE, tag)} {recipe_digest()}".encode())
+    cache = f"{REGISTRY}/{KEPT_CACHE}-{key.hexdigest()[:12]}"
+    try:
         built = hangar(
             "image", "build", "--slim", "--python", PYTHON, "--platform", PLATFORMS, "--push",
-            "--base-image", base, "--tag", image, "--output", "json",
+            "--base-image", base, "--tag", image, "--cache-from", cache, "--output", "json",
         )  # fmt: skip
         assert built.returncode == 0, built.stderr[-3000:]
+        cache_name = cache.removeprefix(f"{REGISTRY}/")
+        if not registry.list_tags(cache_name):
+            refreshed = hangar(
+                "cache", "refresh", "--slim", "--python", PYTHON, "--platform", PLATFORMS,
+                "--base-image", base, "--cache-repo", cache,
+            )  # fmt: skip
+            assert refreshed.returncode == 0, refreshed.stderr[-3000:]
+            for old in kept_cache_repositories():
+                if old != cache_name:
+                    empty_repository(registry, old)
         yield Multi(repository=repository, base=base, image=image)
     finally:
-        for repo_name in (name, f"{name}-base"):
-            empty_repository(registry, repo_name)
+        empty_repository(registry, name)
         docker("image", "rm", "-f", image, base)
 
 

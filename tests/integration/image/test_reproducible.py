@@ -22,7 +22,7 @@ from tests.images import (
     make_context,
 )
 
-pytestmark = [pytest.mark.integration, pytest.mark.image]
+pytestmark = [pytest.mark.integration, pytest.mark.image, pytest.mark.fresh_builder(0)]
 
 EPOCH = "1767225600"  # 2026-01-01T00:00:00Z
 

@@ -6,7 +6,6 @@ through a registry that fails in the middle.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import subprocess
@@ -28,14 +27,14 @@ from tests.images import (
     Built,
     constraints_for_tests,
     empty_repository,
+    pending_updates,
     registry_base,
 )
 from tests.proxy import Faults, faulty_registry
 
 pytestmark = [pytest.mark.integration, pytest.mark.image]
 
-TODAY = dt.datetime.now(dt.UTC).strftime("%Y%m%d")
-CURRENT = f"python:3.11-slim-bookworm-current-{TODAY}"  # every update of today
+CURRENT = "3.11-slim-bookworm-current"  # every update published so far (see current_base)
 DAY1, DAY2, DAY3 = "20260101", "20260102", "20260103"
 
 
@@ -104,14 +103,6 @@ def layers(registry: HttpRegistry, repo: str, digest: str) -> list[str]:
     return [layer["digest"] for layer in json.loads(body)["layers"]]
 
 
-def pending(ref: str) -> list[dict[str, str]]:
-    subprocess.run(["docker", "pull", "--quiet", ref], check=True, capture_output=True)
-    done = hangar("image", "scan", ref, "--output", "json", "--fail-on", "none")
-    assert done.returncode == 0, done.stderr
-    found: list[dict[str, str]] = json.loads(done.stdout)["pending"]
-    return found
-
-
 def environment(ref: str) -> tuple[object, ...]:
     engine = DockerEngine(runner=SubprocessRunner())
     subprocess.run(["docker", "pull", "--quiet", ref], check=True, capture_output=True)
@@ -127,7 +118,7 @@ def test_patch_publishes_a_dated_image_with_nothing_pending_and_moves_the_tags(
     assert released is not None
     assert before[f"3.3.2-python3.11-{DAY1}"] == released
     ref = f"{REGISTRY}/{repo}"
-    assert pending(f"{ref}@{released}"), "the outdated base should leave updates pending"
+    assert pending_updates(f"{ref}@{released}"), "the outdated base should leave updates pending"
 
     done = release(repo, "--patch", "--date", DAY2)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -137,7 +128,7 @@ def test_patch_publishes_a_dated_image_with_nothing_pending_and_moves_the_tags(
     assert after[f"3.3.2-python3.11-{DAY2}"] == patched
     assert after["3.3.2"] == after["latest"] == after["latest-python3.11"] == patched
     assert after[f"3.3.2-python3.11-{DAY1}"] == released  # still pullable
-    assert pending(f"{ref}@{patched}") == []
+    assert pending_updates(f"{ref}@{patched}") == []
     # one layer on top: the released layers keep their digests, the Python environment is the same
     old_layers = layers(registry, repo, released)
     assert layers(registry, repo, patched)[: len(old_layers)] == old_layers
@@ -154,14 +145,10 @@ def test_patch_publishes_a_dated_image_with_nothing_pending_and_moves_the_tags(
 
 
 def current_base() -> str:
-    """The base with every update published so far. One built earlier today is kept in the
-    registry, and built again when the security archive has published an update since.
+    """The base with every update published so far: one built earlier is kept in the registry,
+    and built again when the security archive has published an update since.
     """
-    ref = registry_base(CURRENT)
-    if pending(ref):
-        ref = registry_base(CURRENT, rebuild=True)
-        assert pending(ref) == [], "a base built just now should have every update"
-    return ref
+    return registry_base(CURRENT, current=True)
 
 
 def test_refresh_base_rebuilds_from_the_released_inputs(registry: HttpRegistry, repo: str) -> None:
@@ -178,7 +165,7 @@ def test_refresh_base_rebuilds_from_the_released_inputs(registry: HttpRegistry, 
     assert refreshed not in (None, released)
     assert after[f"3.3.2-python3.11-{DAY3}"] == refreshed
     ref = f"{REGISTRY}/{repo}"
-    assert pending(f"{ref}@{refreshed}") == []
+    assert pending_updates(f"{ref}@{refreshed}") == []
     assert environment(f"{ref}@{refreshed}") == environment(f"{ref}@{released}")
 
 
@@ -187,8 +174,8 @@ def test_a_candidate_failing_its_checks_moves_no_tag(registry: HttpRegistry) -> 
     image checks, so nothing moves.
     """
     name = f"hangar-test-{uuid.uuid4().hex[:10]}"
-    registry_base(OUTDATED_BASE, "--main-only")
-    repository, reference = OUTDATED_BASE.split(":")
+    outdated = registry_base(OUTDATED_BASE, "--main-only")
+    repository, reference = outdated.removeprefix(f"{REGISTRY}/").split(":")
     registry.copy(
         source_repository=repository, source_reference=reference,
         repository=name, tag="3.3.2-python3.11",
