@@ -1,6 +1,9 @@
 # The two everyday commands; each sets up what it needs first (scripts/setup-env.sh is quick
 # when everything already runs).
-.PHONY: setup setup-test image test test-unit lint
+.PHONY: setup setup-test image test test-fast test-unit lint
+
+# what the whole of `make test` may take, set-up and lint included (README, Tests)
+TEST_BUDGET_MINUTES := 40
 
 PYTHON_VERSION ?= 3.13
 
@@ -15,8 +18,18 @@ setup-test:
 image: setup
 	.venv/bin/hangar image build --python $(PYTHON_VERSION)
 
-test: setup-test lint
-	.venv/bin/pytest --durations=25
+# ends with the ten slowest tests, then the wall time of it all against the budget
+test:
+	@start=$$(date +%s); \
+	$(MAKE) --no-print-directory setup-test lint && .venv/bin/pytest --durations=10; \
+	status=$$?; took=$$(( $$(date +%s) - start )); \
+	echo "make test: $$((took / 60)) min $$((took % 60)) s, budget $(TEST_BUDGET_MINUTES) min$$( \
+		[ $$took -gt $$(( $(TEST_BUDGET_MINUTES) * 60 )) ] && echo ': OVER BUDGET')"; \
+	exit $$status
+
+# everyday work: the unit tests and the integration tests that build no image (under 5 minutes)
+test-fast: setup-test
+	.venv/bin/pytest -m "not image and not emulation and not fresh_builder and not slow" --durations=10
 
 test-unit:
 	.venv/bin/pytest -m "not integration"

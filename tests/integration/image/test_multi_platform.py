@@ -6,7 +6,10 @@ platforms (an arm64 container runs on aarch64 and `airflow version` works there)
 `hangar image release` gives every tag the index's digest, both platforms kept.
 
 Slow (every arm64 step is emulated): marked `emulation`; needs qemu-user-static and
-binfmt-support (`scripts/setup-env.sh --test` sets them up).
+binfmt-support (`scripts/setup-env.sh --test` sets them up). The base index and the slim
+image's registry cache are kept between runs, each under the key of what it is made of (see the
+`multi` fixture): a machine that ran the module before builds the base again only when its
+recipe changed or Debian published a security update it lacks.
 """
 
 from __future__ import annotations
