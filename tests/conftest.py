@@ -27,6 +27,7 @@ from tests.images import (
     make_context,
     registry_base,
     remove_throwaway_images,
+    run,
     small_image,
 )
 from tests.services import (
@@ -152,6 +153,33 @@ def fresh_db(postgres: str) -> Iterator[str]:
     """The URL of a new, empty database, dropped afterwards."""
     name = f"hangar_test_{uuid.uuid4().hex[:10]}"
     psql(postgres, f"CREATE DATABASE {name}")
+    yield f"postgresql://airflow:airflow@{PG_HOST}:{PG_PORT}/{name}"
+    psql(postgres, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(scope="session")
+def migrated_template(postgres: str, prod_image: str) -> Iterator[str]:
+    """A database the small test image's entrypoint migrated (`_AIRFLOW_DB_MIGRATE`), once per
+    session: the template of `migrated_db`. Dropped at the end.
+    """
+    name = f"hangar_template_{uuid.uuid4().hex[:10]}"
+    psql(postgres, f"CREATE DATABASE {name}")
+    url = f"postgresql://airflow:airflow@{PG_HOST}:{PG_PORT}/{name}"
+    env = {"AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": url, "_AIRFLOW_DB_MIGRATE": "true"}
+    done = run(prod_image, "bash", "-c", "true", env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    yield name
+    psql(postgres, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def migrated_db(postgres: str, migrated_template: str) -> Iterator[str]:
+    """The URL of a new database holding Airflow's schema (a copy of `migrated_template`, made
+    by PostgreSQL in a moment instead of a migration per test), dropped afterwards. For tests
+    of what runs on a migrated database; the tests of migrating use `fresh_db`.
+    """
+    name = f"hangar_test_{uuid.uuid4().hex[:10]}"
+    psql(postgres, f"CREATE DATABASE {name} TEMPLATE {migrated_template}")
     yield f"postgresql://airflow:airflow@{PG_HOST}:{PG_PORT}/{name}"
     psql(postgres, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 

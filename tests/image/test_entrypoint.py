@@ -324,12 +324,12 @@ def test_celery_worker_gives_up_without_a_broker(prod_image: str, unused_port: i
 
 @pytest.mark.timeout(300)
 def test_celery_worker_starts_when_redis_is_up(
-    prod_image: str, fresh_db: str, redis_url: str
+    prod_image: str, migrated_db: str, redis_url: str
 ) -> None:
     env = {
         "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
         "AIRFLOW__CELERY__BROKER_URL": redis_url,
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": fresh_db,
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": migrated_db,
         "_AIRFLOW_DB_MIGRATE": "true",
         **FAST_WAIT,
     }
@@ -562,8 +562,8 @@ def stuck_in_local_executor_shutdown(output: str) -> bool:
 
 
 @pytest.mark.timeout(300)
-def test_docker_stop_ends_the_scheduler_quickly(prod_image: str, fresh_db: str) -> None:
-    env = {"AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": fresh_db, "_AIRFLOW_DB_MIGRATE": "true"}
+def test_docker_stop_ends_the_scheduler_quickly(prod_image: str, migrated_db: str) -> None:
+    env = {"AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": migrated_db, "_AIRFLOW_DB_MIGRATE": "true"}
     took, code, output = stop_running_scheduler(prod_image, env)
     if code == 137 and stuck_in_local_executor_shutdown(output):
         # Airflow's LocalExecutor race (2 stops in 45 here): the signal did arrive and was acted on.

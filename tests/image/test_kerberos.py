@@ -119,7 +119,7 @@ def worker_task(image: str, realm: Realm, page: Protected, cache_dir: Path, db: 
 
 
 def test_worker_reads_a_kerberos_protected_page_with_the_side_cars_ticket_only(
-    prod_image: str, realm: tuple[Realm, Protected], tmp_path: Path, fresh_db: str
+    prod_image: str, realm: tuple[Realm, Protected], tmp_path: Path, migrated_db: str
 ) -> None:
     kerberos, page = realm
     keytab = kerberos.keytab(PRINCIPAL, "airflow.keytab")
@@ -132,16 +132,14 @@ def test_worker_reads_a_kerberos_protected_page_with_the_side_cars_ticket_only(
 
     tools = run(prod_image, "bash", "-c", "command -v kinit klist kdestroy")
     assert tools.returncode == 0, f"no Kerberos client in the image: {tools.stdout}"
-    migrated = run(prod_image, "airflow", "db", "migrate", env=database(fresh_db), timeout=600)
-    assert migrated.returncode == 0, migrated.stderr[-2000:]
 
-    with side_car(prod_image, kerberos, keytab, cache_dir, fresh_db) as name:
+    with side_car(prod_image, kerberos, keytab, cache_dir, migrated_db) as name:
         wait_for(lambda: ticket_valid(kerberos, cache), 90, "the side-car's first ticket")
         # renewed: still valid after more than one ticket lifetime
         time.sleep(LIFETIME + 5)
         assert ticket_valid(kerberos, cache), docker("logs", name).stderr[-2000:]
 
-        output = worker_task(prod_image, kerberos, page, cache_dir, fresh_db)
+        output = worker_task(prod_image, kerberos, page, cache_dir, migrated_db)
         assert f"protected page: {PAGE.strip()}" in output, output[-3000:]
         # the worker has no keytab, so it cannot get a ticket of its own
         own = run(
@@ -153,12 +151,12 @@ def test_worker_reads_a_kerberos_protected_page_with_the_side_cars_ticket_only(
 
     # side-car gone: the ticket runs out and the task fails saying so
     wait_for(lambda: not ticket_valid(kerberos, cache), LIFETIME + 30, "the ticket to expire")
-    failed = worker_task(prod_image, kerberos, page, cache_dir, fresh_db)
+    failed = worker_task(prod_image, kerberos, page, cache_dir, migrated_db)
     assert "Kerberos: no valid ticket in FILE:/var/run/airflow-kerberos/ccache" in failed
     assert "protected page:" not in failed
 
     # side-car back: healed
-    with side_car(prod_image, kerberos, keytab, cache_dir, fresh_db):
+    with side_car(prod_image, kerberos, keytab, cache_dir, migrated_db):
         wait_for(lambda: ticket_valid(kerberos, cache), 90, "a ticket again")
-        healed = worker_task(prod_image, kerberos, page, cache_dir, fresh_db)
+        healed = worker_task(prod_image, kerberos, page, cache_dir, migrated_db)
         assert f"protected page: {PAGE.strip()}" in healed, healed[-3000:]
