@@ -29,9 +29,10 @@ test:
 		[ $$took -gt $$(( $(TEST_BUDGET_MINUTES) * 60 )) ] && echo ': OVER BUDGET')"; \
 	exit $$status
 
-# everyday work: the unit tests and the integration tests that build no image (under 5 minutes)
+# everyday work (under 5 minutes): the unit tests and the integration tests that build no
+# Airflow image (constraints, git, registry, cosign, scan, SBOM, the set-up script)
 test-fast: setup-test
-	.venv/bin/pytest -m "not image and not emulation and not fresh_builder and not slow" --durations=10
+	.venv/bin/pytest -m "not image and not emulation and not fresh_builder" --durations=10
 
 test-unit:
 	.venv/bin/pytest -m "not integration"

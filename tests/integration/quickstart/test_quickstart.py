@@ -31,7 +31,7 @@ from tests.integration.quickstart.deployment import (
     deployed,
 )
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(1800)]
+pytestmark = [pytest.mark.integration, pytest.mark.image, pytest.mark.timeout(1800)]
 
 DAG_ID = "hangar_quickstart"
 

@@ -21,7 +21,7 @@ from tests.integration.quickstart.deployment import (
 )
 from tests.services import unused_port
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(1800)]
+pytestmark = [pytest.mark.integration, pytest.mark.image, pytest.mark.timeout(1800)]
 
 DAG_ID = "quickstart_kerberos"
 PRINCIPAL = "airflow@QUICKSTART.HANGAR"
