@@ -139,7 +139,8 @@ def kept_build(
 ) -> Kept:
     """The image `params` describes: the kept one of its key when there is one, else built by
     `build` (which returns the exit code and the output) and, when that succeeds, kept. The
-    image is also tagged with `params.tags`.
+    image is also tagged with `params.tags`; the reference returned is the kept tag, the same
+    from run to run, so an image built FROM it (a test extending the image) is kept too.
     """
     base = image_id(params.base_image)
     if base is None:
@@ -156,11 +157,12 @@ def kept_build(
             for tag in params.tags:
                 subprocess.run(["docker", "tag", kept, tag], check=True, capture_output=True)
             _touch(key, output)
-            return Kept(ref=params.tags[0], returncode=0, output=output, reused=True)
+            return Kept(ref=kept, returncode=0, output=output, reused=True)
         returncode, output = build(params)
         if returncode == 0:
             subprocess.run(["docker", "tag", params.tags[0], kept], check=True, capture_output=True)
             _touch(key, output)
+            return Kept(ref=kept, returncode=0, output=output, reused=False)
     return Kept(ref=params.tags[0], returncode=returncode, output=output, reused=False)
 
 
