@@ -43,16 +43,19 @@ from tests.services import (
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Modules marked `fresh_builder(n)` run first, by n, on a builder few builds have warmed:
-    the session's one builder prune comes just before the first of them (pytest_runtest_setup).
-    Some export a registry cache (`mode=max`), and this engine's BuildKit (Docker 26) grows past
-    10 GB preparing that export on a builder that many other builds have warmed (README, "warm
-    builder"); the reproducibility module empties the builder before each of its builds, so it
-    goes first, while there is little to lose. The sort is stable: every other test keeps its
-    place.
+    """Modules marked `builder_cache` run first, on the builder the last session left (they
+    take their steps from its cache); then modules marked `fresh_builder(n)`, by n, on a
+    builder few builds have warmed: the session's one builder prune comes just before the first
+    of them (pytest_runtest_setup). Some export a registry cache (`mode=max`), and this engine's
+    BuildKit (Docker 26) grows past 10 GB preparing that export on a builder that many other
+    builds have warmed (README, "warm builder"); the reproducibility module empties the builder
+    before each of its builds, so it goes first, while there is little to lose. The sort is
+    stable: every other test keeps its place.
     """
 
     def rank(item: pytest.Item) -> int:
+        if item.get_closest_marker("builder_cache") is not None:
+            return -1
         marker = item.get_closest_marker("fresh_builder")
         return int(marker.args[0]) if marker is not None else sys.maxsize
 

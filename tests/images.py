@@ -100,12 +100,13 @@ def kept_base(
     build(ref)
     if current:
         assert pending_updates(ref) == [], f"{ref}, built just now, should have every update"
-    others = re.compile(rf"^{re.escape(stem)}-[0-9a-f]{{12}}$")
-    keep = registry.digest(repository, tag)
+    # of another key: the tag, and the per-platform parts of an index (`<tag>-amd64`)
+    others = re.compile(rf"^{re.escape(stem)}-(?!{key})[0-9a-f]{{12}}(-[a-z0-9]+)?$")
+    keep = {registry.digest(repository, t) for t in registry.list_tags(repository) if tag in t}
     for old in registry.list_tags(repository):
         digest = registry.digest(repository, old) if others.match(old) else None
-        if digest not in (None, keep):
-            registry.delete(repository, digest)  # type: ignore[arg-type]
+        if digest is not None and digest not in keep:
+            registry.delete(repository, digest)
     return ref
 
 

@@ -6,19 +6,18 @@ platforms (an arm64 container runs on aarch64 and `airflow version` works there)
 `hangar image release` gives every tag the index's digest, both platforms kept.
 
 Slow (every arm64 step is emulated): marked `emulation`; needs qemu-user-static and
-binfmt-support (`scripts/setup-env.sh --test` sets them up). The base index and the slim
-image's registry cache are kept between runs, each under the key of what it is made of (see the
+binfmt-support (`scripts/setup-env.sh --test` sets them up). The base index is kept between
+runs under the key of its recipe, and the module runs before the session's builder prune (see the
 `multi` fixture): a machine that ran the module before builds the base again only when its
-recipe changed or Debian published a security update it lacks.
+recipe changed or Debian published a security update it lacks, and the slim image's steps again
+only where their inputs changed.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import subprocess
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -37,13 +36,12 @@ from tests.images import (
     kept_base,
     recipe_key,
 )
-from tests.kept import tree_digest
 
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.emulation,
     pytest.mark.timeout(3000),
-    pytest.mark.fresh_builder(3),
+    pytest.mark.builder_cache,
 ]
 
 PLATFORMS = "linux/amd64,linux/arm64"
@@ -89,27 +87,8 @@ def registry() -> HttpRegistry:
     return HttpRegistry(host=REGISTRY)
 
 
-# kept in the local registry between runs (see `multi`): the base index, and the registry cache
-# of the slim image built on it
+# the base index, kept in the local registry between runs (see `multi`)
 KEPT_BASE = "hangar-kept-multi-base"
-KEPT_CACHE = "hangar-kept-multi-cache"
-# what the slim image is built from besides its base
-RECIPE = ("Dockerfile", ".dockerignore", "scripts/docker", "empty")
-
-
-def recipe_digest() -> str:
-    digest = hashlib.sha256()
-    for name in RECIPE:
-        path = REPO / name
-        digest.update(tree_digest(path).encode() if path.is_dir() else path.read_bytes())
-    return digest.hexdigest()
-
-
-def kept_cache_repositories() -> list[str]:
-    """The kept caches' repositories in the local registry (one per key)."""
-    with urllib.request.urlopen(f"http://{REGISTRY}/v2/_catalog?n=100000", timeout=30) as answer:
-        listed: list[str] = json.load(answer).get("repositories") or []
-    return [name for name in listed if name.startswith(f"{KEPT_CACHE}-")]
 
 
 @pytest.fixture(scope="module")
@@ -117,10 +96,11 @@ def multi(registry: HttpRegistry) -> Iterator[Multi]:
     """The base index (`hangar base build`) and the slim image index built on it (`hangar image
     build`), both platforms. The base is kept in the registry, named by its recipe's key, and
     built again when its recipe changes or the security archive publishes an update it lacks
-    (tests/images.kept_base). The slim image is built on every run, from a registry cache kept
-    per (base digest, Dockerfile and scripts) key: BuildKit takes from it only the steps whose
-    inputs are the same, and when a key has no cache yet `hangar cache refresh` exports one
-    after the build (its steps then come from the builder).
+    (tests/images.kept_base). The slim image is built on every run; the module runs before the
+    session's builder prune (marker `builder_cache`), so BuildKit takes from the cache the last
+    session left the steps whose inputs are unchanged (on the same base, all of them). Its
+    registry cache cannot stand in: this engine's BuildKit refuses to export the cache of an
+    emulated build (`hangar cache refresh` says why).
     """
     if emulation_missing():
         pytest.fail("no arm64 emulation: run scripts/setup-env.sh --test (qemu-user-static)")
@@ -140,25 +120,12 @@ def multi(registry: HttpRegistry) -> Iterator[Multi]:
     base = kept_base(KEPT_BASE, stem, recipe_key(PYTHON, PLATFORMS), build_base, current=True)
     # the scan pulled the machine's platform of the index: BuildKit must resolve the whole index
     docker("image", "rm", "-f", base)
-    tag = base.rpartition(":")[2]
-    key = hashlib.sha256(f"{registry.digest(KEPT_BASE, tag)} {recipe_digest()}".encode())
-    cache = f"{REGISTRY}/{KEPT_CACHE}-{key.hexdigest()[:12]}"
     try:
         built = hangar(
             "image", "build", "--slim", "--python", PYTHON, "--platform", PLATFORMS, "--push",
-            "--base-image", base, "--tag", image, "--cache-from", cache, "--output", "json",
+            "--base-image", base, "--tag", image, "--output", "json",
         )  # fmt: skip
         assert built.returncode == 0, built.stderr[-3000:]
-        cache_name = cache.removeprefix(f"{REGISTRY}/")
-        if not registry.list_tags(cache_name):
-            refreshed = hangar(
-                "cache", "refresh", "--slim", "--python", PYTHON, "--platform", PLATFORMS,
-                "--base-image", base, "--cache-repo", cache,
-            )  # fmt: skip
-            assert refreshed.returncode == 0, refreshed.stderr[-3000:]
-            for old in kept_cache_repositories():
-                if old != cache_name:
-                    empty_repository(registry, old)
         yield Multi(repository=repository, base=base, image=image)
     finally:
         empty_repository(registry, name)
