@@ -188,3 +188,8 @@ def sweep() -> None:
         )
         record.unlink(missing_ok=True)
         (STATE / f"{key}.lock").unlink(missing_ok=True)
+    # the locks of builds that failed (nothing was kept under their key)
+    for lock in STATE.glob("*.lock"):
+        age = now - dt.datetime.fromtimestamp(lock.stat().st_mtime, dt.UTC)
+        if lock.stem not in _used and not _record(lock.stem).exists() and age > KEEP_UNUSED:
+            lock.unlink(missing_ok=True)
