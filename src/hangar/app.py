@@ -23,6 +23,7 @@ from hangar.ports import (
     ConstraintsSource,
     Containers,
     Engine,
+    Files,
     Git,
     Http,
     ImageProbe,
@@ -43,8 +44,9 @@ ENVIRONMENT_FILE_ENV = "HANGAR_ENVIRONMENT_FILE"
 
 @dataclass(frozen=True, kw_only=True)
 class App:
-    """The outside world of a command. Every adapter is made from the app's runner, so a dry
-    run (`dry()`) swaps one object and every command it makes is printed instead of run.
+    """The outside world of a command. A dry run (`dry()`) is one switch: every adapter that
+    changes state is made from it, so programs (engine, git, cosign: the runner), the registry
+    over HTTP and the files in the user's folders all print what they would change instead.
     """
 
     runner: Runner
@@ -53,6 +55,7 @@ class App:
     now: Callable[[], dt.datetime]
     host_platform: str
     out: IO[str] | None = None  # where a dry run prints its commands (None: sys.stdout)
+    dry_run: bool = False  # set by dry(): every writer below prints instead of writing
     make_engine: Callable[[Runner, Mapping[str, str]], Engine]
     make_probe: Callable[[Runner], ImageProbe]
     make_registry: Callable[[str, Mapping[str, str]], Registry]
@@ -96,7 +99,22 @@ class App:
         return self.make_probe(self.runner)
 
     def registry(self, host: str) -> Registry:
-        return self.make_registry(host, self.environ)
+        registry = self.make_registry(host, self.environ)
+        if not self.dry_run:
+            return registry
+        from hangar.infra.dry_run import DryRunRegistry
+
+        return DryRunRegistry(inner=registry, host=host, out=self._sink())
+
+    def files(self) -> Files:
+        """Build contexts and logs in the user's folders."""
+        if self.dry_run:
+            from hangar.infra.dry_run import DryRunFiles
+
+            return DryRunFiles(out=self._sink())
+        from hangar.infra.files import LocalFiles
+
+        return LocalFiles()
 
     def resolver(self) -> Resolver:
         return self.make_resolver(self.runner)
@@ -144,8 +162,12 @@ class App:
             return self
         from hangar.infra.process import DryRunRunner
 
-        sink = out or self.out or sys.stdout
-        return replace(self, runner=DryRunRunner(out=sink, reader=self.runner))
+        sink = out or self._sink()
+        reader = self.runner.reader if isinstance(self.runner, DryRunRunner) else self.runner
+        return replace(self, runner=DryRunRunner(out=sink, reader=reader), out=sink, dry_run=True)
+
+    def _sink(self) -> IO[str]:
+        return self.out or sys.stdout
 
     def utc_now(self) -> dt.datetime:
         return self.now().astimezone(dt.UTC)

@@ -11,6 +11,7 @@ import os
 import re
 import shlex
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -95,6 +96,27 @@ DOCKER_RUN_ERROR = 125  # `docker run` itself failed (no such image, bad option)
 def no_such_image(result: ProcessResult) -> bool:
     """`docker run` found no image to run."""
     return result.returncode == DOCKER_RUN_ERROR and "Unable to find image" in result.stderr
+
+
+# -- files -------------------------------------------------------------------------------------
+
+
+class Files(Protocol):
+    """The files a command writes into the user's folders: build contexts and logs (a dry
+    run's files write none of them).
+    """
+
+    def assemble_context(
+        self, recipe: Path, folder: Path, dest: Path, *, extra: Sequence[str] = ()
+    ) -> Path:
+        """A build context at `dest` (made anew): the recipe, plus `folder`'s
+        docker-context-files/, dags/, requirements.txt and `extra` folders.
+        """
+        ...
+
+    def open_log(self, path: Path) -> AbstractContextManager[IO[str]]:
+        """A log file, truncated: each run of a job gets a fresh log."""
+        ...
 
 
 # -- the Docker engine and registries -----------------------------------------------------

@@ -20,7 +20,7 @@ from typing import IO, cast
 from hangar.ci.flows import Flow, Stage, Step, expand
 from hangar.errors import StepFailed
 from hangar.lines import LineTap
-from hangar.ports import Command, Runner, last_line
+from hangar.ports import Command, Files, Runner, last_line
 
 OK, FAILED, SKIPPED = "ok", "failed", "skipped"
 
@@ -80,6 +80,7 @@ class LocalRun:
     """What a local run needs from the outside: the runner, how to call hangar, where."""
 
     runner: Runner
+    files: Files  # where each job's log is written
     hangar: tuple[str, ...]  # argv that runs the hangar CLI
     cwd: Path
     log_dir: Path
@@ -107,7 +108,6 @@ def _run_job(
 ) -> tuple[JobOutcome, dict[str, object] | None]:
     started = run.clock()
     log_path = run.log_dir / f"{job.slug}.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
     values = dict(run.values)
     if decision is not None:
         values["airflow_version"] = str(decision.get("airflow-version", ""))
@@ -118,7 +118,7 @@ def _run_job(
     ran: list[str] = []
     skipped: list[str] = []
     produced: dict[str, object] | None = None
-    with log_path.open("w", encoding="utf-8") as log:
+    with run.files.open_log(log_path) as log:
         for step in job.stage.steps:
             if decision is not None and not _holds(step, decision):
                 skipped.append(step.name)

@@ -13,7 +13,6 @@ from hangar.cli.options import current_app, dry_run_option, log_dir, python_opti
 from hangar.errors import BadInput, NotFound, StepFailed
 from hangar.image.plan import resolve_pythons
 from hangar.image.platforms import ensure_runnable
-from hangar.infra.files import open_log
 from hangar.ports import cmd, last_line
 from hangar.values import DEBIAN_PYTHON, split_list
 
@@ -87,7 +86,10 @@ def build(
         if dry_run:
             runner.run(cmd(*args))
             continue
-        with console.status(f"building {ref} (log {log_path})"), open_log(log_path) as log:
+        with (
+            console.status(f"building {ref} (log {log_path})"),
+            app.files().open_log(log_path) as log,
+        ):
             result = runner.run(cmd(*args), stream_to=log)
         if not result.ok:
             raise StepFailed(

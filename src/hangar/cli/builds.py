@@ -21,7 +21,6 @@ from hangar.image.jobs import JobResult
 from hangar.image.plan import cache_jobs, plan, resolve
 from hangar.image.platforms import ensure_cache_exportable, ensure_runnable
 from hangar.image.request import Build, BuildJob, BuildRequest, Stamp
-from hangar.infra.files import open_log
 
 Planner = Callable[..., tuple[BuildJob, ...]]  # image.plan.plan or image.plan.cache_jobs
 
@@ -53,7 +52,7 @@ def build_world(app: App, build: Build, config: Config) -> BuildWorld:
         constraints=app.constraints(
             cache_dir=app.cwd / config["cache_dir"] / "constraints", index_url=index_url
         ),
-        open_log=open_log,
+        open_log=app.files().open_log,
     )
 
 

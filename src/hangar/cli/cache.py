@@ -10,7 +10,6 @@ from hangar.cli.builds import build_and_show
 from hangar.cli.options import (
     BuildOptions,
     build_options,
-    current_app,
     output_option,
     slim_option,
 )
@@ -39,7 +38,7 @@ def refresh(*, build: BuildOptions, cache_repo: str | None, slim: bool, output: 
     Platforms other than the engine's own need emulation (qemu binfmt) set up; asking for one
     that the builder cannot run is an error (as for every build).
     """
-    app = current_app()
+    app = build.app()
     config = app.config()
     request = build.request(app, cache_to=cache_repo, all_pythons=True, slim=slim)
 

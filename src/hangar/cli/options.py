@@ -22,7 +22,7 @@ from hangar.errors import BadInput, NotFound
 from hangar.image.plan import CONSTRAINTS_MODES, dockerfile_args
 from hangar.image.provenance import builder_id
 from hangar.image.request import BuildRequest, Stamp
-from hangar.infra.files import assemble_context, is_recipe, recipe_dir
+from hangar.infra.files import is_recipe, recipe_dir
 from hangar.values import SUPPORTED_DEBIAN, split_list, split_words
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -129,6 +129,10 @@ class BuildOptions:
     source_date_epoch: int | None
     dry_run: bool
 
+    def app(self) -> App:
+        """The command's app: a dry one under --dry-run, whose writers change nothing."""
+        return current_app().dry(dry_run=self.dry_run)
+
     def context_folder(self, app: App) -> Path:
         return (self.context or app.cwd).resolve()
 
@@ -149,7 +153,7 @@ class BuildOptions:
             raise NotFound(f"no folder {folder}", hint="check --context")
         extra = (self.embedded_dags,) if self.embedded_dags else ()
         dest = folder / ".hangar" / "context"
-        return assemble_context(recipe_dir(), folder, dest, extra=extra), None
+        return app.files().assemble_context(recipe_dir(), folder, dest, extra=extra), None
 
     def builder_choice(self, app: App) -> dict[str, str | None]:
         """--builder as buildx reaches it: a docker-driver builder through its context."""
@@ -261,7 +265,11 @@ class BuildOptions:
 
 
 def read_dockerfile_defaults(context: Path, dockerfile: Path | None = None) -> dict[str, str]:
-    """The build args the Dockerfile declares, with their defaults (read once per command)."""
+    """The build args the Dockerfile declares, with their defaults (read once per command).
+    A context a dry run did not assemble has the recipe's Dockerfile.
+    """
+    if dockerfile is None and not context.is_dir():
+        context = recipe_dir()
     path = dockerfile or context / "Dockerfile"
     if not path.is_file():
         raise NotFound(

@@ -235,10 +235,12 @@ def rerelease(
     )
 
 
-def rollback(
-    params: ReleaseParams, *, date: str, registry: Registry, date_of: DateOf
-) -> ReleaseResult:
-    """Move each Python's floating tags back to its image of `date` (its dated tag)."""
+def rollback_plan(
+    params: ReleaseParams, *, date: str, registry: Registry
+) -> tuple[tuple[Floating, ...], ReleasePlan]:
+    """Where each Python's floating tags are now, and the plan that moves them back to its
+    image of `date` (its dated tag); NotFound when that date has no image.
+    """
     check_date(date)
     registry.ensure_available()
     current = floating(params, registry)
@@ -253,6 +255,15 @@ def rollback(
                 hint=f"list the dated tags of {params.version} in the registry and pass one",
             )
         new[item.python] = (str(target.with_tag(tag)), digest)
+    return current, move_plan(params, registry, current=current, new=new)
+
+
+def rollback(
+    params: ReleaseParams, *, date: str, registry: Registry, date_of: DateOf
+) -> ReleaseResult:
+    """Move each Python's floating tags back to its image of `date` (its dated tag), the
+    current images keeping a dated tag of their own.
+    """
+    current, plan = rollback_plan(params, date=date, registry=registry)
     keep_reachable(params, registry, current, date_of)
-    plan = move_plan(params, registry, current=current, new=new)
     return execute_release(plan, registry)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import IO
 
@@ -97,3 +97,15 @@ def _link_or_copy(src: str, dst: str) -> None:
         Path(dst).hardlink_to(src)
     except OSError:
         shutil.copy2(src, dst)
+
+
+class LocalFiles:
+    """The files adapter that writes."""
+
+    def assemble_context(
+        self, recipe: Path, folder: Path, dest: Path, *, extra: Sequence[str] = ()
+    ) -> Path:
+        return assemble_context(recipe, folder, dest, extra=extra)
+
+    def open_log(self, path: Path) -> AbstractContextManager[IO[str]]:
+        return open_log(path)

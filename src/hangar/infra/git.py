@@ -181,7 +181,11 @@ class GitConstraintsBranch:
         oid = listed.split("\t", 1)[0].strip()
         if not oid:
             return None
-        self._git("fetch", "--no-tags", "--quiet", self.remote, f"refs/heads/{self.branch}")
+        # the objects only: no ref and no FETCH_HEAD changes (a dry run runs this too)
+        self._git(
+            "fetch", "--no-tags", "--quiet", "--refmap=", "--no-write-fetch-head",
+            self.remote, f"refs/heads/{self.branch}",
+        )  # fmt: skip
         return oid
 
     def files(self, commit: str) -> dict[str, tuple[str, str]]:

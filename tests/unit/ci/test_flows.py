@@ -18,6 +18,7 @@ from hangar.ci.runner import FAILED, OK, SKIPPED, FlowRun, LocalRun, run_flow
 from hangar.ci.workflows import github_values
 from hangar.cli.main import cli
 from hangar.errors import BadInput, StepFailed
+from hangar.infra.files import LocalFiles
 from hangar.ports import Command, ProcessResult
 
 LOCAL_VALUES = {
@@ -200,6 +201,7 @@ def _decision(**overrides: str) -> dict[str, str]:
 def _run(flow: Flow, runner: FakeRunner, tmp_path: Path, parallelism: int = 4) -> FlowRun:
     local = LocalRun(
         runner=runner,
+        files=LocalFiles(),
         hangar=("hangar",),
         cwd=tmp_path,
         log_dir=tmp_path / "logs",

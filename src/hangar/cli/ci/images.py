@@ -47,7 +47,7 @@ def build_image(
     """Build an image of a Dockerfile target, one per Python version, in parallel (the build
     options are those of `hangar image build`).
     """
-    app = current_app()
+    app = build.app()
     config = app.config()
     request = build.request(
         app, tags=tags, push=push, cache_from=cache_from, cache_to=cache_to, target=target

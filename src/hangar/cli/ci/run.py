@@ -90,8 +90,10 @@ def run(
         selective += ["--python", python]
     stamp = now.strftime("%Y%m%dT%H%M%S")
     log_dir = cwd / config["log_dir"] / "ci" / f"{flow.name}-{stamp}"
+    world = app.dry(dry_run=dry_run)
     local = LocalRun(
-        runner=app.dry(dry_run=dry_run).runner,
+        runner=world.runner,
+        files=world.files(),
         hangar=hangar_argv(),
         cwd=cwd,
         log_dir=log_dir,

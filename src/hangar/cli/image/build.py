@@ -12,7 +12,6 @@ from hangar.cli.image.preflight import check_additional_deps
 from hangar.cli.options import (
     BuildOptions,
     build_options,
-    current_app,
     output_option,
     slim_option,
 )
@@ -114,7 +113,7 @@ def command(
     `hangar image build --python all --push --cache registry`;
     `hangar image build --dry-run` prints the commands and runs nothing.
     """
-    app = current_app()
+    app = build.app()
     config = app.config()
     use_cache = cache == "registry"
     request = build.request(

@@ -35,6 +35,7 @@ from hangar.image.release import (
     execute_release,
     plan_release,
 )
+from hangar.image.rerelease import rollback_plan
 from hangar.image.sign import Signing, release_refs
 from hangar.image.tags import check_date
 from hangar.ports import Registry
@@ -153,7 +154,12 @@ def command(
         raise BadInput(f"{' and '.join(modes)} cannot go together", hint="choose one")
     if every_released and (version or rollback):
         raise BadInput("--every-released takes no VERSION and no --rollback", hint="drop them")
-    app = current_app()
+    if dry_run and (patch or refresh_base or every_released):
+        raise BadInput(
+            "--dry-run shows the plan of a release or a rollback only",
+            hint="see what a patch or a refresh would take with `hangar image scan IMAGE`",
+        )
+    app = current_app().dry(dry_run=dry_run)
     signing = _signing(app, sign=sign, key=key, keyless=keyless, rollback=rollback, dry_run=dry_run)
     config = app.config({"registry": registry, "image_name": image_name})
     version = validate_airflow_version(version or config["airflow_version"])
@@ -168,7 +174,10 @@ def command(
         date=check_date(date or app.utc_now().strftime("%Y%m%d")),
     )
     reg = _registry(app, params)
-    if rollback:
+    if rollback and dry_run:
+        _current, plan = rollback_plan(params, date=check_date(rollback), registry=reg)
+        render_plan(plan, output)
+    elif rollback:
         result = run_rollback(app, params, reg, date=check_date(rollback))
         render_result(result, output)
         _raise_for(result)
@@ -180,11 +189,6 @@ def command(
             _raise_for(done.release)
         _sign(app, [done.release for _version, done in every], signing)
     elif patch or refresh_base:
-        if dry_run:
-            raise BadInput(
-                "--dry-run shows a plain release's plan only",
-                hint="see what a patch would take with `hangar image scan IMAGE`",
-            )
         mode = "patch" if patch else "refresh"
         done = run_rerelease(app, params, config, reg, mode=mode, date=params.date or "")
         show_rerelease(done, output, mode=mode)
