@@ -208,17 +208,39 @@ ARG AIRFLOW_USE_UV
 ARG AIRFLOW_UV_VERSION
 ARG AIRFLOW_PIP_VERSION
 ARG DEBIAN_MIRROR
+# what the official image's users rely on (its runtime list, README "Build args"): the database
+# clients `airflow db shell` runs, the tools users' scripts and Dockerfiles call, and what is
+# loaded at run time, which ldd cannot find (the FreeTDS ODBC driver, xmlsec's OpenSSL engine,
+# the SASL modules)
 ARG RUNTIME_APT_DEPS="\
+apt-utils \
 ca-certificates \
 curl \
 dumb-init \
+freetds-bin \
 git \
+gnupg \
+iputils-ping \
 krb5-user \
+ldap-utils \
 less \
+libsasl2-modules \
+libsasl2-modules-gssapi-mit \
+libxmlsec1-openssl \
+locales \
+lsb-release \
+mariadb-client-core \
 netcat-openbsd \
 openssh-client \
+postgresql-client \
 procps \
-tzdata"
+rsync \
+sqlite3 \
+sudo \
+tdsodbc \
+tzdata \
+unixodbc \
+wget"
 ARG RUNTIME_APT_COMMAND=""
 # reproducible builds: useradd dates the airflow user's password entry from it, not today
 ARG SOURCE_DATE_EPOCH
@@ -234,7 +256,13 @@ RUN --mount=type=secret,id=ca-bundle --mount=type=secret,id=apt-sources \
     chown -R "airflow:0" "${AIRFLOW_USER_HOME_DIR}" "${AIRFLOW_HOME}"; \
     chmod -R g=u "${AIRFLOW_USER_HOME_DIR}" "${AIRFLOW_HOME}"; \
     # OpenShift-style arbitrary UIDs: the entrypoint adds a passwd entry for them
-    chmod g=u /etc/passwd
+    chmod g=u /etc/passwd; \
+    # as the official image: sudo finds the virtualenv's programs (airflow, pip) first
+    if [ -d /etc/sudoers.d ]; then \
+        printf 'Defaults secure_path="%s/.local/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"\n' \
+            "${AIRFLOW_USER_HOME_DIR}" >/etc/sudoers.d/airflow-path; \
+        chmod 0440 /etc/sudoers.d/airflow-path; \
+    fi
 
 # the shared libraries that modules compiled in the build stage link against (found by ldd)
 RUN --mount=type=secret,id=ca-bundle --mount=type=secret,id=apt-sources \

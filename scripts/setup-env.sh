@@ -19,7 +19,8 @@
 #   - with --test, what the test suite needs on top: the registry on 127.0.0.1:5000 (also with
 #     Docker Hub in reach), PostgreSQL and Redis on loopback, shellcheck, git and cosign (from
 #     Debian 13; on Debian 12 through the engine's trixie source, else only where apt offers it),
-#     the Kerberos tools, and emulation of the other platform.
+#     the Kerberos tools, MariaDB's server (which the tests start themselves) and emulation of
+#     the other platform.
 #   - with --test or --emulation, emulation of the other of amd64/arm64 (qemu-user-static and
 #     binfmt-support, registered with the fix-binary flag so containers need no qemu of their
 #     own), so the engine builds and runs both.
@@ -541,6 +542,12 @@ setup_kerberos_tools() {
 	apt_install krb5-kdc krb5-admin-server krb5-user apache2-bin libapache2-mod-auth-gssapi
 }
 
+setup_test_servers() {
+	# the servers tests start themselves on a free loopback port and stop by process id: MariaDB
+	# (the core packages only: no service starts, no data directory is made)
+	apt_install mariadb-server-core mariadb-client-core
+}
+
 setup_test_services() {
 	# services: 1 to start PostgreSQL and Redis too
 	local services="$1"
@@ -548,6 +555,7 @@ setup_test_services() {
 	need_cmd git git
 	setup_cosign
 	setup_kerberos_tools
+	setup_test_servers
 	setup_emulation
 	start_registry
 	if ((services)); then

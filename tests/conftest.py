@@ -4,6 +4,7 @@ PostgreSQL and Redis. Helpers they use live in tests/images.py and tests/service
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import uuid
@@ -38,6 +39,7 @@ from tests.services import (
     REDIS_PORT,
     SETUP_HINT,
     is_listening,
+    mariadb,
     psql,
 )
 
@@ -188,6 +190,15 @@ def migrated_db(postgres: str, migrated_template: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
+def mariadb_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A MariaDB server this session starts on the loopback (tests/services.py): its URL."""
+    if shutil.which("mariadb-install-db") is None:
+        pytest.fail(f"MariaDB's server is not installed; {SETUP_HINT.replace('start', 'install')}")
+    with mariadb(tmp_path_factory.mktemp("mariadb")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
 def redis_url() -> str:
     if not is_listening(REDIS_HOST, REDIS_PORT):
         pytest.fail(f"Redis is not listening on {REDIS_HOST}:{REDIS_PORT}; {SETUP_HINT}")
@@ -197,9 +208,10 @@ def redis_url() -> str:
 @pytest.fixture(scope="session")
 def fab_image(make_image: Callable[..., Built]) -> str:
     """A small image with the FAB auth manager's provider, for what only FAB supports (the
-    official Helm chart's defaults among them: FAB auth manager, Celery executor).
+    official Helm chart's defaults among them: FAB auth manager, Celery executor), and the
+    MySQL provider, whose driver `airflow db shell` needs for MariaDB.
     """
-    extras = "celery,fab,postgres"
+    extras = "celery,fab,mysql,postgres"
     built = make_image(
         python="3.11",
         files={"constraints-3.11.txt": constraints_for_tests("3.11", extras)},

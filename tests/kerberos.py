@@ -11,12 +11,11 @@ import contextlib
 import os
 import shutil
 import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.services import is_listening, unused_port
+from tests.services import running, unused_port
 
 REALM = "HANGAR.TEST"
 MODULES = Path("/usr/lib/apache2/modules")
@@ -84,26 +83,6 @@ class Realm:
             f"    max_renewable_life = {self.lifetime}\n"
             "  }\n"
         )
-
-
-@contextlib.contextmanager
-def running(args: list[str], *, env: dict[str, str], port: int, log: Path) -> Iterator[None]:
-    """A foreground server, until the block ends; fails when it does not listen in time."""
-    with log.open("w") as out:
-        process = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 30
-        while not is_listening("127.0.0.1", port):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"{args[0]} did not start:\n{log.read_text()[-2000:]}")
-            time.sleep(0.2)
-        yield
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 @contextlib.contextmanager

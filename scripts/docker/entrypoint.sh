@@ -281,16 +281,40 @@ migrate_db() {
     fi
 }
 
+# The password goes to Python on its standard input, never on a command line (where every process
+# in the container could read it in /proc/*/cmdline): this is what `airflow users create` does,
+# in-process.
 create_fab_user() {
-    local username=$1 role=$2 password=$3
-    airflow users create \
-        --username "$username" \
-        --firstname "${_AIRFLOW_WWW_USER_FIRSTNAME:-Airflow}" \
-        --lastname "${_AIRFLOW_WWW_USER_LASTNAME:-Admin}" \
-        --email "${_AIRFLOW_WWW_USER_EMAIL:-airflowadmin@example.com}" \
-        --role "$role" \
-        --password "$password" >&2 ||
-        die "'airflow users create' failed for user '${username}' (output above)."
+    local username=$1 role=$2 password=$3 script
+    script=$(
+        cat <<'PYTHON'
+import sys
+
+from airflow.providers.fab.auth_manager.cli_commands.utils import get_application_builder
+from airflow.utils.providers_configuration_loader import providers_configuration_loaded
+
+
+@providers_configuration_loaded
+def create(username, role_name, firstname, lastname, email, password):
+    with get_application_builder() as appbuilder:
+        role = appbuilder.sm.find_role(role_name)
+        if not role:
+            names = ", ".join(sorted(r.name for r in appbuilder.sm.get_all_roles()))
+            sys.exit(f"{role_name} is not a FAB role (the roles are: {names})")
+        if appbuilder.sm.find_user(username):
+            print(f"user {username} exists already; its password is left as it is")
+            return
+        if not appbuilder.sm.add_user(username, firstname, lastname, email, role, password):
+            sys.exit("the FAB security manager did not add the user")
+
+
+create(*sys.argv[1:6], sys.stdin.read())
+PYTHON
+    )
+    printf '%s' "$password" | python -c "$script" "$username" "$role" \
+        "${_AIRFLOW_WWW_USER_FIRSTNAME:-Airflow}" "${_AIRFLOW_WWW_USER_LASTNAME:-Admin}" \
+        "${_AIRFLOW_WWW_USER_EMAIL:-airflowadmin@example.com}" >&2 ||
+        die "Could not create the FAB user '${username}' (output above)."
     log_info "FabAuthManager: user '${username}' with role '${role}' exists."
 }
 

@@ -73,6 +73,13 @@ def stop(container: str) -> tuple[float, int]:
     return took, int(code)
 
 
+def mounted_file(path: Path, text: str) -> Path:
+    """`path` holding `text`, readable by the container's user once mounted."""
+    path.write_text(text)
+    path.chmod(0o644)
+    return path
+
+
 # --- fixtures ---------------------------------------------------------------------------------
 
 
@@ -311,6 +318,77 @@ def test_user_create_with_fab_auth_manager(fab_image: str, fresh_db: str) -> Non
     assert any(u["username"] == "admin" and "Admin" in u["roles"] for u in users)
 
 
+def command_lines_while_running(container: str) -> list[str]:
+    """Every command line seen in `container`'s processes (its PID namespace, read from the
+    host's /proc) from now until it exits: polled without pause, so a process living a few
+    milliseconds is seen.
+    """
+    pid = docker("inspect", "-f", "{{.State.Pid}}", container).stdout.strip()
+    first = Path("/proc", pid)
+    namespace = (first / "ns" / "pid").readlink()
+    seen: set[str] = set()
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        if not first.exists():
+            return sorted(seen)
+        for process in Path("/proc").iterdir():
+            if not process.name.isdigit():
+                continue
+            with contextlib.suppress(OSError):
+                if (process / "ns" / "pid").readlink() == namespace:
+                    raw = (process / "cmdline").read_bytes()
+                    seen.add(raw.replace(b"\0", b" ").decode(errors="replace").strip())
+    pytest.fail(f"{container} still runs after 300 s:\n{logs(container)[-3000:]}")
+
+
+@pytest.mark.timeout(400)
+@pytest.mark.parametrize("auth_manager", ["fab", "simple"])
+def test_the_admin_password_is_on_no_command_line(
+    request: pytest.FixtureRequest, auth_manager: str, tmp_path: Path
+) -> None:
+    """While the entrypoint creates the user (FAB: in the database; SimpleAuthManager: in its
+    passwords file), no process in the container has the password on its command line, where
+    every other process could read it. The password reaches the container in a file, so that it
+    is on no `docker run` command line either.
+    """
+    marker = f"marker-{uuid.uuid4().hex}"
+    secret = mounted_file(tmp_path / "password", marker)
+    env = {
+        "_AIRFLOW_WWW_USER_CREATE": "true",
+        "_AIRFLOW_WWW_USER_PASSWORD_FILE": "/run/password",
+    }
+    if auth_manager == "fab":
+        image = request.getfixturevalue("fab_image")
+        env |= {
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": request.getfixturevalue("fresh_db"),
+            "AIRFLOW__CORE__AUTH_MANAGER": (
+                "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager"
+            ),
+            "_AIRFLOW_DB_MIGRATE": "true",
+        }
+        command = ("users", "list", "--output", "json")
+    else:
+        image = request.getfixturevalue("prod_image")
+        command = ("bash", "-c", "cat $AIRFLOW_HOME/simple_auth_manager_passwords.json.generated")
+    name = f"hangar-ep-{uuid.uuid4().hex[:10]}"
+    started = docker(
+        "run", "-d", "--name", name, *run_options(env, volumes={secret: "/run/password"}),
+        image, *command,
+    )  # fmt: skip
+    assert started.returncode == 0, started.stderr
+    try:
+        seen = command_lines_while_running(name)
+        code = docker("inspect", "-f", "{{.State.ExitCode}}", name).stdout.strip()
+        output = logs(name)
+    finally:
+        docker("rm", "-f", name)
+    assert code == "0", output[-3000:]
+    # the user was made, and the poll saw the step that made it
+    assert "admin" in output
+    assert any(line.startswith("python -c") for line in seen), seen
+    assert [line for line in seen if marker in line] == []
+
+
 # --- 18: waiting for the Celery broker --------------------------------------------------------
 
 
@@ -372,9 +450,7 @@ def test_pip_additional_requirements_are_installed_with_a_warning(prod_image: st
 
 
 def test_file_variable_is_read_into_the_variable(prod_image: str, tmp_path: Path) -> None:
-    secret = tmp_path / "db"
-    secret.write_text("postgresql://u:p@db:5432/airflow\n")
-    secret.chmod(0o644)
+    secret = mounted_file(tmp_path / "db", "postgresql://u:p@db:5432/airflow\n")
     script = (
         'echo "$AIRFLOW__DATABASE__SQL_ALCHEMY_CONN";'
         ' echo "${AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_FILE-unset}"'
@@ -394,9 +470,7 @@ def test_file_variable_is_read_into_the_variable(prod_image: str, tmp_path: Path
 def test_file_variable_is_read_before_the_migration(
     prod_image: str, fresh_db: str, tmp_path: Path
 ) -> None:
-    secret = tmp_path / "db"
-    secret.write_text(fresh_db)
-    secret.chmod(0o644)
+    secret = mounted_file(tmp_path / "db", fresh_db)
     env = {
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_FILE": "/run/secrets/db",
         "_AIRFLOW_DB_MIGRATE": "true",
@@ -407,9 +481,7 @@ def test_file_variable_is_read_before_the_migration(
 
 
 def test_file_variable_and_variable_both_set_is_an_error(prod_image: str, tmp_path: Path) -> None:
-    secret = tmp_path / "pw"
-    secret.write_text("x")
-    secret.chmod(0o644)
+    secret = mounted_file(tmp_path / "pw", "x")
     env = {"_AIRFLOW_WWW_USER_PASSWORD": "a", "_AIRFLOW_WWW_USER_PASSWORD_FILE": "/run/secrets/pw"}
     done = run(prod_image, "bash", "-c", "true", env=env, volumes={secret: "/run/secrets/pw"})
     assert done.returncode == 1

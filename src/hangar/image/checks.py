@@ -7,6 +7,7 @@ None for a pass or a sentence saying what was wrong.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -222,6 +223,68 @@ def _judge_providers(outcome: Outcome, _facts: ImageFacts) -> str | None:
     return "; ".join(problems) or None
 
 
+# The programs and run-time modules the official image's users rely on (README, "The image"):
+# (what is checked, a shell command that must succeed). A probe that fails silently, or whose
+# first word is not a program on PATH, reports the tool missing; the modules are loaded at run
+# time, by path, so each is looked for where its loader looks. A database client whose
+# INSTALL_<DB>_CLIENT is false in the image's environment (the build left it out) is not expected.
+TOOLS: tuple[tuple[str, str], ...] = (
+    ("psql", "psql --version"),
+    ("mysql", "mysql --version"),
+    ("sqlite3", "sqlite3 --version"),
+    ("sudo", "sudo --version"),
+    ("ldapsearch", "ldapsearch -VV"),
+    ("tsql", "tsql -C"),
+    ("odbcinst", "odbcinst -j"),
+    ("FreeTDS ODBC driver", "odbcinst -q -d -n FreeTDS"),
+    ("xmlsec OpenSSL engine", "ldconfig -p | grep -q 'libxmlsec1-openssl[.]so[.]1 '"),
+    ("SASL modules", 'test -e "/usr/lib/$(uname -m)-linux-gnu/sasl2/libplain.so.2"'),
+    ("rsync", "rsync --version"),
+    ("gpg", "gpg --version"),
+    ("wget", "wget --version"),
+    ("ping", "ping -V"),
+    ("lsb_release", "lsb_release -is"),
+    ("ssh", "ssh -V"),
+    ("nc", "nc -h"),
+    ("kinit", "klist -V"),
+    ("locale-gen", "command -v locale-gen"),
+    ("curl", "curl --version"),
+    ("git", "git --version"),
+)
+CLIENT_SWITCHES = {"psql": "INSTALL_POSTGRES_CLIENT", "mysql": "INSTALL_MYSQL_CLIENT"}
+_PROBE = """probe() {
+  local name=$1 command=$2 out
+  if out=$("$BASH" -c "$command" 2>&1); then echo "ok ${name}"
+  elif [[ -z $out ]] || ! command -v "${command%% *}" >/dev/null; then echo "missing ${name}"
+  else echo "fails ${name}: ${out##*$'\\n'}"; fi
+}"""
+
+
+def _tools_script() -> str:
+    """Bash printing `ok NAME`, `missing NAME` or `fails NAME: LAST LINE` for each of TOOLS."""
+    lines = [_PROBE]
+    for name, command in TOOLS:
+        probe = f"probe {shlex.quote(name)} {shlex.quote(command)}"
+        switch = CLIENT_SWITCHES.get(name)
+        lines.append(f'[[ "${{{switch}:-true}}" != true ]] || {probe}' if switch else probe)
+    return "\n".join(lines)
+
+
+def _judge_tools(outcome: Outcome, _facts: ImageFacts) -> str | None:
+    if outcome.returncode != 0:
+        return f"exited {outcome.returncode}: {_tail(outcome.output)}"
+    lines = _lines(outcome.stdout)
+    missing = [line.removeprefix("missing ") for line in lines if line.startswith("missing ")]
+    failing = [line.removeprefix("fails ") for line in lines if line.startswith("fails ")]
+    if not any(line.startswith("ok ") for line in lines):
+        return f"no tool answered: {_tail(outcome.output)}"
+    problems = []
+    if missing:
+        problems.append(f"missing: {', '.join(missing)}")
+    problems.extend(f"fails: {line}" for line in failing)
+    return "; ".join(problems) or None
+
+
 def image_checks(*, extras: str = "") -> tuple[Check, ...]:
     """The checks of ACCEPTANCE.md 1-14 and 20 that need no outside service."""
     sh = ("bash", "-c")
@@ -312,6 +375,20 @@ def image_checks(*, extras: str = "") -> tuple[Check, ...]:
             command=("python", "-c", _PROVIDERS_SCRIPT),
             docker_args=("-e", f"HANGAR_EXTRAS={extras}"),
             judge=_judge_providers,
+        ),
+        Check(
+            name="tools",
+            description="the official image's tools run: database clients, sudo, LDAP, ODBC, "
+            "FreeTDS, xmlsec, SASL, rsync, gpg, wget, ping, lsb_release, ssh, nc",
+            command=(*sh, _tools_script()),
+            judge=_judge_tools,
+        ),
+        Check(
+            name="tools-arbitrary-uid",
+            description="the same tools run as an arbitrary UID with group 0",
+            command=(*sh, _tools_script()),
+            docker_args=("--user", "12345:0"),
+            judge=_judge_tools,
         ),
         Check(
             name="arbitrary-uid",

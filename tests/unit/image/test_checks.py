@@ -3,8 +3,18 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+from pathlib import Path
 
-from hangar.image.checks import SEPARATOR, ImageFacts, Outcome, image_checks, judge
+from hangar.image.checks import (
+    SEPARATOR,
+    TOOLS,
+    ImageFacts,
+    Outcome,
+    image_checks,
+    judge,
+)
 
 CHECKS = {c.name: c for c in image_checks(extras="celery")}
 FACTS = ImageFacts(
@@ -72,3 +82,40 @@ def test_metadata_check_names_each_missing_label() -> None:
 def test_refusing_a_non_root_group_must_say_why() -> None:
     assert verdict("group-zero", "", 1, "ERROR: the group must be 0 (root)") is None
     assert verdict("group-zero", "", 0) is not None
+
+
+def test_tools_check_names_what_is_missing_and_what_fails(tmp_path: Path) -> None:
+    """The tools probe, run by bash on a PATH holding a working psql, a mysql that cannot load
+    its library and nothing else: the verdict names mysql's error and the missing tools.
+    """
+    (tmp_path / "psql").write_text("#!/bin/bash\necho 'psql (PostgreSQL) 17'\n")
+    (tmp_path / "mysql").write_text(
+        "#!/bin/bash\necho 'mysql: error while loading shared libraries: libmariadb.so.3' >&2\n"
+        "exit 127\n"
+    )
+    for program in ("psql", "mysql"):
+        (tmp_path / program).chmod(0o755)
+    check = CHECKS["tools"]
+    script = check.command[-1]
+    bash = shutil.which("bash") or "/bin/bash"
+
+    def probe(**env: str) -> str | None:
+        done = subprocess.run(
+            [bash, "-c", script],
+            env={"PATH": str(tmp_path), **env},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        return verdict("tools", done.stdout, done.returncode, done.stderr)
+
+    detail = probe() or ""
+    assert "fails: mysql: mysql: error while loading shared libraries" in detail
+    assert "missing: sqlite3, sudo, ldapsearch" in detail
+    assert "psql" not in detail
+    assert "mysql" not in (probe(INSTALL_MYSQL_CLIENT="false") or "")
+
+
+def test_tools_check_passes_when_every_probe_answers() -> None:
+    assert verdict("tools", "".join(f"ok {name}\n" for name, _ in TOOLS)) is None
+    assert verdict("tools-arbitrary-uid", "ok psql\nmissing gpg\n") == "missing: gpg"
