@@ -14,7 +14,9 @@
 
 ARG AIRFLOW_VERSION="3.3.2"
 ARG PYTHON_MAJOR_MINOR_VERSION="3.13"
-ARG PYTHON_BASE_IMAGE="python:${PYTHON_MAJOR_MINOR_VERSION}-slim-trixie"
+# BASE_IMAGE: the official Dockerfile's name for the base, taken as PYTHON_BASE_IMAGE's default
+ARG BASE_IMAGE=""
+ARG PYTHON_BASE_IMAGE="${BASE_IMAGE:-python:${PYTHON_MAJOR_MINOR_VERSION}-slim-trixie}"
 ARG AIRFLOW_EXTRAS="aiobotocore,amazon,async,celery,cncf-kubernetes,common-io,common-messaging,docker,elasticsearch,fab,ftp,git,google,google-auth,graphviz,grpc,hashicorp,http,ldap,microsoft-azure,mysql,odbc,openlineage,opensearch,pandas,postgres,redis,sendgrid,sftp,slack,snowflake,ssh,statsd,uv"
 ARG ADDITIONAL_AIRFLOW_EXTRAS=""
 ARG ADDITIONAL_PYTHON_DEPS=""
@@ -38,6 +40,33 @@ ARG COMPILE_BYTECODE="core"
 # skip: it is left out, which hangar asks for when ADDITIONAL_RUNTIME_APT_DEPS,
 # ADDITIONAL_RUNTIME_APT_COMMAND and ADDITIONAL_PYTHON_DEPS are all empty
 ARG RUNTIME_PACKAGES_STEP="run"
+# the database clients, as the official image: false leaves the client out of the final image and
+# its extra (mysql, postgres) out of the install; the MySQL client is MariaDB's (the only type)
+ARG INSTALL_MYSQL_CLIENT="true"
+ARG INSTALL_MYSQL_CLIENT_TYPE="mariadb"
+ARG INSTALL_POSTGRES_CLIENT="true"
+# Microsoft's msodbcsql18 comes from Microsoft's repository: true stops the build, naming the way
+# to add it (ADDITIONAL_RUNTIME_APT_COMMAND); the FreeTDS ODBC driver is always there
+ARG INSTALL_MSSQL_CLIENT="false"
+ARG AIRFLOW_IMAGE_TYPE="prod"
+
+##############################################################################################
+# build-args: the official image's build args that cannot be honoured stop the build here, before
+# anything is installed, in one line naming what to use instead (every stage waits for it)
+##############################################################################################
+FROM --platform=${BUILDPLATFORM} ${PYTHON_BASE_IMAGE} AS build-args
+SHELL ["/bin/bash", "-o", "pipefail", "-o", "errexit", "-o", "nounset", "-c"]
+ARG PYTHON_MAJOR_MINOR_VERSION
+ARG INSTALL_MYSQL_CLIENT
+ARG INSTALL_MYSQL_CLIENT_TYPE
+ARG INSTALL_POSTGRES_CLIENT
+ARG INSTALL_MSSQL_CLIENT
+ARG AIRFLOW_INSTALLATION_METHOD
+# the official image compiles Python: what it is compiled as can only be checked against the base
+ARG AIRFLOW_PYTHON_VERSION
+ARG PYTHON_LTO
+COPY --chmod=0755 scripts/docker/check-build-args.sh /scripts/docker/
+RUN /scripts/docker/check-build-args.sh && touch /build-args-checked
 
 ##############################################################################################
 # tools: the uv binary for the target platform, fetched on the build machine's own platform
@@ -56,6 +85,7 @@ RUN --mount=type=secret,id=ca-bundle --mount=type=secret,id=index-url \
     --mount=type=secret,id=extra-index-urls \
     --mount=type=bind,source=${DOCKER_CONTEXT_FILES},target=/docker-context-files \
     --mount=type=cache,id=hangar-tools,target=/root/.cache/pip,sharing=locked \
+    --mount=type=bind,from=build-args,source=/build-args-checked,target=/tmp/build-args-checked \
     /scripts/docker/with-sources.sh /scripts/docker/fetch-uv.sh
 
 ##############################################################################################
@@ -89,6 +119,7 @@ COPY --chmod=0755 scripts/docker/apt-install.sh scripts/docker/with-sources.sh /
 
 # Debian's own Python (a debian base) keeps its headers in a separate package
 RUN --mount=type=secret,id=ca-bundle --mount=type=secret,id=apt-sources \
+    --mount=type=bind,from=build-args,source=/build-args-checked,target=/tmp/build-args-checked \
     set -eux; \
     python_dev=""; \
     if [[ "$(command -v "python${PYTHON_MAJOR_MINOR_VERSION}" || true)" == /usr/bin/* ]]; then \
@@ -117,6 +148,22 @@ ARG AIRFLOW_CONSTRAINTS_MODE="constraints"
 ARG AIRFLOW_CONSTRAINTS_LOCATION=""
 ARG AIRFLOW_CONSTRAINTS_REFERENCE=""
 ARG CONSTRAINTS_GITHUB_REPOSITORY="apache/airflow"
+# the constraints of a version that is not a release (X.Y.Z...), when no reference is given
+ARG DEFAULT_CONSTRAINTS_BRANCH
+# true: when the install with the constraints fails, it is tried once more without them
+ARG AIRFLOW_FALLBACK_NO_CONSTRAINTS_INSTALLATION
+# any value: the newest versions, no constraints (the official image's CI "eager upgrade")
+ARG UPGRADE_RANDOM_INDICATOR_STRING
+# true: constraints also found at docker-context-files/constraints-<py>/<mode>-<py>.txt
+ARG USE_CONSTRAINTS_FOR_CONTEXT_DISTRIBUTIONS
+# pip's progress bar (AIRFLOW_USE_UV=false); off when not given
+ARG PIP_PROGRESS_BAR
+# environment of the build stage only, as in the official image
+ARG AIRFLOW_REPO
+ARG AIRFLOW_BRANCH
+ARG VERSION_SUFFIX
+ARG INSTALL_MYSQL_CLIENT
+ARG INSTALL_POSTGRES_CLIENT
 ARG DOCKER_CONTEXT_FILES
 ARG INSTALL_DISTRIBUTIONS_FROM_CONTEXT
 ARG ADDITIONAL_PIP_INSTALL_FLAGS
@@ -128,11 +175,13 @@ ARG TARGETPLATFORM
 ARG BUILDPLATFORM
 # set by `hangar image build --reproducible`
 ARG SOURCE_DATE_EPOCH
+# another value: a fresh package cache (the cache mount's id)
+ARG DEPENDENCY_CACHE_EPOCH
 
 RUN --mount=type=secret,id=ca-bundle --mount=type=secret,id=index-url \
     --mount=type=secret,id=extra-index-urls \
     --mount=type=bind,source=${DOCKER_CONTEXT_FILES},target=/docker-context-files \
-    --mount=type=cache,id=hangar-pkgs-${TARGETARCH},target=/root/.cache/hangar,sharing=locked \
+    --mount=type=cache,id=hangar-pkgs-${TARGETARCH}${DEPENDENCY_CACHE_EPOCH:+-${DEPENDENCY_CACHE_EPOCH}},target=/root/.cache/hangar,sharing=locked \
     --mount=type=bind,from=tools,source=/opt/uv/bin,target=/opt/uv/bin,rw \
     UV_CACHE_DIR=/root/.cache/hangar/uv PIP_CACHE_DIR=/root/.cache/hangar/pip \
     /scripts/docker/with-sources.sh /scripts/docker/install-airflow.sh
@@ -171,12 +220,14 @@ ARG TRIM_VENV
 ARG COMPILE_BYTECODE
 ARG TARGETARCH
 ARG SOURCE_DATE_EPOCH
+ARG DEPENDENCY_CACHE_EPOCH
+ARG PIP_PROGRESS_BAR
 COPY --chmod=0755 scripts/docker/add-python-deps.sh scripts/docker/compile-bytecode.sh \
     scripts/docker/venv-delta.py /scripts/docker/
 RUN --mount=type=secret,id=ca-bundle --mount=type=secret,id=index-url \
     --mount=type=secret,id=extra-index-urls \
     --mount=type=bind,source=${DOCKER_CONTEXT_FILES},target=/docker-context-files \
-    --mount=type=cache,id=hangar-pkgs-${TARGETARCH},target=/root/.cache/hangar,sharing=locked \
+    --mount=type=cache,id=hangar-pkgs-${TARGETARCH}${DEPENDENCY_CACHE_EPOCH:+-${DEPENDENCY_CACHE_EPOCH}},target=/root/.cache/hangar,sharing=locked \
     --mount=type=bind,from=build,source=${AIRFLOW_USER_HOME_DIR}/.local,target=${AIRFLOW_USER_HOME_DIR}/.local,rw \
     --mount=type=bind,from=build,source=${AIRFLOW_USER_HOME_DIR}/constraints.txt,target=${AIRFLOW_USER_HOME_DIR}/constraints.txt \
     --mount=type=bind,from=tools,source=/opt/uv/bin,target=/opt/uv/bin,rw \
@@ -229,10 +280,8 @@ libsasl2-modules-gssapi-mit \
 libxmlsec1-openssl \
 locales \
 lsb-release \
-mariadb-client-core \
 netcat-openbsd \
 openssh-client \
-postgresql-client \
 procps \
 rsync \
 sqlite3 \
@@ -242,14 +291,25 @@ tzdata \
 unixodbc \
 wget"
 ARG RUNTIME_APT_COMMAND=""
+ARG INSTALL_MYSQL_CLIENT
+ARG INSTALL_MYSQL_CLIENT_TYPE
+ARG INSTALL_POSTGRES_CLIENT
+ARG INSTALL_MSSQL_CLIENT
+ARG AIRFLOW_INSTALLATION_METHOD="apache-airflow"
+ARG AIRFLOW_IMAGE_TYPE
 # reproducible builds: useradd dates the airflow user's password entry from it, not today
 ARG SOURCE_DATE_EPOCH
 
 COPY --chmod=0755 scripts/docker/apt-install.sh /scripts/docker/
-# runs in parallel with the build stage
+# runs in parallel with the build stage; the database clients from Debian (the official image takes
+# them from the vendors' repositories)
 RUN --mount=type=secret,id=ca-bundle --mount=type=secret,id=apt-sources \
+    --mount=type=bind,from=build-args,source=/build-args-checked,target=/tmp/build-args-checked \
     set -eux; \
-    APT_COMMANDS="${RUNTIME_APT_COMMAND}" /scripts/docker/apt-install.sh ${RUNTIME_APT_DEPS}; \
+    clients=""; \
+    if [ "${INSTALL_POSTGRES_CLIENT,,}" = true ]; then clients="postgresql-client"; fi; \
+    if [ "${INSTALL_MYSQL_CLIENT,,}" = true ]; then clients="${clients} mariadb-client-core"; fi; \
+    APT_COMMANDS="${RUNTIME_APT_COMMAND}" /scripts/docker/apt-install.sh ${RUNTIME_APT_DEPS} ${clients}; \
     useradd --uid "${AIRFLOW_UID}" --gid 0 --home-dir "${AIRFLOW_USER_HOME_DIR}" --create-home \
         --shell /bin/bash --comment "Airflow" airflow; \
     mkdir -p "${AIRFLOW_HOME}/dags" "${AIRFLOW_HOME}/logs" "${AIRFLOW_HOME}/plugins"; \
@@ -280,6 +340,12 @@ ENV AIRFLOW_HOME=${AIRFLOW_HOME} \
     AIRFLOW_UV_VERSION=${AIRFLOW_UV_VERSION} \
     AIRFLOW_PIP_VERSION=${AIRFLOW_PIP_VERSION} \
     AIRFLOW__CORE__LOAD_EXAMPLES="false" \
+    AIRFLOW_IMAGE_TYPE=${AIRFLOW_IMAGE_TYPE} \
+    AIRFLOW_INSTALLATION_METHOD=${AIRFLOW_INSTALLATION_METHOD} \
+    INSTALL_MYSQL_CLIENT=${INSTALL_MYSQL_CLIENT} \
+    INSTALL_MYSQL_CLIENT_TYPE=${INSTALL_MYSQL_CLIENT_TYPE} \
+    INSTALL_POSTGRES_CLIENT=${INSTALL_POSTGRES_CLIENT} \
+    INSTALL_MSSQL_CLIENT=${INSTALL_MSSQL_CLIENT} \
     VIRTUAL_ENV=${AIRFLOW_USER_HOME_DIR}/.local \
     PATH=${AIRFLOW_USER_HOME_DIR}/.local/bin:/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin \
     PIP_NO_CACHE_DIR="true" \
@@ -337,6 +403,11 @@ RUN --mount=type=bind,from=additions-out,target=/tmp/additions \
 
 ARG EMBEDDED_DAGS="empty"
 COPY --chown=${AIRFLOW_UID}:0 ${EMBEDDED_DAGS} ${AIRFLOW_HOME}/dags/
+# as the official image: the Dockerfile the image was built from, at /Dockerfile (or other files
+# of the build context, e.g. sources to keep next to an install from docker-context-files)
+ARG AIRFLOW_SOURCES_FROM="Dockerfile"
+ARG AIRFLOW_SOURCES_TO="/Dockerfile"
+COPY --chown=${AIRFLOW_UID}:0 ${AIRFLOW_SOURCES_FROM} ${AIRFLOW_SOURCES_TO}
 
 WORKDIR ${AIRFLOW_HOME}
 EXPOSE 8080
@@ -347,6 +418,9 @@ ARG BUILD_ID=""
 ARG COMMIT_SHA=""
 ARG AIRFLOW_IMAGE_DATE_CREATED=""
 ARG AIRFLOW_IMAGE_REPOSITORY="https://github.com/apache/airflow"
+ARG AIRFLOW_IMAGE_README_URL="https://raw.githubusercontent.com/apache/airflow/main/docker-stack-docs/README.md"
+ENV BUILD_ID=${BUILD_ID} \
+    COMMIT_SHA=${COMMIT_SHA}
 LABEL org.apache.airflow.distro="debian" \
       org.apache.airflow.module="airflow" \
       org.apache.airflow.component="airflow" \
@@ -366,7 +440,8 @@ LABEL org.apache.airflow.distro="debian" \
       org.opencontainers.image.url="https://airflow.apache.org" \
       org.opencontainers.image.documentation="https://airflow.apache.org/docs/docker-stack/index.html" \
       org.opencontainers.image.vendor="Apache Software Foundation" \
-      org.opencontainers.image.licenses="Apache-2.0"
+      org.opencontainers.image.licenses="Apache-2.0" \
+      io.artifacthub.package.readme-url="${AIRFLOW_IMAGE_README_URL}"
 
 ENTRYPOINT ["/usr/bin/dumb-init", "--", "/entrypoint"]
 CMD []

@@ -64,6 +64,27 @@ def pulled(registry: HttpRegistry, repository: str, tag: str, platform: str) -> 
     return int(manifest["config"]["size"]) + sum(int(layer["size"]) for layer in manifest["layers"])
 
 
+def measured(
+    name: str, registry: HttpRegistry, repository: str, tag: str, platform: str, seconds: float
+) -> dict[str, object]:
+    """One row: the build's time, the pushed image's size on disk and the bytes pulled."""
+    image = f"{registry.host}/{repository}:{tag}"
+    return {
+        "image": name,
+        "build_seconds": round(seconds, 1),
+        "on_disk_mb": round(on_disk(image, platform) / MB),
+        "pulled_mb": round(pulled(registry, repository, tag, platform) / MB),
+    }
+
+
+def empty(registry: HttpRegistry, repository: str) -> None:
+    """Delete every manifest of a throwaway repository."""
+    for tag in registry.list_tags(repository):
+        digest = registry.digest(repository, tag)
+        if digest is not None:
+            registry.delete(repository, digest)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
@@ -93,20 +114,9 @@ def main() -> int:
                 HANGAR, "image", "build", *common, *flags, "--platform", platform,
                 "--tag", f"{options.registry}/{repository}:{tag}",
             )  # fmt: skip
-            image = f"{options.registry}/{repository}:{tag}"
-            results.append(
-                {
-                    "image": name,
-                    "build_seconds": round(seconds, 1),
-                    "on_disk_mb": round(on_disk(image, platform) / MB),
-                    "pulled_mb": round(pulled(registry, repository, tag, platform) / MB),
-                }
-            )
+            results.append(measured(name, registry, repository, tag, platform, seconds))
     finally:
-        for tag in registry.list_tags(repository):
-            digest = registry.digest(repository, tag)
-            if digest is not None:
-                registry.delete(repository, digest)
+        empty(registry, repository)
     regular = results[0]
     print(f"hangar bench: flavours, Python {options.python}, base {options.base_image}")
     print(f"{'image':<30} {'build':>8} {'on disk':>10} {'pulled':>9} {'disk vs regular':>16}")

@@ -19,8 +19,8 @@
 #   - with --test, what the test suite needs on top: the registry on 127.0.0.1:5000 (also with
 #     Docker Hub in reach), PostgreSQL and Redis on loopback, shellcheck, git and cosign (from
 #     Debian 13; on Debian 12 through the engine's trixie source, else only where apt offers it),
-#     the Kerberos tools, MariaDB's server (which the tests start themselves) and emulation of
-#     the other platform.
+#     the Kerberos tools, MariaDB's server and apt's archive tools (for servers the tests start
+#     themselves) and emulation of the other platform.
 #   - with --test or --emulation, emulation of the other of amd64/arm64 (qemu-user-static and
 #     binfmt-support, registered with the fix-binary flag so containers need no qemu of their
 #     own), so the engine builds and runs both.
@@ -544,8 +544,9 @@ setup_kerberos_tools() {
 
 setup_test_servers() {
 	# the servers tests start themselves on a free loopback port and stop by process id: MariaDB
-	# (the core packages only: no service starts, no data directory is made)
-	apt_install mariadb-server-core mariadb-client-core
+	# (the core packages only: no service starts, no data directory is made), and a signed apt
+	# repository the vendor-repository test makes (apt-ftparchive, gpg) and serves with Python
+	apt_install mariadb-server-core mariadb-client-core apt-utils gnupg
 }
 
 setup_test_services() {

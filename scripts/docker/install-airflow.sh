@@ -55,8 +55,14 @@ distribution_name() {
 fetch_constraints() {
 	local py="$1" location="${AIRFLOW_CONSTRAINTS_LOCATION}" ref url
 	local in_context="${CONTEXT}/${AIRFLOW_CONSTRAINTS_MODE}-${py}.txt"
+	# the official image's place for them, taken when USE_CONSTRAINTS_FOR_CONTEXT_DISTRIBUTIONS is true
+	if [[ ! -f "${in_context}" ]] && truthy "${USE_CONSTRAINTS_FOR_CONTEXT_DISTRIBUTIONS:-false}"; then
+		in_context="${CONTEXT}/constraints-${py}/${AIRFLOW_CONSTRAINTS_MODE}-${py}.txt"
+	fi
 	: >"${CONSTRAINTS}"
-	if [[ "${location}" == "none" ]]; then
+	if [[ -n "${UPGRADE_RANDOM_INDICATOR_STRING:-}" ]]; then
+		info "Installing the newest versions, without constraints (UPGRADE_RANDOM_INDICATOR_STRING is set)"
+	elif [[ "${location}" == "none" ]]; then
 		info "Installing without constraints (AIRFLOW_CONSTRAINTS_LOCATION=none)"
 	elif [[ "${location}" =~ ^https?:// ]]; then
 		info "Downloading constraints from ${location}"
@@ -72,7 +78,12 @@ fetch_constraints() {
 		info "Using constraints from docker-context-files/${in_context##*/}"
 		cp "${in_context}" "${CONSTRAINTS}"
 	elif [[ "${AIRFLOW_INSTALLATION_METHOD}" == "apache-airflow" ]] && ! truthy "${INSTALL_DISTRIBUTIONS_FROM_CONTEXT}"; then
-		ref="${AIRFLOW_CONSTRAINTS_REFERENCE:-constraints-${AIRFLOW_VERSION}}"
+		# as the official image: a release's own constraints tag, else DEFAULT_CONSTRAINTS_BRANCH
+		ref="${AIRFLOW_CONSTRAINTS_REFERENCE:-}"
+		if [[ -z "${ref}" && "${AIRFLOW_VERSION}" =~ ^[23]\.[0-9]+\.[0-9]+ ]]; then
+			ref="constraints-${AIRFLOW_VERSION}"
+		fi
+		ref="${ref:-${DEFAULT_CONSTRAINTS_BRANCH:-constraints-main}}"
 		url="https://raw.githubusercontent.com/${CONSTRAINTS_GITHUB_REPOSITORY}/${ref}/${AIRFLOW_CONSTRAINTS_MODE}-${py}.txt"
 		info "Downloading constraints from ${url}"
 		if ! curl -fsSL --connect-timeout 5 --max-time 60 "${url}" -o "${CONSTRAINTS}"; then
@@ -101,9 +112,27 @@ effective_constraints() {
 	done <"${CONSTRAINTS}"
 }
 
+airflow_extras() {
+	# AIRFLOW_EXTRAS and ADDITIONAL_AIRFLOW_EXTRAS, comma-separated, without the extra of a
+	# database client the build leaves out (INSTALL_MYSQL_CLIENT or INSTALL_POSTGRES_CLIENT
+	# false), as the official image does
+	local extra
+	local -a asked kept=()
+	IFS=, read -ra asked <<<"${AIRFLOW_EXTRAS}${ADDITIONAL_AIRFLOW_EXTRAS:+,${ADDITIONAL_AIRFLOW_EXTRAS}}"
+	for extra in "${asked[@]}"; do
+		extra="${extra//[[:space:]]/}"
+		[[ -n "${extra}" ]] || continue
+		[[ "${extra}" == mysql ]] && ! truthy "${INSTALL_MYSQL_CLIENT:-true}" && continue
+		[[ "${extra}" == postgres ]] && ! truthy "${INSTALL_POSTGRES_CLIENT:-true}" && continue
+		kept+=("${extra}")
+	done
+	local IFS=,
+	printf '%s\n' "${kept[*]}"
+}
+
 airflow_requirement() {
-	local extras="${AIRFLOW_EXTRAS}${ADDITIONAL_AIRFLOW_EXTRAS:+,${ADDITIONAL_AIRFLOW_EXTRAS}}"
-	extras="${extras#,}"
+	local extras
+	extras="$(airflow_extras)"
 	local name="apache-airflow${extras:+[${extras}]}"
 	case "${AIRFLOW_INSTALLATION_METHOD}" in
 	apache-airflow) printf '%s%s\n' "${name}" "${AIRFLOW_VERSION_SPECIFICATION:-==${AIRFLOW_VERSION}}" ;;
@@ -153,11 +182,22 @@ install() {
 	else
 		truthy "${INCLUDE_PRE_RELEASE}" && flags+=(--pre)
 		flags+=(--no-compile)
-		cmd=("${VENV}/bin/pip" install --disable-pip-version-check --root-user-action ignore --progress-bar off "${flags[@]}")
+		cmd=("${VENV}/bin/pip" install --disable-pip-version-check --root-user-action ignore --progress-bar "${PIP_PROGRESS_BAR:-off}" "${flags[@]}")
 	fi
 	info "Installing: ${reqs[*]}"
 	printf '+ %s\n' "${cmd[*]} ${reqs[*]}" >&2
-	if ! "${cmd[@]}" "${reqs[@]}" 2>&1 | tee "${WORK}/install.log"; then
+	local status=0
+	"${cmd[@]}" "${reqs[@]}" 2>&1 | tee "${WORK}/install.log" || status=$?
+	if ((status)) && [[ -s "${WORK}/constraints.txt" ]] && truthy "${AIRFLOW_FALLBACK_NO_CONSTRAINTS_INSTALLATION:-false}"; then
+		# as the official image, when asked: once more without the constraints (the image then
+		# keeps the versions installed as its constraints.txt)
+		printf '\nWARNING: the install failed with the constraints; trying without them (AIRFLOW_FALLBACK_NO_CONSTRAINTS_INSTALLATION=true)\n\n' >&2
+		: >"${WORK}/constraints.txt"
+		: >"${CONSTRAINTS}"
+		install "${reqs[@]}"
+		return
+	fi
+	if ((status)); then
 		grep -E 'No solution found|conflict|ResolutionImpossible|Because ' "${WORK}/install.log" >/dev/null &&
 			die "the requirements conflict with each other or with the constraints (see the resolver's explanation above): change the conflicting pins in ADDITIONAL_PYTHON_DEPS, requirements.txt or the constraints"
 		die "installing the Python packages failed: $(installer_error "${WORK}/install.log") (whole output above)"
@@ -174,8 +214,8 @@ installer_error() {
 
 check_extras() {
 	# installers only warn about an extra Airflow does not have; a build must not pass with it
-	local extras="${AIRFLOW_EXTRAS}${ADDITIONAL_AIRFLOW_EXTRAS:+,${ADDITIONAL_AIRFLOW_EXTRAS}}" unknown
-	unknown="$(EXTRAS="${extras}" "${VENV}/bin/python" - <<-'PY'
+	local unknown
+	unknown="$(EXTRAS="$(airflow_extras)" "${VENV}/bin/python" - <<-'PY'
 		import os, re
 		from importlib.metadata import metadata
 		norm = lambda e: re.sub(r"[-_.]+", "-", e.strip()).lower()

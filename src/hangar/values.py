@@ -21,10 +21,6 @@ SUPPORTED_DEBIAN = ("trixie", "bookworm")
 # the one Python each Debian release ships (what a base image built from Debian packages has)
 DEBIAN_PYTHON = {"bookworm": "3.11", "trixie": "3.13"}
 DEFAULT_AIRFLOW_VERSION = "3.3.2"
-# runtime packages the slim image leaves out of the Dockerfile's RUNTIME_APT_DEPS: only
-# providers it does not have use them (git: the git provider's GitDagBundle, with perl about 75
-# MB; openssh-client: the ssh and sftp providers, git over ssh)
-SLIM_LEAVES_OUT = ("git", "openssh-client")
 _TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 _VERSION_HINT = "use X.Y.Z, e.g. 3.3.2 or 3.4.0rc1"
 _RELEASE_PARTS = 3  # an Airflow release is X.Y.Z

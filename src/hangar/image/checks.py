@@ -180,11 +180,15 @@ def _judge_ok_lines(outcome: Outcome, _facts: ImageFacts) -> str | None:
 
 
 # Inside the image: every provider the installed Airflow's extras imply must be installed and
-# listed by `airflow providers list`; extras come from the org.apache.airflow.extras label.
+# listed by `airflow providers list`; extras come from the org.apache.airflow.extras label, less
+# the extra of a database client the build left out (INSTALL_<DB>_CLIENT=false in the image's
+# environment: the build did not install that extra, as the official image).
 _PROVIDERS_SCRIPT = r"""
 import json, os, re, subprocess, sys
 from importlib import metadata
-extras = [e for e in os.environ.get("HANGAR_EXTRAS", "").split(",") if e]
+switches = dict(pair.split("=") for pair in os.environ["HANGAR_CLIENT_EXTRAS"].split())
+left_out = {extra for name, extra in switches.items() if os.environ.get(name, "true") != "true"}
+extras = [e for e in os.environ.get("HANGAR_EXTRAS", "").split(",") if e and e not in left_out]
 wanted = set()
 for req in metadata.requires("apache-airflow") or []:
     m = re.match(r"(apache-airflow-providers-[A-Za-z0-9._-]+)", req)
@@ -251,7 +255,11 @@ TOOLS: tuple[tuple[str, str], ...] = (
     ("curl", "curl --version"),
     ("git", "git --version"),
 )
-CLIENT_SWITCHES = {"psql": "INSTALL_POSTGRES_CLIENT", "mysql": "INSTALL_MYSQL_CLIENT"}
+# the build args that leave a database client out: NAME -> (its Airflow extra, its program)
+CLIENT_SWITCHES = {
+    "INSTALL_POSTGRES_CLIENT": ("postgres", "psql"),
+    "INSTALL_MYSQL_CLIENT": ("mysql", "mysql"),
+}
 _PROBE = """probe() {
   local name=$1 command=$2 out
   if out=$("$BASH" -c "$command" 2>&1); then echo "ok ${name}"
@@ -260,12 +268,19 @@ _PROBE = """probe() {
 }"""
 
 
+def _client_extras() -> str:
+    """HANGAR_CLIENT_EXTRAS for the providers check: `NAME=EXTRA` for each client switch."""
+    pairs = (f"{name}={extra}" for name, (extra, _program) in CLIENT_SWITCHES.items())
+    return "HANGAR_CLIENT_EXTRAS=" + " ".join(pairs)
+
+
 def _tools_script() -> str:
     """Bash printing `ok NAME`, `missing NAME` or `fails NAME: LAST LINE` for each of TOOLS."""
     lines = [_PROBE]
+    switches = {program: name for name, (_extra, program) in CLIENT_SWITCHES.items()}
     for name, command in TOOLS:
         probe = f"probe {shlex.quote(name)} {shlex.quote(command)}"
-        switch = CLIENT_SWITCHES.get(name)
+        switch = switches.get(name)
         lines.append(f'[[ "${{{switch}:-true}}" != true ]] || {probe}' if switch else probe)
     return "\n".join(lines)
 
@@ -373,7 +388,7 @@ def image_checks(*, extras: str = "") -> tuple[Check, ...]:
             name="providers",
             description="every provider the extras imply is installed and listed by Airflow",
             command=("python", "-c", _PROVIDERS_SCRIPT),
-            docker_args=("-e", f"HANGAR_EXTRAS={extras}"),
+            docker_args=("-e", f"HANGAR_EXTRAS={extras}", "-e", _client_extras()),
             judge=_judge_providers,
         ),
         Check(

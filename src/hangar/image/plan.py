@@ -19,7 +19,6 @@ from hangar.image.buildx import BuildParams, Secret, join_list_arg
 from hangar.image.request import Build, BuildJob, BuildRequest, Stamp
 from hangar.image.tags import SLIM_PREFIX
 from hangar.values import (
-    SLIM_LEAVES_OUT,
     SUPPORTED_PYTHONS,
     python_key,
     split_list,
@@ -210,8 +209,6 @@ def resolve(
             "the registry cache needs a registry, and none is configured",
             hint="set `registry` in hangar.toml (see `hangar config show`) or pass a REPO",
         )
-    if request.slim and request.runtime_apt_deps is None:
-        request = replace(request, runtime_apt_deps=slim_runtime_apt_deps(dockerfile_defaults))
     return Build(
         request=request,
         pythons=resolve_pythons(request.pythons, config),
@@ -225,14 +222,6 @@ def resolve(
         index_url=index_url,
         cache_repository=config.image_repository(),
     )
-
-
-def slim_runtime_apt_deps(dockerfile_defaults: Mapping[str, str]) -> tuple[str, ...]:
-    """The slim image's runtime packages: the Dockerfile's RUNTIME_APT_DEPS without what only
-    providers outside slim use (SLIM_LEAVES_OUT).
-    """
-    default = dockerfile_defaults.get("RUNTIME_APT_DEPS", "").split()
-    return tuple(p for p in default if p not in SLIM_LEAVES_OUT)
 
 
 def constraints_file_needed(request: BuildRequest) -> str | None:
