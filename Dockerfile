@@ -362,6 +362,12 @@ COPY --from=build --chown=${AIRFLOW_UID}:0 ${AIRFLOW_USER_HOME_DIR}/constraints.
 # alone, so a re-run one could carry other file times than the layer it replaces
 COPY --chmod=0755 scripts/docker/entrypoint.sh /entrypoint
 COPY --chmod=0755 scripts/docker/clean-logs.sh /clean-logs
+# as the official image: the Dockerfile the image was built from, at /Dockerfile (or other files
+# of the build context, e.g. sources to keep next to an install from docker-context-files); here
+# too, before the user's additions
+ARG AIRFLOW_SOURCES_FROM="Dockerfile"
+ARG AIRFLOW_SOURCES_TO="/Dockerfile"
+COPY --chown=${AIRFLOW_UID}:0 ${AIRFLOW_SOURCES_FROM} ${AIRFLOW_SOURCES_TO}
 
 # the user's own runtime packages, declared only here and installed in a layer of their own after
 # the virtualenv, with the Debian libraries the additional Python dependencies' compiled modules
@@ -403,11 +409,6 @@ RUN --mount=type=bind,from=additions-out,target=/tmp/additions \
 
 ARG EMBEDDED_DAGS="empty"
 COPY --chown=${AIRFLOW_UID}:0 ${EMBEDDED_DAGS} ${AIRFLOW_HOME}/dags/
-# as the official image: the Dockerfile the image was built from, at /Dockerfile (or other files
-# of the build context, e.g. sources to keep next to an install from docker-context-files)
-ARG AIRFLOW_SOURCES_FROM="Dockerfile"
-ARG AIRFLOW_SOURCES_TO="/Dockerfile"
-COPY --chown=${AIRFLOW_UID}:0 ${AIRFLOW_SOURCES_FROM} ${AIRFLOW_SOURCES_TO}
 
 WORKDIR ${AIRFLOW_HOME}
 EXPOSE 8080

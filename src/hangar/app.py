@@ -27,6 +27,7 @@ from hangar.ports import (
     Git,
     Http,
     ImageProbe,
+    PackageIndex,
     Registry,
     Resolver,
     Runner,
@@ -60,7 +61,7 @@ class App:
     make_probe: Callable[[Runner], ImageProbe]
     make_registry: Callable[[str, Mapping[str, str]], Registry]
     make_resolver: Callable[[Runner], Resolver]
-    make_index: Callable[[str], UploadTimes]
+    make_index: Callable[[str], PackageIndex]
     make_git: Callable[[Runner, Path], Git]
     make_branch: Callable[[Runner, Path, str, str], ConstraintsBranch]
     # a compose project: (runner, folder, compose files, project name, extra environment)
@@ -119,7 +120,7 @@ class App:
     def resolver(self) -> Resolver:
         return self.make_resolver(self.runner)
 
-    def index(self, index_url: str) -> UploadTimes:
+    def index(self, index_url: str) -> PackageIndex:
         return self.make_index(index_url)
 
     def git(self, repo: Path) -> Git:

@@ -423,6 +423,18 @@ class UploadTimes(Protocol):
         ...
 
 
+class PythonRequirements(Protocol):
+    def requires_python(self, project: str, version: str) -> str:
+        """The release's Requires-Python (e.g. `!=3.15,>=3.10`); empty when it names none.
+        Raises NotFound if the index has no such release.
+        """
+        ...
+
+
+class PackageIndex(UploadTimes, PythonRequirements, Protocol):
+    """What hangar reads of a release on a package index."""
+
+
 class ConstraintsSource(Protocol):
     def provide(
         self, *, airflow_version: str, python: str, extras: tuple[str, ...], mode: str, target: Path

@@ -8,12 +8,14 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from hangar.errors import BadInput
 
-# The Python versions Airflow's images are built for (each has a Debian base in the config).
-SUPPORTED_PYTHONS = ("3.10", "3.11", "3.12", "3.13")
+# The Python versions hangar builds for unless the config says otherwise (`pythons`); which of
+# them an Airflow release supports comes from its own Requires-Python (supported_pythons).
+SUPPORTED_PYTHONS = ("3.10", "3.11", "3.12", "3.13", "3.14")
 DEFAULT_PYTHON = "3.13"
 # Debian releases the image is built on (the base image's), the default first: trixie is the
 # stable release; bookworm's regular security support ended in 2026
@@ -38,6 +40,36 @@ def validate_python(text: str) -> str:
             f"unknown Python version {text}", hint=f"supported: {', '.join(SUPPORTED_PYTHONS)}"
         )
     return text
+
+
+def supports_python(requires_python: str, python: str) -> bool:
+    """Whether a release whose Requires-Python is `requires_python` (empty: any) runs on
+    `python` (X.Y, taken as X.Y.0).
+    """
+    if not requires_python:
+        return True
+    try:
+        return Version(python) in SpecifierSet(requires_python)
+    except (InvalidSpecifier, InvalidVersion):
+        return False
+
+
+def supported_pythons(
+    pythons: Iterable[str], *, airflow_version: str, requires_python: str, known: Iterable[str]
+) -> tuple[str, ...]:
+    """`pythons` when the Airflow release supports each of them, else BadInput (exit 5) in one
+    line naming the release's Requires-Python and the `known` Pythons it does support.
+    """
+    wanted = tuple(pythons)
+    refused = [p for p in wanted if not supports_python(requires_python, p)]
+    if refused:
+        ok = [p for p in known if supports_python(requires_python, p)]
+        raise BadInput(
+            f"Airflow {airflow_version} does not support Python {', '.join(refused)}"
+            f" (Requires-Python {requires_python})",
+            hint=f"it supports {', '.join(ok)}" if ok else "no Python hangar knows",
+        )
+    return wanted
 
 
 def parse_airflow_version(text: str) -> Version:

@@ -45,9 +45,17 @@ class FakeResolver:
 
 @dataclass
 class FakeIndex:
-    """Upload times per (project, version); a missing release raises NotFound."""
+    """Upload times and Requires-Python per (project, version); a missing release raises
+    NotFound (a release without a Requires-Python here names none).
+    """
 
     times: dict[tuple[str, str], datetime | None] = field(default_factory=dict)
+    requires: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def requires_python(self, project: str, version: str) -> str:
+        if (project, version) not in self.times and (project, version) not in self.requires:
+            raise NotFound(f"{project} {version} is not on the index")
+        return self.requires.get((project, version), "")
 
     def release_upload_time(self, project: str, version: str) -> datetime | None:
         if (project, version) not in self.times:

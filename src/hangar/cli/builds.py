@@ -15,12 +15,15 @@ from hangar.app import App
 from hangar.cli import render
 from hangar.cli.options import BuildOptions, log_dir, read_dockerfile_defaults, stamp
 from hangar.config import Config
+from hangar.constraints.cache import release_requires_python
 from hangar.constraints.resolve import DEFAULT_INDEX_URL
+from hangar.errors import StepFailed
 from hangar.image.build import BuildReport, BuildWorld, print_builds, run_builds
 from hangar.image.jobs import JobResult
 from hangar.image.plan import cache_jobs, plan, resolve
 from hangar.image.platforms import ensure_cache_exportable, ensure_runnable
 from hangar.image.request import Build, BuildJob, BuildRequest, Stamp
+from hangar.values import validate_airflow_version
 
 Planner = Callable[..., tuple[BuildJob, ...]]  # image.plan.plan or image.plan.cache_jobs
 
@@ -39,9 +42,36 @@ def prepare(
         config=config,
         dockerfile_defaults=read_dockerfile_defaults(request.context, request.dockerfile),
         host_platform=app.host_platform,
+        requires_python=requires_python(app, config, request),
     )
     run_stamp: Stamp = stamp(app, build_id, request.source_date_epoch)
     return resolved, planner(resolved, config=config, stamp=run_stamp, log_dir=log_dir(app, config))
+
+
+def requires_python(app: App, config: Config, request: BuildRequest) -> str:
+    """The Requires-Python of the Airflow release a request installs from the index; empty
+    when Airflow comes from docker-context-files.
+    """
+    if request.installation_method not in (None, "apache-airflow"):
+        return ""
+    version = validate_airflow_version(request.airflow_version or config["airflow_version"])
+    return release_requirement(app, config, version, request.index_url)
+
+
+def release_requirement(
+    app: App, config: Config, version: str, index_url: str | None = None
+) -> str:
+    """apache-airflow `version`'s Requires-Python from the index (`index_url`, else the
+    config's, else PyPI), cached in the cache folder (not under --dry-run); empty when the index
+    cannot be read: a build then finds out itself.
+    """
+    url = (index_url if index_url is not None else config["index_url"]) or DEFAULT_INDEX_URL
+    try:
+        return release_requires_python(
+            app.index(url), version, app.cwd / config["cache_dir"], keep=not app.dry_run
+        )
+    except StepFailed:
+        return ""
 
 
 def build_world(app: App, build: Build, config: Config) -> BuildWorld:

@@ -24,7 +24,7 @@ from hangar.constraints.resolve import (
     output_name,
 )
 from hangar.errors import NotFound
-from hangar.ports import Resolver, UploadTimes
+from hangar.ports import PythonRequirements, Resolver, UploadTimes
 
 
 def tool_versions(resolver: Resolver) -> str:
@@ -40,6 +40,26 @@ def release_cutoff(index: UploadTimes, airflow_version: str) -> datetime:
             hint="pass --exclude-newer explicitly",
         )
     return default_exclude_newer(uploaded)
+
+
+def release_requires_python(
+    index: PythonRequirements, airflow_version: str, cache_dir: Path, *, keep: bool = True
+) -> str:
+    """apache-airflow `airflow_version`'s Requires-Python, from the index once, then from
+    `cache_dir` (a release's files never change, so the answer is kept for good); empty, and
+    not kept, when the index has no such release (a version built from local files): there is
+    nothing to check against. `keep=False` (a dry run) writes nothing.
+    """
+    cached = cache_dir / "requires-python" / f"apache-airflow-{airflow_version}.txt"
+    if cached.is_file():
+        return cached.read_text().strip()
+    try:
+        found = index.requires_python("apache-airflow", airflow_version)
+    except NotFound:
+        return ""
+    if keep:
+        write_atomically(cached, found + "\n")
+    return found
 
 
 def generate_text(request: ResolveRequest, resolver: Resolver, *, tools: str) -> str:

@@ -28,7 +28,12 @@ from hangar.constraints.resolve import (
 )
 from hangar.errors import BadInput, HangarError
 from hangar.ports import Resolver, UploadTimes
-from hangar.values import SUPPORTED_PYTHONS, validate_python
+from hangar.values import (
+    SUPPORTED_PYTHONS,
+    supported_pythons,
+    supports_python,
+    validate_python,
+)
 
 ALL_MODES = "all"
 
@@ -83,9 +88,21 @@ OnStart = Callable[[datetime, tuple[str, ...]], None]  # the cut-off, the files'
 OnDone = Callable[[str, FileResult | HangarError], None]  # a file's name and how it ended
 
 
-def chosen_pythons(given: Iterable[str]) -> tuple[str, ...]:
-    """The Python versions asked for (checked, once each, in order), or every supported one."""
-    return tuple(dict.fromkeys(validate_python(p) for p in given)) or SUPPORTED_PYTHONS
+def chosen_pythons(
+    given: Iterable[str], *, airflow_version: str, requires_python: str
+) -> tuple[str, ...]:
+    """The Python versions asked for (checked, once each, in order), or every one hangar knows
+    that the release supports (its Requires-Python); one it does not support is refused.
+    """
+    asked = tuple(dict.fromkeys(validate_python(p) for p in given))
+    if not asked:
+        asked = tuple(p for p in SUPPORTED_PYTHONS if supports_python(requires_python, p))
+    return supported_pythons(
+        asked,
+        airflow_version=airflow_version,
+        requires_python=requires_python,
+        known=SUPPORTED_PYTHONS,
+    )
 
 
 def chosen_modes(given: Iterable[str]) -> tuple[Mode, ...]:

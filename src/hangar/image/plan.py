@@ -22,6 +22,8 @@ from hangar.values import (
     SUPPORTED_PYTHONS,
     python_key,
     split_list,
+    supported_pythons,
+    supports_python,
     validate_airflow_version,
 )
 
@@ -35,14 +37,25 @@ _ARG_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _ARG_LINE = re.compile(r"^\s*ARG\s+([A-Za-z_][A-Za-z0-9_]*)(?:=(.*))?$")
 
 
-def resolve_pythons(given: tuple[str, ...], config: Config) -> tuple[str, ...]:
-    """`--python` values (repeatable, comma-separated, or `all`) as a sorted, unique tuple."""
+def resolve_pythons(
+    given: tuple[str, ...], config: Config, *, airflow_version: str = "", requires_python: str = ""
+) -> tuple[str, ...]:
+    """`--python` values (repeatable, comma-separated, or `all`) as a sorted, unique tuple:
+    `all` is the configured Pythons the Airflow release supports (its Requires-Python), and a
+    Python it does not support is refused (BadInput, exit 5).
+    """
     configured = config.list("pythons")
     words = split_list(given)
-    if not words:
-        return (config["default_python"],)
     if "all" in words:
-        return configured
+        words = tuple(p for p in configured if supports_python(requires_python, p))
+        if not words:
+            raise BadInput(
+                f"Airflow {airflow_version} supports none of the configured Pythons"
+                f" {', '.join(configured)} (Requires-Python {requires_python})",
+                hint="set `pythons` in hangar.toml (see `hangar config show`)",
+            )
+    elif not words:
+        words = (config["default_python"],)
     unknown = [w for w in words if w not in SUPPORTED_PYTHONS]
     if unknown:
         raise BadInput(
@@ -50,7 +63,12 @@ def resolve_pythons(given: tuple[str, ...], config: Config) -> tuple[str, ...]:
             hint=f"supported: {', '.join(SUPPORTED_PYTHONS)}"
             f" (or `all` for {', '.join(configured)})",
         )
-    return tuple(sorted(set(words), key=python_key))
+    return supported_pythons(
+        sorted(set(words), key=python_key),
+        airflow_version=airflow_version,
+        requires_python=requires_python,
+        known=SUPPORTED_PYTHONS,
+    )
 
 
 def dockerfile_args(text: str) -> dict[str, str]:
@@ -192,9 +210,11 @@ def resolve(
     config: Config,
     dockerfile_defaults: Mapping[str, str],
     host_platform: str,
+    requires_python: str = "",
 ) -> Build:
     """Work out every default of a request, once (and check what can be checked before a
-    build: Python and Airflow versions, --build-arg names).
+    build: Python and Airflow versions, the Pythons the release supports by its
+    `requires_python`, --build-arg names).
     """
     airflow_version = validate_airflow_version(request.airflow_version or config["airflow_version"])
     base_extras = request.extras
@@ -211,7 +231,12 @@ def resolve(
         )
     return Build(
         request=request,
-        pythons=resolve_pythons(request.pythons, config),
+        pythons=resolve_pythons(
+            request.pythons,
+            config,
+            airflow_version=airflow_version,
+            requires_python=requires_python,
+        ),
         airflow_version=airflow_version,
         extras=tuple(dict.fromkeys((*base_extras, *request.additional_extras))),
         platforms=platforms,

@@ -1,4 +1,5 @@
-"""The package index's upload times (PEP 700), read from its simple API.
+"""What the package index says of a release, read from its simple API: its upload times
+(PEP 700) and its Requires-Python (PEP 503's data-requires-python, PEP 691's requires-python).
 
 Asks for the JSON form (`application/vnd.pypi.simple.v1+json`) and also understands the HTML
 form with `data-upload-time` attributes, which some mirrors serve whatever is asked.
@@ -36,6 +37,7 @@ ACCEPT = "application/vnd.pypi.simple.v1+json, text/html;q=0.1"
 class IndexFile:
     filename: str
     upload_time: datetime | None
+    requires_python: str | None = None
 
 
 def parse_simple_page(body: str, content_type: str) -> tuple[IndexFile, ...]:
@@ -43,7 +45,11 @@ def parse_simple_page(body: str, content_type: str) -> tuple[IndexFile, ...]:
     if "json" in content_type:
         data = json.loads(body)
         return tuple(
-            IndexFile(filename=f["filename"], upload_time=_time(f.get("upload-time")))
+            IndexFile(
+                filename=f["filename"],
+                upload_time=_time(f.get("upload-time")),
+                requires_python=f.get("requires-python") or None,
+            )
             for f in data.get("files", [])
         )
     parser = _LinkParser()
@@ -94,7 +100,11 @@ class _LinkParser(HTMLParser):
             href = self._attrs.get("href") or ""
             name = "".join(self._text).strip() or href.split("#")[0].rsplit("/", 1)[-1]
             self.files.append(
-                IndexFile(filename=name, upload_time=_time(self._attrs.get("data-upload-time")))
+                IndexFile(
+                    filename=name,
+                    upload_time=_time(self._attrs.get("data-upload-time")),
+                    requires_python=self._attrs.get("data-requires-python") or None,
+                )
             )
             self._attrs = None
 
@@ -109,6 +119,17 @@ class SimpleIndex:
     timeout: float = 30.0
 
     def release_upload_time(self, project: str, version: str) -> datetime | None:
+        times = [f.upload_time for f in self._release(project, version) if f.upload_time]
+        return max(times) if times else None
+
+    def requires_python(self, project: str, version: str) -> str:
+        """The release's Requires-Python (its wheel's, else any file's); empty: any Python."""
+        files = sorted(
+            self._release(project, version), key=lambda f: not f.filename.endswith(".whl")
+        )
+        return next((f.requires_python for f in files if f.requires_python), "")
+
+    def _release(self, project: str, version: str) -> tuple[IndexFile, ...]:
         base, authorization = split_credentials(self.index_url)
         url = f"{base.rstrip('/')}/{canonicalize_name(project)}/"
         headers = {"Accept": ACCEPT}
@@ -132,8 +153,7 @@ class SimpleIndex:
         files = files_of_release(parse_simple_page(body, content_type), version)
         if not files:
             raise NotFound(f"{project} {version} is not on {base}")
-        times = [f.upload_time for f in files if f.upload_time is not None]
-        return max(times) if times else None
+        return files
 
 
 def split_credentials(url: str) -> tuple[str, str | None]:

@@ -38,6 +38,7 @@ def test_every_supported_python_gets_the_trixie_slim_base_by_default(tmp_path: P
         "python:3.11-slim-trixie",
         "python:3.12-slim-trixie",
         "python:3.13-slim-trixie",
+        "python:3.14-slim-trixie",
     ]
 
 

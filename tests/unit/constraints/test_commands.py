@@ -223,3 +223,19 @@ def test_update_refuses_bad_input_before_touching_git(
     assert isinstance(result.exception, BadInput)
     assert message in str(result.exception)
     assert not world.runner.commands
+
+
+def test_generate_takes_the_pythons_the_release_supports_and_refuses_others(
+    world: World, tmp_path: Path
+) -> None:
+    world.index.requires[("apache-airflow", "3.0.0")] = "!=3.15,>=3.11"
+    code, _, stderr, _ = generate(world, tmp_path, "--exclude-newer", "2025-05-01")
+    assert code == 0, stderr
+    assert sorted(r.python for r in world.resolver.requests) == ["3.11", "3.12", "3.13", "3.14"]
+
+    code, _, _, error = generate(world, tmp_path / "b", "--python", "3.10,3.14")
+    assert isinstance(error, BadInput)  # exit 5, before anything is resolved
+    assert error.message == (
+        "Airflow 3.0.0 does not support Python 3.10 (Requires-Python !=3.15,>=3.11)"
+    )
+    assert not (tmp_path / "b").exists()

@@ -124,6 +124,20 @@ def test_index_pages_give_upload_times_in_json_and_html() -> None:
     assert parsed[0].upload_time == datetime(2025, 1, 1, tzinfo=UTC)
 
 
+def test_index_pages_give_each_files_requires_python_in_json_and_html() -> None:
+    html = (
+        '<a href="https://f/apache_airflow-3.4.0b2-py3-none-any.whl#sha256=2" '
+        'data-requires-python="!=3.15,&gt;=3.11">apache_airflow-3.4.0b2-py3-none-any.whl</a>'
+        '<a href="https://f/apache_airflow-3.3.2.tar.gz">apache_airflow-3.3.2.tar.gz</a>'
+    )
+    beta, release = parse_simple_page(html, "text/html")
+    assert beta.requires_python == "!=3.15,>=3.11"
+    assert release.requires_python is None
+    json_page = '{"files": [{"filename": "x-1.0.tar.gz", "requires-python": ">=3.10"}]}'
+    parsed = parse_simple_page(json_page, "application/vnd.pypi.simple.v1+json")
+    assert parsed[0].requires_python == ">=3.10"
+
+
 def test_ensure_constraints_generates_once_per_set_of_inputs(tmp_path: Path) -> None:
     resolver = FakeResolver(pins=PINS)
     common = {

@@ -154,6 +154,41 @@ def test_unknown_python_version_is_bad_input_listing_the_supported_ones(world: W
     assert not world.runner.builds()
 
 
+BETA = ("apache-airflow", "3.4.0b2")
+BETA_REQUIRES = "!=3.15,>=3.11"  # what the index says of 3.4.0b2
+
+
+def test_a_python_the_release_does_not_support_is_refused_before_anything(world: World) -> None:
+    """In a dry run too, and the dry run writes nothing, not even the cached Requires-Python."""
+    world.index.requires[BETA] = BETA_REQUIRES
+    result = world.invoke(
+        "image", "build", "--airflow-version", "3.4.0b2", "--python", "3.11,3.10", "--dry-run"
+    )
+    assert isinstance(result.exception, BadInput)  # exit 5
+    assert result.exception.message == (
+        "Airflow 3.4.0b2 does not support Python 3.10 (Requires-Python !=3.15,>=3.11)"
+    )
+    assert result.exception.hint == "it supports 3.11, 3.12, 3.13, 3.14"
+    assert world.runner.builds() == []
+    assert not (world.root / ".hangar" / "cache" / "requires-python").exists()
+
+
+def test_python_all_is_the_configured_pythons_the_release_supports(tmp_path: Path) -> None:
+    config = SMALL_CONFIG.replace('pythons = "3.11,3.13"', 'pythons = "3.10,3.11,3.13,3.14"')
+    world = World(root=make_project(tmp_path / "p", config))
+    world.index.requires[BETA] = BETA_REQUIRES
+    result = world.invoke("image", "build", "--airflow-version", "3.4.0b2", "--python", "all")
+    assert result.exit_code == 0, result.output
+    pythons = sorted(build_args(b)["PYTHON_MAJOR_MINOR_VERSION"] for b in world.runner.builds())
+    assert pythons == ["3.11", "3.13", "3.14"]
+    cached = world.root / ".hangar" / "cache" / "requires-python" / "apache-airflow-3.4.0b2.txt"
+    assert cached.read_text() == BETA_REQUIRES + "\n"
+    # the next build reads the cache, not the index
+    del world.index.requires[BETA]
+    again = world.invoke("image", "build", "--airflow-version", "3.4.0b2", "--python", "3.10")
+    assert isinstance(again.exception, BadInput)
+
+
 def test_tag_patterns_are_filled_per_python(world: World) -> None:
     result = world.invoke(
         "image",

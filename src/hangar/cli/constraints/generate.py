@@ -15,6 +15,7 @@ from rich.progress import Progress, TaskID
 from hangar.cli import render
 from hangar.cli.constraints.options import index_options
 from hangar.cli.options import current_app, output_option
+from hangar.constraints.cache import release_requires_python
 from hangar.constraints.files import summarize
 from hangar.constraints.generate import (
     ALL_MODES,
@@ -36,8 +37,8 @@ from hangar.values import SUPPORTED_PYTHONS, split_list, validate_airflow_versio
     "--python",
     "pythons",
     multiple=True,
-    help="Python version (repeatable, or comma-separated). "
-    f"Default: {', '.join(SUPPORTED_PYTHONS)}.",
+    help="Python version (repeatable, or comma-separated). Default: those of "
+    f"{', '.join(SUPPORTED_PYTHONS)} the Airflow version supports (its Requires-Python).",
 )
 @click.option(
     "--mode",
@@ -91,9 +92,15 @@ def generate(
 ) -> None:
     """Resolve and write `constraints-X.Y.Z/<mode>-<python>.txt` per Python version and mode."""
     app = current_app()
+    version = validate_airflow_version(airflow_version)
+    requires_python = release_requires_python(
+        app.index(index_url), version, app.cwd / app.config()["cache_dir"]
+    )
     request = GenerateRequest(
-        airflow_version=validate_airflow_version(airflow_version),
-        pythons=chosen_pythons(split_list(pythons)),
+        airflow_version=version,
+        pythons=chosen_pythons(
+            split_list(pythons), airflow_version=version, requires_python=requires_python
+        ),
         modes=chosen_modes(modes),
         extras=validate_extras(split_list(extras)) if extras else None,
         providers_dir=providers_dir,

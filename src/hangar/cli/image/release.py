@@ -14,6 +14,7 @@ import rich_click as click
 
 from hangar.app import App
 from hangar.cli import render
+from hangar.cli.builds import release_requirement
 from hangar.cli.image.rerelease import (
     run_every_released,
     run_rerelease,
@@ -166,7 +167,12 @@ def command(
     params = ReleaseParams(
         repository=(repository or config.image_repository()).lower(),
         version=version,
-        pythons=resolve_pythons(pythons or ("all",), config),
+        pythons=resolve_pythons(
+            pythons or ("all",),
+            config,
+            airflow_version=version,
+            requires_python=release_requirement(app, config, version),
+        ),
         default_python=config["default_python"],
         slim=slim,
         source=source or DEFAULT_SOURCE,
