@@ -55,15 +55,15 @@ def supports_python(requires_python: str, python: str) -> bool:
 
 
 def supported_pythons(
-    pythons: Iterable[str], *, airflow_version: str, requires_python: str, known: Iterable[str]
+    pythons: Iterable[str], *, airflow_version: str, requires_python: str
 ) -> tuple[str, ...]:
     """`pythons` when the Airflow release supports each of them, else BadInput (exit 5) in one
-    line naming the release's Requires-Python and the `known` Pythons it does support.
+    line naming the release's Requires-Python and the SUPPORTED_PYTHONS it does support.
     """
     wanted = tuple(pythons)
     refused = [p for p in wanted if not supports_python(requires_python, p)]
     if refused:
-        ok = [p for p in known if supports_python(requires_python, p)]
+        ok = [p for p in SUPPORTED_PYTHONS if supports_python(requires_python, p)]
         raise BadInput(
             f"Airflow {airflow_version} does not support Python {', '.join(refused)}"
             f" (Requires-Python {requires_python})",

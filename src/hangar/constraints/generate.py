@@ -101,7 +101,6 @@ def chosen_pythons(
         asked,
         airflow_version=airflow_version,
         requires_python=requires_python,
-        known=SUPPORTED_PYTHONS,
     )
 
 

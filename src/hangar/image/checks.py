@@ -305,6 +305,7 @@ def _judge_tools(outcome: Outcome, _facts: ImageFacts) -> str | None:
 def image_checks(*, extras: str = "") -> tuple[Check, ...]:
     """The checks of ACCEPTANCE.md 1-14 and 20 that need no outside service."""
     sh = ("bash", "-c")
+    tools = _tools_script()
     return (
         Check(
             name="user",
@@ -397,13 +398,13 @@ def image_checks(*, extras: str = "") -> tuple[Check, ...]:
             name="tools",
             description="the official image's tools run: database clients, sudo, LDAP, ODBC, "
             "FreeTDS, xmlsec, SASL, rsync, gpg, wget, ping, lsb_release, ssh, nc",
-            command=(*sh, _tools_script()),
+            command=(*sh, tools),
             judge=_judge_tools,
         ),
         Check(
             name="tools-arbitrary-uid",
             description="the same tools run as an arbitrary UID with group 0",
-            command=(*sh, _tools_script()),
+            command=(*sh, tools),
             docker_args=("--user", "12345:0"),
             judge=_judge_tools,
         ),

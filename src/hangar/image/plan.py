@@ -67,7 +67,6 @@ def resolve_pythons(
         sorted(set(words), key=python_key),
         airflow_version=airflow_version,
         requires_python=requires_python,
-        known=SUPPORTED_PYTHONS,
     )
 
 
