@@ -373,6 +373,8 @@ overlay_content() {
 		debian = "${debian}"
 		pythons = "${pythons}"
 		default_python = "${default}"
+		# Airflow's own un-suffixed tags carry Python 3.12, which Debian ships in no release
+		bare_tag_python = "${default}"
 		ca_bundle = "/etc/ssl/certs/ca-certificates.crt"
 		quickstart_network = "host"
 	EOF

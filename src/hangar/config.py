@@ -41,7 +41,17 @@ SETTINGS: dict[str, tuple[str, str]] = {
         ),
     ),
     "pythons": (",".join(SUPPORTED_PYTHONS), "Python versions hangar builds for (--python all)"),
-    "default_python": (DEFAULT_PYTHON, "Python version of the un-suffixed release tags"),
+    "default_python": (
+        DEFAULT_PYTHON,
+        "Python version built and run when none is given (image build, quick start, dags check)",
+    ),
+    "bare_tag_python": (
+        "",
+        (
+            "Python version of the un-suffixed release tags (X.Y.Z, latest); empty: the one "
+            "Airflow's release process uses for that version"
+        ),
+    ),
     "airflow_version": (DEFAULT_AIRFLOW_VERSION, "Airflow version built by default"),
     "ca_bundle": ("", "CA bundle given to builds as a BuildKit secret (TLS-intercepting proxies)"),
     "index_url": ("", "Python package index for builds and constraints (may hold credentials)"),

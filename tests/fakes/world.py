@@ -153,6 +153,7 @@ base_image = "reg.example:5000/python:{python}-slim-{debian}"
 debian = "3.11=bookworm,3.13=trixie"
 pythons = "3.11,3.13"
 default_python = "3.13"
+bare_tag_python = "3.13"
 ca_bundle = ""
 """
 

@@ -23,7 +23,8 @@ from hangar.image.jobs import JobResult
 from hangar.image.plan import cache_jobs, plan, resolve
 from hangar.image.platforms import ensure_cache_exportable, ensure_runnable
 from hangar.image.request import Build, BuildJob, BuildRequest, Stamp
-from hangar.values import validate_airflow_version
+from hangar.image.tags import bare_tag_python
+from hangar.values import SUPPORTED_PYTHONS, validate_airflow_version
 
 Planner = Callable[..., tuple[BuildJob, ...]]  # image.plan.plan or image.plan.cache_jobs
 
@@ -59,19 +60,32 @@ def requires_python(app: App, config: Config, request: BuildRequest) -> str:
 
 
 def release_requirement(
-    app: App, config: Config, version: str, index_url: str | None = None
+    app: App, config: Config, version: str, index_url: str | None = None, *, keep: bool = True
 ) -> str:
     """apache-airflow `version`'s Requires-Python from the index (`index_url`, else the
-    config's, else PyPI), cached in the cache folder (not under --dry-run); empty when the index
-    cannot be read: a build then finds out itself.
+    config's, else PyPI), cached in the cache folder (not under --dry-run, nor without `keep`);
+    empty when the index cannot be read: a build then finds out itself.
     """
     url = (index_url if index_url is not None else config["index_url"]) or DEFAULT_INDEX_URL
     try:
         return release_requires_python(
-            app.index(url), version, app.cwd / config["cache_dir"], keep=not app.dry_run
+            app.index(url), version, app.cwd / config["cache_dir"], keep=keep and not app.dry_run
         )
     except StepFailed:
         return ""
+
+
+def release_bare_python(app: App, config: Config, version: str) -> str:
+    """The Python of `version`'s un-suffixed tags: the `bare_tag_python` setting, else what
+    Airflow's release process uses (image.tags.bare_tag_python).
+    """
+    setting = config["bare_tag_python"]
+    return bare_tag_python(
+        version,
+        setting=setting,
+        requires_python="" if setting else release_requirement(app, config, version),
+        known=SUPPORTED_PYTHONS,
+    )
 
 
 def build_world(app: App, build: Build, config: Config) -> BuildWorld:

@@ -3,7 +3,7 @@
 The naming follows the official Airflow images:
 
     X.Y.Z-pythonA.B        every Python version
-    X.Y.Z                  the default Python version
+    X.Y.Z                  the default Python version of the release (bare_tag_python)
     latest-pythonA.B       every Python version, newest final release only
     latest                 the default Python version, newest final release only
 
@@ -22,9 +22,16 @@ from enum import StrEnum
 from packaging.version import InvalidVersion, Version
 
 from hangar.errors import BadInput
-from hangar.values import parse_airflow_version
+from hangar.values import parse_airflow_version, python_key, supports_python
 
 SLIM_PREFIX = "slim-"
+# The Python of the official images' un-suffixed tags, by Airflow major version, as Airflow's
+# own release tooling picks it: `breeze release-management release-prod-images` aliases
+# `X.Y.Z-pythonA.B` to `X.Y.Z` for DEFAULT_PYTHON_MAJOR_MINOR_VERSION_FOR_IMAGES
+# (dev/breeze/src/airflow_breeze/global_constants.py: "3.12" on the Airflow 3 branches, "until
+# FAB supports Python 3.13"). Before Airflow 3 the tooling aliased
+# DEFAULT_PYTHON_MAJOR_MINOR_VERSION, the first (lowest) Python the branch supports.
+OFFICIAL_BARE_TAG_PYTHON = {3: "3.12"}
 _DATE = re.compile(r"^\d{8}(\.\d+)?$")
 _VERSION_TAG = re.compile(
     r"^(?:slim-)?(?P<version>\d+\.\d+\.\d+[0-9A-Za-z.+]*?)(?:-python\d+\.\d+)?$"
@@ -90,6 +97,23 @@ def latest_decision(
             move=False, reason=f"{version} is older than {newer[0]}, already released"
         )
     return LatestDecision(move=True, reason=f"{version} is the newest final release")
+
+
+def bare_tag_python(
+    version: str, *, setting: str, requires_python: str, known: Iterable[str]
+) -> str:
+    """The Python of `version`'s un-suffixed tags (`X.Y.Z`, `latest`): the `bare_tag_python`
+    setting when set, else the one Airflow's release tooling uses for that major version
+    (OFFICIAL_BARE_TAG_PYTHON), else the lowest of `known` the release supports.
+    """
+    if setting:
+        return setting
+    major = parse_airflow_version(version).major
+    newest = max((m for m in OFFICIAL_BARE_TAG_PYTHON if m <= major), default=None)
+    if newest is not None:
+        return OFFICIAL_BARE_TAG_PYTHON[newest]
+    ok = sorted((p for p in known if supports_python(requires_python, p)), key=python_key)
+    return ok[0] if ok else ""
 
 
 def release_tags(

@@ -73,6 +73,8 @@ base_image = "{registry}/python:{{python}}-slim-{{debian}}"
 debian = "3.11=bookworm,3.13=trixie"
 pythons = "3.11,3.13"
 default_python = "3.13"
+# Airflow's own un-suffixed tags carry Python 3.12, which Debian ships in no release
+bare_tag_python = "3.13"
 ca_bundle = "/etc/ssl/certs/ca-certificates.crt"
 quickstart_network = "host"
 """

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from hangar.ci.selective import (
     OUTPUT_KEYS,
@@ -15,8 +14,8 @@ from hangar.ci.selective import (
     decide,
     github_output,
 )
-from hangar.cli.main import cli
 from hangar.errors import BadInput
+from tests.fakes.world import World
 
 ALL = ("3.11", "3.13")
 
@@ -244,26 +243,23 @@ def test_categories(path: str, expected: str) -> None:
     assert category(path) == expected
 
 
-def test_the_command_prints_json_and_appends_github_outputs(tmp_path: Path) -> None:
+def test_the_command_prints_json_and_appends_github_outputs(world: World, tmp_path: Path) -> None:
     out_file = tmp_path / "github_output"
-    result = CliRunner().invoke(
-        cli,
-        [
-            "ci",
-            "selective-checks",
-            "--event",
-            "pull_request",
-            "--changed-file",
-            "Dockerfile",
-            "--python",
-            "3.11",
-            "--upgrade-cutoff",
-            "2026-11-21T12:00:00Z",
-            "--output",
-            "json",
-            "--github-output",
-            str(out_file),
-        ],
+    result = world.invoke(
+        "ci",
+        "selective-checks",
+        "--event",
+        "pull_request",
+        "--changed-file",
+        "Dockerfile",
+        "--python",
+        "3.11",
+        "--upgrade-cutoff",
+        "2026-11-21T12:00:00Z",
+        "--output",
+        "json",
+        "--github-output",
+        str(out_file),
     )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
@@ -271,3 +267,20 @@ def test_the_command_prints_json_and_appends_github_outputs(tmp_path: Path) -> N
     assert data["prod-image"] == "true"
     assert "image files changed" in data["reasons"]
     assert "upgrade-cutoff=2026-11-21T12:00:00Z\n" in out_file.read_text()
+
+
+def test_the_matrix_holds_only_the_pythons_the_airflow_version_supports(world: World) -> None:
+    world.index.requires[("apache-airflow", "3.4.0b2")] = ">=3.11"
+    config = (world.root / "hangar.toml").read_text()
+    (world.root / "hangar.toml").write_text(
+        config.replace('"3.11,3.13"', '"3.10,3.11,3.13"') + 'airflow_version = "3.4.0b2"\n'
+    )
+    checks = ("ci", "selective-checks", "--event", "push", "--output", "json")
+    done = world.invoke(*checks)
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.stdout)["python-versions"] == '["3.11", "3.13"]'
+    assert not (world.root / ".hangar").exists()  # deciding writes nothing, not even a cache
+
+    refused = world.invoke(*checks, "--python", "3.10")
+    assert isinstance(refused.exception, BadInput)  # exit 5
+    assert refused.exception.message.startswith("Airflow 3.4.0b2 does not support Python 3.10")

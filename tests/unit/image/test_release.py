@@ -16,9 +16,11 @@ from hangar.image.release import (
     plan_release,
 )
 from tests.fakes.registry import FakeRegistry
+from tests.fakes.world import World
 
 REPO = "fake:5000/airflow"
 D11, D13, OLD = "sha256:" + "1" * 64, "sha256:" + "3" * 64, "sha256:" + "0" * 64
+D12 = "sha256:" + "2" * 64
 
 
 def params(**changes: Any) -> ReleaseParams:
@@ -137,3 +139,29 @@ def test_unreachable_registry_and_bad_source_pattern() -> None:
         plan_release(params(source="{repository}:{nope}"), built())
     with pytest.raises(BadInput, match="not in the registry fake:5000"):
         plan_release(params(source="other:5000/airflow:{version}-python{python}"), built())
+
+
+def test_without_the_setting_the_bare_tags_follow_airflows_release_process(world: World) -> None:
+    world.registry = FakeRegistry(
+        tags={"airflow": {f"3.3.2-python{p}": d for p, d in (("3.12", D12), ("3.13", D13))}}
+    )
+    config = (world.root / "hangar.toml").read_text().replace('"3.11,3.13"', '"3.12,3.13"')
+    (world.root / "hangar.toml").write_text(config.replace('bare_tag_python = "3.13"\n', ""))
+    done = world.invoke("image", "release", "3.3.2", "--output", "json")
+    assert done.exit_code == 0, done.output
+    assert world.registry.tags["airflow"]["3.3.2"] == D12
+    assert world.registry.tags["airflow"]["latest"] == D12
+
+
+def test_a_release_without_the_bare_tags_python_says_why_it_has_no_bare_tags(
+    world: World,
+) -> None:
+    world.registry = built()
+    (world.root / "hangar.toml").write_text(
+        (world.root / "hangar.toml").read_text().replace('bare_tag_python = "3.13"', "")
+    )
+    done = world.invoke("image", "release", "3.3.2", "--output", "json")
+    assert done.exit_code == 0, done.output
+    assert "3.3.2" not in world.registry.tags["airflow"]
+    assert "latest-python3.13" in world.registry.tags["airflow"]
+    assert "they carry Python 3.12, which this release leaves out" in done.stderr

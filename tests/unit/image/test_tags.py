@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from hangar.errors import BadInput
-from hangar.image.tags import is_prerelease, latest_decision, release_tags, released_versions
+from hangar.image.tags import (
+    bare_tag_python,
+    is_prerelease,
+    latest_decision,
+    release_tags,
+    released_versions,
+)
 from hangar.values import ImageRef, parse_ref
 
 
@@ -55,6 +61,24 @@ def test_default_python_not_released_gives_no_unsuffixed_tags() -> None:
         "3.3.2-python3.11",
         "latest-python3.11",
     ]
+
+
+KNOWN = ("3.10", "3.11", "3.12", "3.13", "3.14")
+
+
+@pytest.mark.parametrize("version", ["3.0.0", "3.3.2", "3.4.0b2"])
+def test_airflow_3_bare_tags_carry_the_python_of_airflows_release_tooling(version: str) -> None:
+    assert bare_tag_python(version, setting="", requires_python=">=3.11", known=KNOWN) == "3.12"
+
+
+def test_before_airflow_3_bare_tags_carry_the_lowest_python_the_release_supports() -> None:
+    found = bare_tag_python("2.11.0", setting="", requires_python=">=3.11,<3.13", known=KNOWN)
+    assert found == "3.11"
+
+
+def test_the_setting_chooses_the_bare_tags_python() -> None:
+    found = bare_tag_python("3.3.2", setting="3.13", requires_python="", known=KNOWN)
+    assert found == "3.13"
 
 
 def test_version_older_than_newest_released_keeps_latest() -> None:

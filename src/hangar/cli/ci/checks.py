@@ -17,8 +17,10 @@ from hangar.ci.selective import (
 )
 from hangar.ci.selective import github_output as github_output_lines
 from hangar.cli import render
+from hangar.cli.builds import release_requirement
 from hangar.cli.options import current_app, output_option, python_option
 from hangar.image.plan import resolve_pythons
+from hangar.values import validate_airflow_version
 
 ZERO = "0" * 40
 
@@ -74,15 +76,21 @@ def selective_checks(
     config = app.config()
     files = changed_from_lines(changed) if changed else changed_files(app, repo, base, head)
     cutoff = upgrade_cutoff or app.utc_now().strftime("%Y-%m-%dT%H:%M:%SZ")
+    version = validate_airflow_version(config["airflow_version"])
+    supported = {
+        "airflow_version": version,
+        # read from the cache or the index, never written: deciding changes nothing
+        "requires_python": release_requirement(app, config, version, keep=False),
+    }
     decision = decide(
         SelectiveInput(
             event=event,
             changed_files=files,
-            pythons=config.list("pythons"),
+            pythons=resolve_pythons(("all",), config, **supported),
             default_python=config["default_python"],
-            airflow_version=config["airflow_version"],
+            airflow_version=version,
             upgrade_cutoff=cutoff,
-            python_override=resolve_pythons(pythons, config) if pythons else (),
+            python_override=resolve_pythons(pythons, config, **supported) if pythons else (),
         )
     )
     if github_output is not None:

@@ -14,7 +14,7 @@ import rich_click as click
 
 from hangar.app import App
 from hangar.cli import render
-from hangar.cli.builds import release_requirement
+from hangar.cli.builds import release_bare_python, release_requirement
 from hangar.cli.image.rerelease import (
     run_every_released,
     run_rerelease,
@@ -173,13 +173,14 @@ def command(
             airflow_version=version,
             requires_python=release_requirement(app, config, version),
         ),
-        default_python=config["default_python"],
+        default_python=release_bare_python(app, config, version),
         slim=slim,
         source=source or DEFAULT_SOURCE,
         skip_latest=skip_latest,
         date=check_date(date or app.utc_now().strftime("%Y%m%d")),
     )
     reg = _registry(app, params)
+    _note_no_bare_tags(params, release=not (rollback or every_released))
     if rollback and dry_run:
         _current, plan = rollback_plan(params, date=check_date(rollback), registry=reg)
         render_plan(plan, output)
@@ -202,6 +203,16 @@ def command(
         _sign(app, [done.release], signing)
     else:
         _sign(app, [_release(params, reg, dry_run=dry_run, output=output)], signing)
+
+
+def _note_no_bare_tags(params: ReleaseParams, *, release: bool) -> None:
+    """Say so when a release makes no un-suffixed tags: their Python is not released."""
+    if release and params.default_python not in params.pythons:
+        render.note(
+            f"no un-suffixed tags ({params.prefix}{params.version}, {params.prefix}latest): they"
+            f" carry Python {params.default_python}, which this release leaves out"
+            " (`bare_tag_python` in hangar.toml chooses another)"
+        )
 
 
 def _registry(app: App, params: ReleaseParams) -> Registry:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from hangar.app import App
 from hangar.cli import render
-from hangar.cli.builds import prepare, run_jobs
+from hangar.cli.builds import prepare, release_bare_python, run_jobs
 from hangar.config import Config
 from hangar.errors import StepFailed
 from hangar.image.buildx import BuildParams, buildx_command
@@ -151,7 +151,12 @@ def run_every_released(
         if not pythons:
             continue
         render.note(f"{params.repository} {version}: scanning Python {', '.join(pythons)}")
-        one = dataclasses.replace(params, version=str(version), pythons=pythons)
+        one = dataclasses.replace(
+            params,
+            version=str(version),
+            pythons=pythons,
+            default_python=release_bare_python(app, config, str(version)),
+        )
         done.append((str(version), run_rerelease(app, one, config, registry, mode=mode, date=date)))
     return done
 
