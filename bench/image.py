@@ -13,6 +13,10 @@ same package versions.
 
     .venv/bin/python bench/image.py                    # default extras, Python 3.13
     .venv/bin/python bench/image.py --extras celery,postgres --python 3.11
+    .venv/bin/python bench/image.py --python 3.13,3.14 --variants hangar-uv
+
+Several Pythons (comma-separated) build each variant for each of them in turn, in one run; a
+variant's rows of a later Python are compared with the first Python's.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ REGISTRY = "127.0.0.1:5000"
 BASES = {
     "3.11": f"{REGISTRY}/python:3.11-slim-bookworm",
     "3.13": f"{REGISTRY}/python:3.13-slim-trixie",
+    "3.14": f"{REGISTRY}/python:3.14-slim-forky",
 }
 CA = "/etc/ssl/certs/ca-certificates.crt"
 # The official image's runtime packages (REFERENCE-airflow.md §1.5), in Debian's own names;
@@ -44,6 +49,7 @@ CA = "/etc/ssl/certs/ca-certificates.crt"
 OFFICIAL_RUNTIME = {
     "bookworm": "libldap-2.5-0 libssl3",
     "trixie": "libldap2 libssl3t64",
+    "forky": "libldap2 libssl3t64",
 }
 OFFICIAL_RUNTIME_COMMON = (
     "apt-transport-https apt-utils ca-certificates curl dumb-init freetds-bin git gnupg "
@@ -226,14 +232,28 @@ def ratio(value: float, base: float | None) -> str:
     return f" {value / base:5.2f}x" if base else " " * 7
 
 
+def against(row: dict, rows: list[dict], first: str) -> dict | None:
+    """The row `row` is compared with: official-way of its Python, else the same variant of the
+    first Python; None for those rows themselves.
+    """
+    for candidate in (
+        next((r for r in rows if r["variant"] == "official-way" and r["python"] == row["python"]),
+             None),
+        next((r for r in rows if r["variant"] == row["variant"] and r["python"] == first), None),
+    ):  # fmt: skip
+        if candidate is not None and candidate is not row:
+            return candidate
+    return None
+
+
 def table(what: str, rows: list[dict]) -> str:
     lines = [f"\n{what}"]
     lines.append(
-        f"{'variant':<14} {'build':>13} {'on disk':>16} {'pushed':>15} {'airflow version':>17}"
+        f"{'variant':<24} {'build':>13} {'on disk':>16} {'pushed':>15} {'airflow version':>17}"
     )
-    base = next((r for r in rows if r["variant"] == "official-way"), None)
+    first = rows[0]["python"] if rows else ""
     for row in rows:
-        b = base if base and row is not base else None
+        b = against(row, rows, first)
 
         def cell(key: str, scale: float, unit: str, width: int, digits: int) -> str:
             value = row[key] / scale  # noqa: B023 -- used at once, in this iteration
@@ -241,7 +261,7 @@ def table(what: str, rows: list[dict]) -> str:
             return f" {value:>{width}.{digits}f}{unit}{ratio(row[key], against)}"  # noqa: B023
 
         lines.append(
-            f"{row['variant']:<14}"
+            f"{row['variant'] + ' python' + row['python']:<24}"
             + cell("build_s", 1, "s", 6, 0)
             + cell("disk_bytes", 1e6, "MB", 8, 0)
             + cell("pushed_bytes", 1e6, "MB", 7, 0)
@@ -251,7 +271,8 @@ def table(what: str, rows: list[dict]) -> str:
         site = row["site_packages"]
         tops = ", ".join(f"{name} {size / 1e6:.0f}" for name, size in site["top"])
         lines.append(
-            f"\n{row['variant']}: site-packages {site['all'] / 1e6:.0f} MB, of which bytecode "
+            f"\n{row['variant']} python{row['python']}: site-packages {site['all'] / 1e6:.0f} MB,"
+            " of which bytecode "
             f"{site['pyc'] / 1e6:.0f} MB and source {site['py'] / 1e6:.0f} MB; largest (MB): {tops}"
         )
     return "\n".join(lines)
@@ -261,45 +282,53 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--python", default="3.13", choices=sorted(BASES))
+    parser.add_argument("--python", default="3.13", help=f"one or more of {', '.join(BASES)}")
     parser.add_argument("--airflow-version", default="3.3.2")
     parser.add_argument("--extras", default=None, help="AIRFLOW_EXTRAS (default: the Dockerfile's)")
     parser.add_argument("--variants", default=",".join(VARIANTS))
     parser.add_argument("--json", type=Path, default=None, help="Also write the results here.")
     opts = parser.parse_args()
 
+    pythons = [p.strip() for p in opts.python.split(",") if p.strip()]
+    unknown = [p for p in pythons if p not in BASES]
+    if unknown:
+        parser.error(f"no base for Python {', '.join(unknown)} (known: {', '.join(BASES)})")
     work = Path(tempfile.mkdtemp(prefix="hangar-bench-"))
-    cons = constraints(opts.python, opts.airflow_version, REPO / ".hangar" / "bench")
-    ctx = context_with(cons, opts.python, work)
-    debian = BASES[opts.python].rsplit("-", 1)[1]
     rows = []
-    for name in opts.variants.split(","):
-        args = dict(VARIANTS[name])
-        if opts.extras is not None:
-            args["AIRFLOW_EXTRAS"] = opts.extras
-        if name in OFFICIAL_WAY:
-            args["RUNTIME_APT_DEPS"] = f"{OFFICIAL_RUNTIME_COMMON} {OFFICIAL_RUNTIME[debian]}"
-        tag = f"{REGISTRY}/hangar-bench:{name}-python{opts.python}"
-        print(f"building {name} cold …", file=sys.stderr)
-        # hangar's variants loaded as `hangar image build` loads (zstd), the others as buildx does
-        load = None if name in OFFICIAL_WAY else "zstd"
-        seconds = build(ctx, opts.python, tag, args, load_compression=load)
-        # for the compressed size, every variant is pushed (from the warm cache)
-        build(ctx, opts.python, tag, args, cold=False, push=True)
-        rows.append(
-            {
-                "variant": name,
-                "build_s": round(seconds, 1),
-                "disk_bytes": disk_size(tag),
-                "pushed_bytes": compressed_size(tag),
-                "start_s": round(startup(tag), 2),
-                "site_packages": breakdown(tag, opts.python),
-            }
-        )
+    for python in pythons:
+        cons = constraints(python, opts.airflow_version, REPO / ".hangar" / "bench")
+        ctx = context_with(cons, python, work / python)
+        debian = BASES[python].rsplit("-", 1)[1]
+        for name in opts.variants.split(","):
+            args = dict(VARIANTS[name])
+            if opts.extras is not None:
+                args["AIRFLOW_EXTRAS"] = opts.extras
+            if name in OFFICIAL_WAY:
+                args["RUNTIME_APT_DEPS"] = f"{OFFICIAL_RUNTIME_COMMON} {OFFICIAL_RUNTIME[debian]}"
+            tag = f"{REGISTRY}/hangar-bench:{name}-python{python}"
+            print(f"building {name} for Python {python} cold …", file=sys.stderr)
+            # hangar's variants loaded as `hangar image build` loads (zstd), the others as buildx
+            load = None if name in OFFICIAL_WAY else "zstd"
+            seconds = build(ctx, python, tag, args, load_compression=load)
+            # for the compressed size, every variant is pushed (from the warm cache)
+            build(ctx, python, tag, args, cold=False, push=True)
+            rows.append(
+                {
+                    "variant": name,
+                    "python": python,
+                    "base": BASES[python],
+                    "build_s": round(seconds, 1),
+                    "disk_bytes": disk_size(tag),
+                    "pushed_bytes": compressed_size(tag),
+                    "start_s": round(startup(tag), 2),
+                    "site_packages": breakdown(tag, python),
+                }
+            )
 
     what = (
-        f"Cold builds, Python {opts.python}, Airflow {opts.airflow_version}, "
-        f"extras: {opts.extras or 'Dockerfile default'}; ratios against official-way"
+        f"Cold builds, Python {', '.join(pythons)}, Airflow {opts.airflow_version}, "
+        f"extras: {opts.extras or 'Dockerfile default'}; ratios against official-way of the "
+        f"same Python, else the same variant on Python {pythons[0]}"
     )
     print(table(what, rows))
     if opts.json is not None:

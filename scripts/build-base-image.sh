@@ -16,6 +16,13 @@
 # one image index TAG holding them all (several platforms need --push).
 # --main-only: the release's main suite alone, no updates taken (an outdated base, for tests
 # of `hangar image scan` and `hangar image release --patch`).
+# --print-recipe: print the recipe's digest (this script, base-image/, the Python, the release
+# and --main-only) and build nothing; the image carries it as the label dev.hangar.base.recipe.
+#
+# A release this machine's debootstrap has no script for (Debian's testing release, forky) is
+# made with the sid script. Where the mirror's Release file is past its Valid-Until date, apt
+# in the image is told to accept it (the label dev.hangar.base.apt-ignores-valid-until says so).
+# The labels dev.hangar.base.debian-codename and -suite name the release.
 set -Eeuo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -35,8 +42,12 @@ make_rootfs() {
 			die "no emulation for ${arch}: install qemu-user-static and binfmt-support (scripts/setup-env.sh does)"
 		foreign=(--foreign)
 	fi
+	# debootstrap knows a release by its script; a newer one (testing) bootstraps like sid
+	local -a script=()
+	[[ -e "/usr/share/debootstrap/scripts/${codename}" ]] || script=(/usr/share/debootstrap/scripts/sid)
 	log "debootstrap ${codename} ${arch} (minbase) from ${mirror}"
 	debootstrap --variant=minbase --arch "${arch}" "${foreign[@]}" "${codename}" "${rootfs}" "${mirror}" \
+		"${script[@]}" \
 		>"${work}/debootstrap-${arch}.log" 2>&1 ||
 		{ tail -n 20 "${work}/debootstrap-${arch}.log" >&2; die "debootstrap ${codename} ${arch} failed"; }
 	if ((${#foreign[@]})); then
@@ -73,7 +84,9 @@ build_arch() {
 	if ! docker buildx build --network host --load --progress plain --no-cache \
 		--platform "linux/${arch}" \
 		--build-arg "ROOTFS=${rootfs_base}-${arch}" --build-arg "PYTHON_MAJOR_MINOR_VERSION=${python}" \
-		--build-arg "UPGRADE=${upgrade}" \
+		--build-arg "UPGRADE=${upgrade}" --build-arg "RECIPE=${recipe}" \
+		--build-arg "DEBIAN_CODENAME=${codename}" --build-arg "DEBIAN_SUITE=${suite}" \
+		--build-arg "APT_IGNORE_VALID_UNTIL=${ignore_valid_until}" \
 		-t "${part}" -f "${HERE}/base-image/Dockerfile" "${HERE}/base-image" >"${work}/build-${arch}.log" 2>&1; then
 		tail -n 20 "${work}/build-${arch}.log" >&2
 		die "building ${part} failed"
@@ -87,8 +100,22 @@ build_arch() {
 	docker image rm "${rootfs_base}-${arch}" >/dev/null 2>&1 || true
 }
 
+# recipe PYTHON CODENAME UPGRADE: the digest of everything that makes the image
+recipe() {
+	{
+		printf '%s\n' "$@"
+		cat "${BASH_SOURCE[0]}"
+		find "${HERE}/base-image" -type f | LC_ALL=C sort | xargs cat
+	} | sha256sum | cut -c1-16
+}
+
+# release_field MIRROR CODENAME FIELD: a field of the release's Release file
+release_field() {
+	curl -fsS --max-time 60 "$1/dists/$2/Release" | sed -n "s/^$3: //p" | head -n 1
+}
+
 main() {
-	local python="" codename="" tag="" push=0 mirror="http://deb.debian.org/debian"
+	local python="" codename="" tag="" push=0 mirror="http://deb.debian.org/debian" print_recipe=0
 	local security_mirror="http://deb.debian.org/debian-security" upgrade=true platforms=""
 	while (($#)); do
 		case "$1" in
@@ -100,10 +127,25 @@ main() {
 		--main-only) upgrade=false; shift ;;
 		--platform) platforms="$2"; shift 2 ;;
 		--push) push=1; shift ;;
+		--print-recipe) print_recipe=1; shift ;;
 		*) die "unknown option $1" ;;
 		esac
 	done
+	local recipe
+	recipe="$(recipe "${python}" "${codename}" "${upgrade}")"
+	if ((print_recipe)); then
+		echo "${recipe}"
+		return 0
+	fi
 	[[ -n "${python}" && -n "${codename}" && -n "${tag}" ]] || die "--python, --codename and --tag are required"
+	local suite valid_until ignore_valid_until=false
+	suite="$(release_field "${mirror}" "${codename}" Suite)" ||
+		die "no Release file for ${codename} at ${mirror}/dists/${codename}/ (is ${codename} a Debian release?)"
+	valid_until="$(release_field "${mirror}" "${codename}" Valid-Until)"
+	if [[ -n "${valid_until}" ]] && (($(date -d "${valid_until}" +%s) < $(date +%s))); then
+		log "${mirror}/dists/${codename}/Release is past its Valid-Until (${valid_until}): apt in the image accepts it (Acquire::Check-Valid-Until=false)"
+		ignore_valid_until=true
+	fi
 	command -v debootstrap >/dev/null || die "debootstrap is not installed (apt-get install debootstrap)"
 
 	local native work arch

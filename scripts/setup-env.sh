@@ -13,7 +13,8 @@
 #     managing that engine on later runs. Anywhere else it stops and says what to install.
 #   - Local base images, only when Docker Hub is out of reach: an OCI registry on
 #     127.0.0.1:5000, Python base images built from Debian packages (3.11 on Debian 12, 3.13 on
-#     Debian 13) pushed there, and the overlay ${HANGAR_CONFIG_DIR:-/etc/hangar}/environment.toml
+#     Debian 13, 3.14 on Debian's testing release forky) pushed there, each rebuilt when its
+#     recipe changed (the label dev.hangar.base.recipe), and the overlay ${HANGAR_CONFIG_DIR:-/etc/hangar}/environment.toml
 #     that points hangar at them. With Docker Hub in reach it builds nothing and writes no overlay.
 #   - the project's Python environment (.venv) with hangar and its test tools.
 #   - with --test, what the test suite needs on top: the registry on 127.0.0.1:5000 (also with
@@ -51,8 +52,11 @@ readonly TRIXIE_SOURCE=/etc/apt/sources.list.d/hangar-trixie.sources
 readonly TRIXIE_PIN=/etc/apt/preferences.d/hangar-trixie
 # the image whose resolving tells that Docker Hub is in reach
 readonly DOCKER_HUB_PROBE=docker.io/library/python:3.13-slim-trixie
-# python version:Debian codename that ships it; the last one is the default
-readonly BASES="3.11:bookworm 3.13:trixie"
+# python version:Debian codename that ships it
+readonly BASES="3.11:bookworm 3.13:trixie 3.14:forky"
+# the Python hangar builds and runs when none is given (Debian's stable release's)
+readonly DEFAULT_BASE_PYTHON=3.13
+readonly RECIPE_LABEL=dev.hangar.base.recipe
 readonly ENGINE_PACKAGES="docker.io docker-cli docker-buildx containerd docker-compose"
 readonly NO_ENGINE="no Docker engine with buildx found: install Docker Engine or Docker Desktop with the buildx plugin, start it, and run this again"
 
@@ -342,20 +346,29 @@ build_base() {
 	# build_base PYTHON_VERSION CODENAME: rootfs by debootstrap, imported, python added on top
 	local py="$1" codename="$2"
 	local tag="python:${py}-slim-${codename}"
-	local ref="${REGISTRY}/${tag}"
-	if docker image inspect "${ref}" >/dev/null 2>&1 && in_registry python "${py}-slim-${codename}"; then
+	local ref="${REGISTRY}/${tag}" want
+	# the same recipe (script, base-image/, Python, release) is the same base: reused
+	want="$("${REPO_ROOT}/scripts/build-base-image.sh" --python "${py}" --codename "${codename}" --print-recipe)"
+	if [[ "$(base_recipe "${ref}")" == "${want}" ]] && in_registry python "${py}-slim-${codename}"; then
 		docker image inspect "${tag}" >/dev/null 2>&1 || docker tag "${ref}" "${tag}"
 		return 0
 	fi
 	if in_registry python "${py}-slim-${codename}"; then
 		log "pulling ${ref}"
 		docker pull -q "${ref}" >/dev/null
-	else
+	fi
+	if [[ "$(base_recipe "${ref}")" != "${want}" ]]; then
 		need_cmd debootstrap debootstrap
+		log "building ${ref} (recipe ${want})"
 		"${REPO_ROOT}/scripts/build-base-image.sh" --python "${py}" --codename "${codename}" \
 			--mirror "${DEBIAN_MIRROR}" --tag "${ref}" --push
 	fi
 	docker tag "${ref}" "${tag}"
+}
+
+base_recipe() {
+	# base_recipe REF: the recipe label of the local image REF (empty: none, or no such image)
+	docker image inspect -f "{{ index .Config.Labels \"${RECIPE_LABEL}\" }}" "$1" 2>/dev/null || true
 }
 
 overlay_content() {
@@ -363,8 +376,8 @@ overlay_content() {
 	for base in ${BASES}; do
 		debian+="${debian:+,}${base%%:*}=${base#*:}"
 		pythons+="${pythons:+,}${base%%:*}"
-		default="${base%%:*}"
 	done
+	default="${DEFAULT_BASE_PYTHON}"
 	cat <<-EOF
 		# Written by scripts/setup-env.sh: this machine reaches no Docker Hub, so hangar builds on
 		# local base images made from Debian packages (see \`hangar config show\`).

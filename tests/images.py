@@ -33,6 +33,7 @@ CA_BUNDLE = Path(os.environ.get("HANGAR_CA_BUNDLE", "/etc/ssl/certs/ca-certifica
 BASES = {
     "3.11": f"{REGISTRY}/python:3.11-slim-bookworm",
     "3.13": f"{REGISTRY}/python:3.13-slim-trixie",
+    "3.14": f"{REGISTRY}/python:3.14-slim-forky",
 }
 # in the local registry: a Python 3.11 base that took no Debian update (built on first use; its
 # tag ends in the recipe key, see registry_base)

@@ -7,7 +7,33 @@
 #   APT_ENV        space-separated NAME=VALUE pairs exported while installing (e.g. ACCEPT_EULA=Y)
 #   DEBIAN_MIRROR  a Debian mirror URL used instead of the image's own sources
 # The apt-sources and ca-bundle BuildKit secrets (see with-sources.sh) are honoured too.
+# A library package the release renamed (a soname in the name, as libxmlsec1-openssl10310 on
+# forky for libxmlsec1-openssl, or the t64 suffix) is installed under its new name, and a line
+# says so; any other name without a candidate stops apt as usual.
 set -Eeuo pipefail
+
+# renamed NAME APT_OPTION...: NAME's one renamed package (NAME, then t64 and/or digits), if NAME
+# itself has no installation candidate and exactly one such package has
+renamed() {
+	local name="$1" candidate rest
+	shift
+	[[ "${name}" =~ ^[a-z0-9][a-z0-9.+-]+$ ]] || return 0
+	has_candidate "${name}" "$@" && return 0
+	local -a found=()
+	for candidate in $(apt-cache "$@" pkgnames "${name}"); do
+		rest="${candidate#"${name}"}"
+		[[ "${rest}" =~ ^(t64)?[0-9]*$ && -n "${rest}" ]] || continue
+		has_candidate "${candidate}" "$@" && found+=("${candidate}")
+	done
+	((${#found[@]} == 1)) && echo "${found[0]}"
+	return 0
+}
+
+has_candidate() {
+	local name="$1"
+	shift
+	[[ "$(apt-cache "$@" policy "${name}" | sed -n 's/^ *Candidate: //p')" =~ ^[^\(] ]]
+}
 
 main() {
 	local -a apt_opts=(-o APT::Install-Recommends=false -o Dpkg::Use-Pty=0 -qq)
@@ -50,7 +76,17 @@ main() {
 	fi
 	if (($#)); then
 		apt-get "${apt_opts[@]}" update
-		apt-get "${apt_opts[@]}" install -y "$@" >/dev/null
+		local -a wanted=()
+		local new
+		for pkg in "$@"; do
+			new="$(renamed "${pkg}" "${apt_opts[@]}")"
+			if [[ -n "${new}" ]]; then
+				echo "apt-install: ${pkg} is ${new} on $(. /etc/os-release && echo "${VERSION_CODENAME}")"
+				pkg="${new}"
+			fi
+			wanted+=("${pkg}")
+		done
+		apt-get "${apt_opts[@]}" install -y "${wanted[@]}" >/dev/null
 	fi
 	apt-get clean
 	# nothing that differs between two runs stays behind (logs, caches, ldconfig's aux cache)

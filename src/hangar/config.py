@@ -36,8 +36,8 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "debian": (
         "trixie",
         (
-            "Debian release of the base image: one for every Python version (trixie, bookworm), "
-            "or per Python version (3.11=bookworm,3.13=trixie)"
+            "Debian release of the base image: one for every Python version (trixie, bookworm, "
+            "forky), or per Python version (3.11=bookworm,3.13=trixie,3.14=forky)"
         ),
     ),
     "pythons": (",".join(SUPPORTED_PYTHONS), "Python versions hangar builds for (--python all)"),

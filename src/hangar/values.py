@@ -18,10 +18,12 @@ from hangar.errors import BadInput
 SUPPORTED_PYTHONS = ("3.10", "3.11", "3.12", "3.13", "3.14")
 DEFAULT_PYTHON = "3.13"
 # Debian releases the image is built on (the base image's), the default first: trixie is the
-# stable release; bookworm's regular security support ended in 2026
-SUPPORTED_DEBIAN = ("trixie", "bookworm")
-# the one Python each Debian release ships (what a base image built from Debian packages has)
-DEBIAN_PYTHON = {"bookworm": "3.11", "trixie": "3.13"}
+# stable release; bookworm's regular security support ended in 2026; forky is the testing
+# release (the one with Python 3.14)
+SUPPORTED_DEBIAN = ("trixie", "bookworm", "forky")
+# the Python each Debian release ships as python3 (what a base image built from Debian
+# packages has)
+DEBIAN_PYTHON = {"bookworm": "3.11", "trixie": "3.13", "forky": "3.14"}
 DEFAULT_AIRFLOW_VERSION = "3.3.2"
 _TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 _VERSION_HINT = "use X.Y.Z, e.g. 3.3.2 or 3.4.0rc1"

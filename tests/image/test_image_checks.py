@@ -9,6 +9,7 @@ import pytest
 from hangar.image.checks import image_checks
 from hangar.image.verify import image_facts, run_check
 from hangar.infra.docker import DockerEngine
+from tests.images import BASES
 
 pytestmark = [pytest.mark.integration, pytest.mark.image]
 
@@ -27,6 +28,8 @@ def test_image_labels_name_the_python_version_and_extras(
     prod_image_each_python: str, engine: DockerEngine
 ) -> None:
     labels = image_facts(engine, prod_image_each_python).labels
-    assert labels["org.apache.airflow.python.version"] in {"3.11", "3.13"}
+    python = labels["org.apache.airflow.python.version"]
+    # the local base's labels say which Debian release it comes from (and the image keeps them)
+    assert labels["dev.hangar.base.debian-codename"] == BASES[python].rsplit("-", 1)[1]
     assert labels["org.apache.airflow.extras"] == "celery,postgres"
     assert labels["org.apache.airflow.version"] == "3.3.2"

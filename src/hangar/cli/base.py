@@ -51,7 +51,8 @@ def build(
     debootstrap and Debian's python3, current with the release's -updates and -security
     suites (the security updates taken are listed), tagged as the config's base_image pattern
     (e.g. 127.0.0.1:5000/python:3.11-slim-bookworm). Debian ships one Python per release:
-    3.11 in bookworm, 3.13 in trixie.
+    3.11 in bookworm, 3.13 in trixie, 3.14 in forky (the testing release). The image's labels
+    name its Debian release (dev.hangar.base.debian-codename, -suite).
     """
     app = current_app().dry(dry_run=dry_run)
     wanted = split_list((platforms,)) if platforms else ()

@@ -37,7 +37,12 @@ REPO = Path(__file__).resolve().parents[3]
 SCRIPTS = REPO / "scripts"
 REGISTRY = os.environ.get("HANGAR_REGISTRY", "127.0.0.1:5000")
 IMAGE = f"{REGISTRY}/python:3.13-slim-trixie"
-BASES = (f"{REGISTRY}/python:3.11-slim-bookworm", f"{REGISTRY}/python:3.13-slim-trixie")
+RECIPE = "dev.hangar.base.recipe"
+BASES = (
+    f"{REGISTRY}/python:3.11-slim-bookworm",
+    f"{REGISTRY}/python:3.13-slim-trixie",
+    f"{REGISTRY}/python:3.14-slim-forky",
+)
 # where the scripts sit in the container: the set-up script's repository root is /hangar
 SETUP = "/hangar/scripts/setup-env.sh"
 PLUGIN_DIRS = (
@@ -70,8 +75,8 @@ OVERLAY = """\
 # local base images made from Debian packages (see `hangar config show`).
 registry = "{registry}"
 base_image = "{registry}/python:{{python}}-slim-{{debian}}"
-debian = "3.11=bookworm,3.13=trixie"
-pythons = "3.11,3.13"
+debian = "3.11=bookworm,3.13=trixie,3.14=forky"
+pythons = "3.11,3.13,3.14"
 default_python = "3.13"
 # Airflow's own un-suffixed tags carry Python 3.12, which Debian ships in no release
 bare_tag_python = "3.13"
@@ -284,12 +289,21 @@ def test_installed_engine_that_does_not_answer_is_not_replaced(
 
 @pytest.fixture
 def scripts_that_cannot_build(tmp_path: Path) -> Path:
-    """scripts/ with a build-base-image.sh that fails loudly: the test must never build."""
+    """scripts/ with a build-base-image.sh that fails loudly: the test must never build. It
+    still prints the real script's recipe, which the set-up compares with the bases' labels.
+    """
     folder = tmp_path / "scripts"
     folder.mkdir()
     shutil.copy2(SCRIPTS / "setup-env.sh", folder / "setup-env.sh")
+    shutil.copy2(SCRIPTS / "build-base-image.sh", folder / "real-build-base-image.sh")
+    shutil.copytree(SCRIPTS / "base-image", folder / "base-image")
     stub = folder / "build-base-image.sh"
-    stub.write_text("#!/bin/sh\necho 'build-base-image.sh called' >&2\nexit 97\n")
+    stub.write_text(
+        "#!/bin/sh\n"
+        'case "$*" in *--print-recipe*) exec bash "$(dirname "$0")/real-build-base-image.sh" "$@";;'
+        " esac\n"
+        "echo 'build-base-image.sh called' >&2\nexit 97\n"
+    )
     stub.chmod(stub.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
     return folder
 
@@ -298,12 +312,20 @@ def test_without_docker_hub_existing_bases_get_the_overlay_once(
     host_engine: HostEngine, make_box: MakeBox, scripts_that_cannot_build: Path
 ) -> None:
     """No Docker Hub (an unusable HTTPS proxy makes sure of it) and both local bases in the
-    registry and the engine: nothing is built, the overlay is written, a second run keeps it
-    and changes nothing.
+    registry and the engine, of the current recipe: nothing is built, the overlay is written,
+    a second run keeps it and changes nothing.
     """
     for ref in BASES:
         if docker("image", "inspect", ref).returncode != 0:
             pytest.skip(f"{ref} is not in the engine (run scripts/setup-env.sh first)")
+        label = docker("image", "inspect", "-f", f'{{{{ index .Config.Labels "{RECIPE}" }}}}', ref)
+        python, codename = ref.rsplit(":", 1)[1].split("-slim-")
+        recipe = subprocess.run(
+            [SCRIPTS / "build-base-image.sh", "--python", python, "--codename", codename,
+             "--print-recipe"],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        assert label.stdout.strip() == recipe.stdout.strip(), f"{ref} is of another recipe"
     box = make_box(
         [*engine_mounts(host_engine), *scripts_mount(scripts_that_cannot_build)],
         env={"HTTPS_PROXY": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9"},

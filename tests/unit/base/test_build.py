@@ -77,3 +77,10 @@ def test_base_build_refuses_a_python_its_debian_release_does_not_ship(world: Wor
     assert refused.exception.message.startswith("Debian trixie does not ship Python 3.11")
     assert "3.11 on bookworm, 3.13 on trixie" in (refused.exception.hint or "")
     assert not [c for c in world.runner.commands if c.args[0].endswith("build-base-image.sh")]
+
+
+def test_the_314_base_comes_from_debians_testing_release(world: World) -> None:
+    world.environ["HANGAR_DEBIAN"] = "3.11=bookworm,3.13=trixie,3.14=forky"
+    result = world.invoke("base", "build", "--python", "3.14", "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "build-base-image.sh --python 3.14 --codename forky" in result.output
