@@ -49,6 +49,8 @@ class Step:
     when: tuple[str, ...] = ()
     sets_outputs: bool = False  # the selective-checks step: its JSON decides the rest
     changes_state: bool = True  # False: a dry run still runs it
+    # programs the step runs besides hangar, git and the engine: its job installs them (cosign)
+    tools: tuple[str, ...] = ()
 
     def conditions(self) -> tuple[tuple[str, bool], ...]:
         """(output name, required value) pairs; () when the step always runs."""
@@ -179,6 +181,7 @@ VERIFY_PROD = Step(
 REFRESH_RELEASED = Step(
     name="re-release every released version with pending security updates",
     argv=words("image release --every-released --repository {image} --sign --keyless"),
+    tools=("cosign",),
 )
 PUSH_CONSTRAINTS = Step(
     name="push constraints if they changed",

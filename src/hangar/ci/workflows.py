@@ -17,6 +17,7 @@ import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from hangar.ci.actions import pinned_actions
 from hangar.ci.flows import (
     CONSTRAINTS_ARTIFACT,
     FLOWS,
@@ -49,14 +50,8 @@ TRIGGERS = {
     "schedule": ("  schedule:", '    - cron: "28 3 * * *"', "  workflow_dispatch: {}"),
     "refresh": ("  schedule:", '    - cron: "17 4 * * 1"', "  workflow_dispatch: {}"),
 }
-ACTIONS = {
-    "checkout": "actions/checkout@v4",
-    "setup-python": "actions/setup-python@v5",
-    "buildx": "docker/setup-buildx-action@v3",
-    "login": "docker/login-action@v3",
-    "upload": "actions/upload-artifact@v4",
-    "download": "actions/download-artifact@v4",
-}
+# the cosign the signing jobs install: the release hangar is tested with (Debian 13's cosign)
+COSIGN_RELEASE = "v2.5.0"
 BOT = ("github-actions[bot]", "41898282+github-actions[bot]@users.noreply.github.com")
 
 
@@ -144,7 +139,7 @@ def _uses(
     lines = [f"      - name: {name}"]
     if cond:
         lines.append(f"        if: {cond}")
-    lines.append(f"        uses: {ACTIONS[action]}")
+    lines.append(f"        uses: {pinned_actions()[action].uses}")
     if with_:
         lines.append("        with:")
         lines += [f"          {k}: {v}" for k, v in with_]
@@ -175,7 +170,12 @@ def _job(job_id: str, parts: Sequence[Part], *, info: str, all_flows: int, trigg
         *_job_env(parts, values),
         "    steps:",
         *_setup_steps(
-            job_id, info=info, trigger=trigger, images=uses_images(stage, writes), writes=writes
+            job_id,
+            info=info,
+            trigger=trigger,
+            images=uses_images(stage, writes),
+            writes=writes,
+            tools=frozenset(tool for part in parts for s in part.stage.steps for tool in s.tools),
         ),
         *_download_steps(parts, shared=shared, artifact_dir=artifact_dir),
     ]
@@ -245,9 +245,15 @@ def _job_env(parts: Sequence[Part], values: dict[str, str]) -> list[str]:
 
 
 def _setup_steps(
-    job_id: str, *, info: str, trigger: str, images: bool, writes: frozenset[str]
+    job_id: str,
+    *,
+    info: str,
+    trigger: str,
+    images: bool,
+    writes: frozenset[str],
+    tools: frozenset[str],
 ) -> list[str]:
-    """Checkouts, Python and hangar, the registry login and buildx the job needs."""
+    """Checkouts, Python and hangar, the registry login, buildx and the tools the job needs."""
     lines = _uses(
         "Check out hangar",
         "checkout",
@@ -280,6 +286,12 @@ def _setup_steps(
         )
     if "packages" in writes:
         lines += _uses("Set up buildx", "buildx", [])
+    if "cosign" in tools:
+        lines += _uses(
+            "Install cosign (checked by the installer)",
+            "cosign-installer",
+            [("cosign-release", COSIGN_RELEASE)],
+        )
     return lines
 
 

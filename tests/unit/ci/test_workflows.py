@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from hangar.ci.actions import parse_actions, pinned_actions
 from hangar.ci.flows import FLOWS, FORK
-from hangar.ci.workflows import FOLDER, REGENERATE, render, workflow_files
+from hangar.ci.workflows import COSIGN_RELEASE, FOLDER, REGENERATE, render, workflow_files
 from hangar.cli.main import cli
 from hangar.values import parse_ref
 
@@ -45,6 +46,46 @@ def test_rendering_is_deterministic_and_says_how_to_regenerate() -> None:
     for text in FILES.values():
         assert text.startswith("# Generated from hangar's CI flows")
         assert f"# Regenerate with: {REGENERATE}" in text
+
+
+USES = re.compile(r"^\s*(?:-\s+)?uses:\s*(.*)$", re.MULTILINE)
+PINNED = re.compile(r"^([^@\s]+)@([0-9a-f]{40})  # (v\d+\.\d+\.\d+)$")
+
+
+def test_every_action_is_pinned_to_a_commit_of_the_table() -> None:
+    """Every `uses:` of the committed files is owner/name@<full commit>  # vX.Y.Z, and that
+    row is in actions.toml: no floating tag, no action from outside the table.
+    """
+    table = {(a.repository, a.commit, a.version) for a in pinned_actions().values()}
+    seen = set()
+    for path in sorted((REPO / FOLDER).glob("*.yml")):
+        for value in USES.findall(path.read_text(encoding="utf-8")):
+            pinned = PINNED.match(value.strip())
+            assert pinned, f"{path.name}: `uses: {value}` is not pinned to a full commit"
+            assert pinned.groups() in table, f"{path.name}: {value} is not in actions.toml"
+            seen.add(pinned.groups())
+    assert seen == table, f"rows no workflow uses: {sorted(table - seen)}"
+
+
+def test_a_row_of_the_table_that_is_not_a_full_commit_is_refused() -> None:
+    row = {"repository": "actions/checkout", "version": "v7", "commit": "3d3c42e"}
+    with pytest.raises(ValueError, match=r"\[checkout\] is not pinned"):
+        parse_actions({"checkout": row})
+
+
+def test_a_job_that_signs_installs_cosign_first() -> None:
+    """GitHub's runners have no cosign: a job whose hangar command signs installs it before."""
+    signing = 0
+    for name, text in FILES.items():
+        for job_id, job in _jobs(text).items():
+            at = job.find("--sign")
+            if at < 0:
+                continue
+            signing += 1
+            installer = job.find("uses: sigstore/cosign-installer@")
+            assert 0 <= installer < at, f"{name} {job_id} signs without installing cosign"
+            assert f"cosign-release: {COSIGN_RELEASE}" in job
+    assert signing, "no job signs: the refresh flow should"
 
 
 def _actionlint() -> str | None:
