@@ -73,6 +73,27 @@ class Stage:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Concurrency:
+    """One run of the group at a time on GitHub: a newer run waits for the one in progress
+    (`cancel_in_progress` False; GitHub keeps only the newest waiting run) or replaces it.
+    """
+
+    group: str
+    cancel_in_progress: bool
+    why: str  # written as a comment next to it
+
+
+# canary and scheduled runs both move `latest`, push the registry cache and the constraints:
+# one at a time, and never cut short (a cancelled run would stop between its tag moves)
+MAIN_LINE = Concurrency(
+    group="main-line",
+    cancel_in_progress=False,
+    why="moves latest, the registry cache and the constraints: one run at a time, never cut"
+    " short; a newer run waits, and only the newest waiting one runs",
+)
+
+
+@dataclass(frozen=True, kw_only=True)
 class Flow:
     name: str
     event: str  # the local `hangar ci run --event` value
@@ -80,6 +101,7 @@ class Flow:
     stages: tuple[Stage, ...]
     condition: str | None = None  # GitHub expression telling this flow from its sibling
     workflows: Mapping[str, str] = field(default_factory=dict)  # workflow -> GitHub trigger
+    concurrency: Concurrency | None = None  # its workflows' group on GitHub
 
     def stage(self, stage_id: str) -> Stage:
         for stage in self.stages:
@@ -406,6 +428,7 @@ FLOWS: tuple[Flow, ...] = (
         title="Merge (canary): upgrade, test, push constraints, latest images and cache",
         stages=_main_line("canary", "push"),
         workflows={"canary": "push"},
+        concurrency=MAIN_LINE,
     ),
     Flow(
         name="scheduled",
@@ -413,6 +436,7 @@ FLOWS: tuple[Flow, ...] = (
         title="Scheduled: like canary, from the latest cache",
         stages=_main_line("scheduled", "schedule"),
         workflows={"scheduled": "schedule"},
+        concurrency=MAIN_LINE,
     ),
     Flow(
         name="refresh",
@@ -430,6 +454,12 @@ FLOWS: tuple[Flow, ...] = (
             ),
         ),
         workflows={"refresh": "refresh"},
+        concurrency=Concurrency(
+            group="refresh",
+            cancel_in_progress=False,
+            why="re-releases move released tags and sign them: a second run (weekly or by"
+            " hand) waits for the first to finish rather than racing it on the same tags",
+        ),
     ),
 )
 EVENTS = tuple(f.event for f in FLOWS)

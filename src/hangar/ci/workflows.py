@@ -195,12 +195,27 @@ def uses_images(stage: Stage, writes: frozenset[str]) -> bool:
     return stage.per_python or "packages" in writes
 
 
+def permissions(stage: Stage, writes: frozenset[str]) -> tuple[tuple[str, str, str], ...]:
+    """(scope, level, why) of each token permission the job gets; nothing else is granted."""
+    granted = [
+        ("contents", "write", "pushes the constraints branch")
+        if "contents" in writes
+        else ("contents", "read", "checks out the repository")
+    ]
+    if "packages" in writes:
+        granted.append(("packages", "write", "pushes images and the registry cache"))
+    elif uses_images(stage, writes):
+        granted.append(("packages", "read", "pulls this commit's images from the registry"))
+    if "id-token" in writes:
+        granted.append(("id-token", "write", "signs keyless: the job's OIDC identity"))
+    return tuple(granted)
+
+
 def _job_head(
     job_id: str, parts: Sequence[Part], *, info: str, shared: bool, writes: frozenset[str]
 ) -> list[str]:
     """The job's name, condition, needs, runner, permissions, matrix and outputs."""
     stage = parts[0].stage
-    images = uses_images(stage, writes)
     lines = [f"  {job_id}:", f"    name: {_quote(stage.title)}"]
     if not shared:
         conditions = [p.flow.condition for p in parts if p.flow.condition]
@@ -210,11 +225,7 @@ def _job_head(
         lines.append(f"    needs: [{', '.join(needs)}]")
     lines.append("    runs-on: ubuntu-latest")
     lines.append("    permissions:")
-    lines.append(f"      contents: {'write' if 'contents' in writes else 'read'}")
-    if images:
-        lines.append(f"      packages: {'write' if 'packages' in writes else 'read'}")
-    if "id-token" in writes:  # keyless signing: the job's OIDC identity, on this job only
-        lines.append("      id-token: write")
+    lines += [f"      {name}: {level}  # {why}" for name, level, why in permissions(stage, writes)]
     if stage.per_python:
         lines += [
             "    strategy:",
@@ -382,9 +393,20 @@ def render(workflow: str, flows: Sequence[Flow] = FLOWS) -> str:
     ]
     if trigger.startswith("pull_request"):
         head += [
+            "# a new push to the pull request replaces the run of the older commit",
             "concurrency:",
             "  group: ${{ github.workflow }}-${{ github.event.pull_request.number }}",
             "  cancel-in-progress: true",
+        ]
+    groups = {f.concurrency for f in contributing if f.concurrency is not None}
+    if len(groups) > 1:
+        raise ValueError(f"workflow {workflow}: flows disagree on the concurrency group")
+    for group in groups:
+        head += [
+            f"# {group.why}",
+            "concurrency:",
+            f"  group: {group.group}",
+            f"  cancel-in-progress: {'true' if group.cancel_in_progress else 'false'}",
         ]
     head.append("jobs:")
     body = "\n".join(

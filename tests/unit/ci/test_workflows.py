@@ -220,3 +220,25 @@ def test_image_references_are_lowercase_for_a_repository_with_capitals() -> None
                 parse_ref(image)
             checked += 1
     assert checked > 5
+
+
+def test_main_line_and_refresh_runs_never_overlap() -> None:
+    """Canary and scheduled runs share one group (both move latest, the cache and the
+    constraints), refresh has its own; a newer run waits, none is cut short.
+    """
+    for name, group in (
+        ("ci-canary.yml", "main-line"),
+        ("ci-scheduled.yml", "main-line"),
+        ("ci-refresh.yml", "refresh"),
+    ):
+        head = FILES[name].split("\njobs:\n", 1)[0]
+        assert f"concurrency:\n  group: {group}\n  cancel-in-progress: false" in head, name
+
+
+def test_every_permission_a_job_gets_says_why() -> None:
+    for name, text in FILES.items():
+        for job_id, job in _jobs(text).items():
+            block = re.search(r"^    permissions:\n((?:      .*\n)+)", job, re.MULTILINE)
+            assert block, (name, job_id)
+            for line in block.group(1).splitlines():
+                assert re.match(r"^      [a-z-]+: (read|write)  # \S", line), (name, job_id, line)
