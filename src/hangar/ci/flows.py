@@ -51,6 +51,9 @@ class Step:
     changes_state: bool = True  # False: a dry run still runs it
     # programs the step runs besides hangar, git and the engine: its job installs them (cosign)
     tools: tuple[str, ...] = ()
+    # pushes to the repository's own remote: on GitHub this step alone gets the job's token,
+    # for git, through a credential helper that reads it from the environment
+    git_push: bool = False
 
     def conditions(self) -> tuple[tuple[str, bool], ...]:
         """(output name, required value) pairs; () when the step always runs."""
@@ -69,7 +72,6 @@ class Stage:
     writes: frozenset[str] = frozenset()
     uploads: str | None = None  # artifact name this stage uploads (its UPGRADED_DIR)
     downloads: tuple[str, ...] = ()  # artifacts this stage needs in UPGRADED_DIR
-    checkout_constraints: bool = False  # needs a clone of the constraints branch
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -214,6 +216,7 @@ PUSH_CONSTRAINTS = Step(
         "Update constraints after a green {event} run of {sha}",
     ),
     when=("push-constraints",),
+    git_push=True,
 )
 
 
@@ -384,7 +387,6 @@ def _main_line(workflow: str, event: str) -> tuple[Stage, ...]:
             workflow=workflow,
             writes=frozenset({"contents"}),
             downloads=(CONSTRAINTS_ARTIFACT,),
-            checkout_constraints=True,
         ),
         Stage(
             id="latest-images",

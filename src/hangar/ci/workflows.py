@@ -34,7 +34,6 @@ REGENERATE = "hangar ci workflows --write"
 DAGS = "tests/image/dags"  # the DAG folder the CI image imports
 FOLDER = ".github/workflows"
 PR_SOURCES = "pr-sources"
-CONSTRAINTS_CHECKOUT = "constraints-branch"
 CONSTRAINTS_BRANCH = "constraints-main"
 TITLES = {
     "tests": "CI tests (pull request)",
@@ -50,6 +49,21 @@ TRIGGERS = {
     "schedule": ("  schedule:", '    - cron: "28 3 * * *"', "  workflow_dispatch: {}"),
     "refresh": ("  schedule:", '    - cron: "17 4 * * 1"', "  workflow_dispatch: {}"),
 }
+# git's credentials for a step that pushes (Step.git_push): the job's token, read by a
+# credential helper from the step's environment, so no checkout keeps it on disk and no
+# command line carries it
+GIT_TOKEN_ENV = (
+    ("GITHUB_TOKEN", "${{ github.token }}"),
+    ("GIT_CONFIG_COUNT", "1"),
+    ("GIT_CONFIG_KEY_0", "credential.helper"),
+    (
+        "GIT_CONFIG_VALUE_0",
+        (
+            '!f() { test "$1" = get && echo username=x-access-token && '
+            'echo "password=${GITHUB_TOKEN}"; }; f'
+        ),
+    ),
+)
 # the cosign the signing jobs install: the release hangar is tested with (Debian 13's cosign)
 COSIGN_RELEASE = "v2.5.0"
 BOT = ("github-actions[bot]", "41898282+github-actions[bot]@users.noreply.github.com")
@@ -76,7 +90,9 @@ def github_values(info: str, *, trigger: str) -> dict[str, str]:
         "context": PR_SOURCES if trigger == "pull_request_target" else ".",
         "wait_timeout": "3600",
         "dags": DAGS,
-        "constraints_repo": CONSTRAINTS_CHECKOUT,
+        # the hangar checkout: its remote holds the constraints branch (or will, after the
+        # first push: an orphan branch holding the first constraints)
+        "constraints_repo": ".",
         "constraints_remote": "origin",
         "constraints_branch": CONSTRAINTS_BRANCH,
     }
@@ -155,6 +171,9 @@ def _run(step: Step, cond: str | None) -> list[str]:
     run = shell_line(step.argv)
     if step.sets_outputs:
         run += ' --github-output "${GITHUB_OUTPUT}"'
+    if step.git_push:
+        lines.append("        env:")
+        lines += [f"          {k}: {_quote(v)}" for k, v in GIT_TOKEN_ENV]
     lines.append(f"        run: {run}")
     return lines
 
@@ -179,12 +198,6 @@ def _job(job_id: str, parts: Sequence[Part], *, info: str, all_flows: int, trigg
         ),
         *_download_steps(parts, shared=shared, artifact_dir=artifact_dir),
     ]
-    if stage.checkout_constraints:
-        lines += _uses(
-            "Check out the constraints branch",
-            "checkout",
-            [("ref", CONSTRAINTS_BRANCH), ("path", CONSTRAINTS_CHECKOUT), ("fetch-depth", "0")],
-        )
     lines += _hangar_steps(parts, info=info, shared=shared)
     lines += _upload_steps(parts, shared=shared, artifact_dir=artifact_dir)
     return "\n".join(lines) + "\n"
@@ -243,11 +256,10 @@ def _job_head(
 
 def _job_env(parts: Sequence[Part], values: dict[str, str]) -> list[str]:
     """The job's environment: the placeholders its steps use, the bot's git identity."""
-    stage = parts[0].stage
     used = sorted(set().union(*(placeholders(s.argv) for p in parts for s in p.stage.steps)))
     used = [u for u in used if u in values]
     env = [(env_name(u), values[u]) for u in used]
-    if stage.checkout_constraints:
+    if any(step.git_push for part in parts for step in part.stage.steps):
         env += [("GIT_AUTHOR_NAME", BOT[0]), ("GIT_AUTHOR_EMAIL", BOT[1])]
         env += [("GIT_COMMITTER_NAME", BOT[0]), ("GIT_COMMITTER_EMAIL", BOT[1])]
     if not env:

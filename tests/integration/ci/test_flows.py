@@ -117,13 +117,9 @@ def scratch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scratch]:
     _git(work, "commit", "-q", "-m", "scratch: notes", env=env)
     remote = root / "constraints.git"
     _git(root, "init", "-q", "--bare", str(remote), env=env)
+    # a new repository: its remote has no constraints-main yet (the first canary makes it)
     clone = root / "constraints"
     _git(root, "clone", "-q", str(remote), str(clone), env=env)
-    _git(clone, "checkout", "-q", "-b", "constraints-main", env=env)
-    (clone / "README.md").write_text("constraints of the scratch repository\n")
-    _git(clone, "add", "README.md", env=env)
-    _git(clone, "commit", "-q", "-m", "start the constraints branch", env=env)
-    _git(clone, "push", "-q", "origin", "constraints-main", env=env)
     cutoff = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     yield Scratch(
         work=work,
@@ -182,8 +178,13 @@ def test_canary_pushes_images_cache_and_constraints_once(scratch: Scratch) -> No
     expected = {f"{sha}-python3.11", "latest-python3.11", "cache-python3.11-linux-amd64"}
     assert expected <= _tags(scratch.image_name)
     assert expected <= _tags(f"{scratch.image_name}/ci")
+    # the first constraints start the branch: one commit, with no parent (an orphan branch)
     commits = scratch.branch_commits()
-    assert len(commits) == 2, commits
+    assert len(commits) == 1, commits
+    assert (
+        scratch.git("rev-list", "--parents", "-n", "1", commits[0], cwd=scratch.remote)
+        == (commits[0])
+    )
     files = scratch.git("ls-tree", "--name-only", "constraints-main", cwd=scratch.remote)
     assert "constraints-3.11.txt" in files.splitlines()
     pushed = scratch.git("show", "constraints-main:constraints-3.11.txt", cwd=scratch.remote)

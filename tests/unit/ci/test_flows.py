@@ -123,7 +123,8 @@ def test_a_pull_request_from_the_repository_builds_in_its_tests_workflow() -> No
     assert {s.workflow for s in flow.stages} == {"tests"}
     commands = [step.argv[:2] for step in flow.stage("ci-image").steps]
     assert ("ci", "build-image") in commands
-    assert not any(s.checkout_constraints for s in flow.stages)  # PRs never push constraints
+    # PRs never push constraints
+    assert not any(step.git_push for stage in flow.stages for step in stage.steps)
 
 
 def test_write_permission_only_where_something_is_pushed() -> None:

@@ -16,7 +16,14 @@ from click.testing import CliRunner
 
 from hangar.ci.actions import parse_actions, pinned_actions
 from hangar.ci.flows import FLOWS, FORK
-from hangar.ci.workflows import COSIGN_RELEASE, FOLDER, REGENERATE, render, workflow_files
+from hangar.ci.workflows import (
+    COSIGN_RELEASE,
+    FOLDER,
+    GIT_TOKEN_ENV,
+    REGENERATE,
+    render,
+    workflow_files,
+)
 from hangar.cli.main import cli
 from hangar.values import parse_ref
 
@@ -242,3 +249,27 @@ def test_every_permission_a_job_gets_says_why() -> None:
             assert block, (name, job_id)
             for line in block.group(1).splitlines():
                 assert re.match(r"^      [a-z-]+: (read|write)  # \S", line), (name, job_id, line)
+
+
+def test_a_pushing_step_gives_git_the_token_and_nothing_else_keeps_it(tmp_path: Path) -> None:
+    """The step's credential helper answers git with the token from its environment (no
+    command line holds it); no checkout persists credentials.
+    """
+    env = {**os.environ, "HOME": str(tmp_path), **dict(GIT_TOKEN_ENV)}
+    env["GITHUB_TOKEN"] = "token-from-the-environment"
+    asked = subprocess.run(
+        ["git", "credential", "fill"],
+        input="protocol=https\nhost=github.com\n\n",
+        capture_output=True, text=True, env=env, check=True,
+    )  # fmt: skip
+    assert "username=x-access-token\npassword=token-from-the-environment\n" in asked.stdout
+    pushing = 0
+    for name, text in FILES.items():
+        assert "persist-credentials: true" not in text
+        for job in _jobs(text).values():
+            assert job.count("uses: actions/checkout@") == job.count("persist-credentials: false")
+            pushing += job.count('GIT_CONFIG_KEY_0: "credential.helper"')
+        assert "ref: constraints-main" not in text, (
+            name
+        )  # no checkout of a branch that may not exist
+    assert pushing == 2  # canary's and scheduled's constraints push
