@@ -44,3 +44,4 @@ lint:
 	.venv/bin/ruff format --check src tests bench scripts
 	.venv/bin/mypy
 	.venv/bin/hangar ci workflows --check
+	.venv/bin/python scripts/lint-workflows.py

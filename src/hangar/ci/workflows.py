@@ -44,7 +44,18 @@ TITLES = {
 }
 TRIGGERS = {
     "pull_request": ("  pull_request:", "    branches: [main]"),
-    "pull_request_target": ("  pull_request_target:", "    branches: [main]"),
+    # accepted (zizmor's dangerous-triggers): the fork flow's privileged half exists to push
+    # a fork's images under its commit SHA; its jobs run hangar from the target branch and use
+    # the fork's sources only as a build context (README, "Security of the pull-request
+    # workflows", says what that build can reach)
+    "pull_request_target": (
+        (
+            "  pull_request_target:  # zizmor: ignore[dangerous-triggers] a fork's images are"
+            " pushed here; hangar runs from the target branch (README: Security of the"
+            " pull-request workflows)"
+        ),
+        "    branches: [main]",
+    ),
     "push": ("  push:", "    branches: [main]"),
     "schedule": ("  schedule:", '    - cron: "28 3 * * *"', "  workflow_dispatch: {}"),
     "refresh": ("  schedule:", '    - cron: "17 4 * * 1"', "  workflow_dispatch: {}"),
@@ -233,7 +244,7 @@ def _job_head(
     if not shared:
         conditions = [p.flow.condition for p in parts if p.flow.condition]
         lines.append(f"    if: {' || '.join(f'({c})' for c in conditions)}")
-    needs = [n for n in dict.fromkeys((info, *stage.needs)) if n != job_id]
+    needs = _needs(job_id, stage, info)
     if needs:
         lines.append(f"    needs: [{', '.join(needs)}]")
     lines.append("    runs-on: ubuntu-latest")
@@ -382,11 +393,7 @@ def render(workflow: str, flows: Sequence[Flow] = FLOWS) -> str:
     if len(triggers) != 1:
         raise ValueError(f"workflow {workflow}: flows disagree on the trigger {triggers}")
     trigger = triggers.pop()
-    jobs: dict[str, list[Part]] = {}
-    for flow in contributing:
-        for stage in flow.stages:
-            if stage.workflow == workflow:
-                jobs.setdefault(stage.id, []).append(Part(flow=flow, stage=stage))
+    jobs = _jobs_of(workflow, contributing)
     info = _info_id([p for parts in jobs.values() for p in parts])
     # flows told apart by a condition (the two pull-request flows) share their event: a job
     # is unconditional only when every one of them defines it
@@ -426,6 +433,33 @@ def render(workflow: str, flows: Sequence[Flow] = FLOWS) -> str:
         for job_id, parts in jobs.items()
     )
     return "\n".join(head) + "\n" + body
+
+
+def _jobs_of(workflow: str, flows: Sequence[Flow]) -> dict[str, list[Part]]:
+    """Job id -> each flow's stage of that job, in the order the flows list them."""
+    jobs: dict[str, list[Part]] = {}
+    for flow in flows:
+        for stage in flow.stages:
+            if stage.workflow == workflow:
+                jobs.setdefault(stage.id, []).append(Part(flow=flow, stage=stage))
+    return jobs
+
+
+def _needs(job_id: str, stage: Stage, info: str) -> tuple[str, ...]:
+    """The jobs a job waits for: the selective-checks job, then its stage's needs."""
+    return tuple(n for n in dict.fromkeys((info, *stage.needs)) if n != job_id)
+
+
+def workflow_needs(flows: Sequence[Flow] = FLOWS) -> dict[str, dict[str, tuple[str, ...]]]:
+    """File name -> job id -> the jobs it waits for, as the rendered files say."""
+    found = {}
+    for name in sorted({w for f in flows for w in f.workflows}):
+        jobs = _jobs_of(name, [f for f in flows if name in f.workflows])
+        info = _info_id([p for parts in jobs.values() for p in parts])
+        found[f"ci-{name}.yml"] = {
+            job_id: _needs(job_id, parts[0].stage, info) for job_id, parts in jobs.items()
+        }
+    return found
 
 
 def check_merge(workflow: str, jobs: dict[str, list[Part]], all_flows: int) -> None:
