@@ -274,6 +274,18 @@ class Registry(Protocol):
         """The bytes of one blob of `repository`; StepFailed when there is none."""
         ...
 
+    def has_blob(self, repository: str, digest: str) -> bool:
+        """Whether `repository` holds the blob already."""
+        ...
+
+    def push_blob(self, repository: str, digest: str, data: bytes) -> None:
+        """Upload one blob (a config or a layer) whose digest is `digest`."""
+        ...
+
+    def put_manifest(self, repository: str, reference: str, media_type: str, body: bytes) -> str:
+        """Store a manifest or index under a tag or its digest; returns its digest."""
+        ...
+
 
 # the environment variable a private key's password is read from (cosign's own name for it)
 SIGNING_PASSWORD_ENV = "COSIGN_PASSWORD"  # noqa: S105 # a variable's name

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 from hangar.errors import RegistryUnavailable, StepFailed
@@ -60,6 +61,21 @@ class FakeRegistry:
         if digest not in self.blobs:
             raise StepFailed(f"fake:5000/{repository} has no blob {digest}")
         return self.blobs[digest]
+
+    def has_blob(self, repository: str, digest: str) -> bool:
+        return digest in self.blobs
+
+    def push_blob(self, repository: str, digest: str, data: bytes) -> None:
+        self.ensure_available()
+        self.blobs[digest] = data
+
+    def put_manifest(self, repository: str, reference: str, media_type: str, body: bytes) -> str:
+        self.ensure_available()
+        digest = "sha256:" + hashlib.sha256(body).hexdigest()
+        self.manifests[repository, digest] = (media_type, body)
+        if not reference.startswith("sha256:"):
+            self.tags.setdefault(repository, {})[reference] = digest
+        return digest
 
 
 class SlowRegistry:

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -44,6 +45,19 @@ class DryRunRegistry:
 
     def blob(self, repository: str, digest: str) -> bytes:
         return self.inner.blob(repository, digest)
+
+    def has_blob(self, repository: str, digest: str) -> bool:
+        return self.inner.has_blob(repository, digest)
+
+    def push_blob(self, repository: str, digest: str, data: bytes) -> None:
+        _say(self.out, f"# would upload {digest} ({len(data)} bytes) to {self.host}/{repository}")
+
+    def put_manifest(self, repository: str, reference: str, media_type: str, body: bytes) -> str:
+        digest = "sha256:" + hashlib.sha256(body).hexdigest()
+        _say(
+            self.out, f"# would store {media_type} {digest} as {self.host}/{repository}:{reference}"
+        )
+        return digest
 
     def copy(
         self, *, source_repository: str, source_reference: str, repository: str, tag: str

@@ -138,6 +138,23 @@ class HttpRegistry:
         self._expect(response, HTTPStatus.OK, f"reading {repository}@{digest}")
         return response.body
 
+    def has_blob(self, repository: str, digest: str) -> bool:
+        response = self._request("HEAD", f"/v2/{repository}/blobs/{digest}")
+        return response.status == HTTPStatus.OK
+
+    def push_blob(self, repository: str, digest: str, data: bytes) -> None:
+        """A monolithic upload: POST opens it, one PUT with the digest sends the bytes."""
+        started = self._request("POST", f"/v2/{repository}/blobs/uploads/")
+        self._expect(started, HTTPStatus.ACCEPTED, f"starting an upload to {repository}")
+        location = started.headers.get("location", "")
+        if not location:
+            raise StepFailed(f"registry {self.host} named no upload location for {repository}")
+        split = urllib.parse.urlsplit(location)
+        query = [*urllib.parse.parse_qsl(split.query), ("digest", digest)]
+        path = f"{split.path}?{urllib.parse.urlencode(query)}"
+        done = self._request("PUT", path, data=data, content_type="application/octet-stream")
+        self._expect(done, HTTPStatus.CREATED, f"uploading {digest} to {repository}")
+
     def put_manifest(self, repository: str, reference: str, media_type: str, body: bytes) -> str:
         response = self._request(
             "PUT", f"/v2/{repository}/manifests/{reference}", data=body, content_type=media_type

@@ -22,6 +22,7 @@ def _register() -> None:
 
     group.add_command(ci_checks.selective_checks)
     group.add_command(ci_images.build_image)
+    group.add_command(ci_images.push_archive)
     group.add_command(ci_images.wait_for_image)
     group.add_command(ci_images.check_dags)
     group.add_command(ci_constraints.push_constraints)

@@ -1,17 +1,26 @@
-"""`hangar ci build-image`, `wait-for-image` and `check-dags`: the image steps of the CI
-flows. build-image is `hangar image build` with a Dockerfile target (the `ci` target: the
+"""`hangar ci build-image`, `push-archive`, `wait-for-image` and `check-dags`: the image steps
+of the CI flows. build-image is `hangar image build` with a Dockerfile target (the `ci` target: the
 production image plus test tooling).
 """
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import rich_click as click
 
+from hangar.ci.archive import check_archive, read_archive
+from hangar.ci.archive import push_archive as push_archive_to
 from hangar.cli import render
 from hangar.cli.builds import build_and_show
-from hangar.cli.options import BuildOptions, build_options, current_app, output_option
+from hangar.cli.options import (
+    BuildOptions,
+    build_options,
+    current_app,
+    dry_run_option,
+    output_option,
+)
 from hangar.errors import NotFound, StepFailed
 from hangar.image.wait import wait_for_image as wait_until_pushed
 from hangar.ports import last_line, no_such_image
@@ -54,6 +63,33 @@ def build_image(
     )
     title = f"hangar ci build-image ({target})"
     build_and_show(app, config, request, options=build, output=output, title=title)
+
+
+@click.command(name="push-archive")
+@click.argument("archive", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--image", required=True, metavar="REF", help="REGISTRY/REPOSITORY:TAG to push to.")
+@click.option("--commit", required=True, help="The commit the image must be built from.")
+@click.option("--python", "python", required=True, help="The Python version it must have.")
+@dry_run_option
+def push_archive(*, archive: Path, image: str, commit: str, python: str, dry_run: bool) -> None:
+    """Check an image handed over as an OCI archive and push it: every blob hashes to its name,
+    and the image's labels name COMMIT and PYTHON. Nothing of the archive is run or extracted.
+
+    Exit codes: 0 pushed (or planned), 1 the image is not the one asked for, 4 registry
+    unreachable, 5 not an OCI archive of one image.
+    """
+    app = current_app().dry(dry_run=dry_run, out=sys.stderr)
+    ref = parse_pushed_ref(image)
+    found = read_archive(archive)
+    problems = check_archive(found, commit=commit, python=python)
+    if problems:
+        raise StepFailed(
+            f"{archive} is not the image of {commit} on Python {python}: {'; '.join(problems)}",
+            hint="push only what the build of that commit archived",
+        )
+    digest = push_archive_to(found, app.registry(ref.registry), ref.repository, ref.reference)
+    render.note(f"{'would push' if dry_run else 'pushed'} {ref} ({digest})")
+    click.echo(digest)
 
 
 @click.command(name="wait-for-image")
