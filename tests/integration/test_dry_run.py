@@ -189,7 +189,7 @@ def test_rollback_dry_run_shows_the_move_and_moves_no_tag(
     done = hangar(
         "image", "release", "3.3.2", "--python", "3.13", "--image-name", released,
         "--rollback", "20261101", "--dry-run", "--output", "json", cwd=tmp_path,
-        env={"HANGAR_DEFAULT_PYTHON": "3.13"},
+        env={"HANGAR_BARE_TAG_PYTHON": "3.13"},
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     plan = {t["tag"].rsplit(":", 1)[1]: t for t in json.loads(done.stdout)["plan"]["tags"]}
@@ -205,7 +205,7 @@ def test_release_dry_run_moves_no_tag(
     done = hangar(
         "image", "release", "3.3.3", "--python", "3.13", "--image-name", released,
         "--source", f"{REGISTRY}/{released}:3.3.2-python3.13-20261101", "--dry-run",
-        cwd=tmp_path, env={"HANGAR_DEFAULT_PYTHON": "3.13"},
+        cwd=tmp_path, env={"HANGAR_BARE_TAG_PYTHON": "3.13"},
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "release plan" in done.stdout

@@ -41,7 +41,7 @@ def seed(
 def release(
     repo: str, version: str, *more: str, **environ: str
 ) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "HANGAR_DEFAULT_PYTHON": "3.13", "HANGAR_PYTHONS": "3.11,3.13", **environ}
+    env = {**os.environ, "HANGAR_BARE_TAG_PYTHON": "3.13", "HANGAR_PYTHONS": "3.11,3.13", **environ}
     return subprocess.run(
         [
             HANGAR,

@@ -72,7 +72,13 @@ def repo(registry: HttpRegistry, released_source: str) -> Iterator[str]:
 
 
 def hangar(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    environ = {**os.environ, "HANGAR_PYTHONS": "3.11", "HANGAR_DEFAULT_PYTHON": "3.11", **env}
+    environ = {
+        **os.environ,
+        "HANGAR_PYTHONS": "3.11",
+        "HANGAR_DEFAULT_PYTHON": "3.11",
+        "HANGAR_BARE_TAG_PYTHON": "3.11",  # the un-suffixed tags (3.3.2, latest) are 3.11's
+        **env,
+    }
     return subprocess.run(
         [HANGAR, *args],
         capture_output=True,
