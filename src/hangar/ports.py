@@ -247,6 +247,13 @@ class ImageProbe(Protocol):
         ...
 
 
+# the media types of a manifest that lists other manifests (an image index, a manifest list)
+INDEX_TYPES = (
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+)
+
+
 class Registry(Protocol):
     def ensure_available(self) -> None:
         """Raise RegistryUnavailable, with what to do, when the registry cannot be used."""

@@ -56,6 +56,15 @@ def supports_python(requires_python: str, python: str) -> bool:
         return False
 
 
+def pythons_supported(
+    requires_python: str, pythons: Iterable[str] = SUPPORTED_PYTHONS
+) -> tuple[str, ...]:
+    """Those of `pythons`, in their order, that a release whose Requires-Python is
+    `requires_python` runs on.
+    """
+    return tuple(p for p in pythons if supports_python(requires_python, p))
+
+
 def supported_pythons(
     pythons: Iterable[str], *, airflow_version: str, requires_python: str
 ) -> tuple[str, ...]:
@@ -65,7 +74,7 @@ def supported_pythons(
     wanted = tuple(pythons)
     refused = [p for p in wanted if not supports_python(requires_python, p)]
     if refused:
-        ok = [p for p in SUPPORTED_PYTHONS if supports_python(requires_python, p)]
+        ok = pythons_supported(requires_python)
         raise BadInput(
             f"Airflow {airflow_version} does not support Python {', '.join(refused)}"
             f" (Requires-Python {requires_python})",

@@ -18,14 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from hangar.errors import BadInput
-from hangar.ports import Registry
+from hangar.ports import INDEX_TYPES, Registry
 
-INDEX_TYPES = frozenset(
-    {
-        "application/vnd.oci.image.index.v1+json",
-        "application/vnd.docker.distribution.manifest.list.v2+json",
-    }
-)
 # an attestation manifest of an index (BuildKit's provenance, SBOM): pushed, never checked
 ATTESTATION = "attestation-manifest"
 COMMIT_LABELS = ("org.apache.airflow.main-image.commit-sha", "org.opencontainers.image.revision")
@@ -66,13 +60,14 @@ def read_archive(path: Path) -> OciArchive:
     """The archive's index and blobs, or BadInput naming what is wrong with it."""
     try:
         with tarfile.open(path) as tar:
-            index = _member(tar, "index.json", path)
+            index = _index(tar, path)
             blobs = {}
             for member in tar.getmembers():
                 name = member.name.removeprefix("./")
-                if member.isfile() and name.startswith("blobs/sha256/"):
+                handle = tar.extractfile(member) if member.isfile() else None
+                if handle is not None and name.startswith("blobs/sha256/"):
                     digest = "sha256:" + name.rsplit("/", 1)[1]
-                    data = _member(tar, member.name, path)
+                    data = handle.read()
                     if "sha256:" + hashlib.sha256(data).hexdigest() != digest:
                         raise BadInput(
                             f"{path}: blob {digest} does not hash to its name",
@@ -151,11 +146,11 @@ def _referenced(archive: OciArchive, descriptor: Mapping[str, Any]) -> set[str]:
     return found
 
 
-def _member(tar: tarfile.TarFile, name: str, path: Path) -> bytes:
-    """One regular file of the archive, read into memory (nothing is written to disk)."""
+def _index(tar: tarfile.TarFile, path: Path) -> bytes:
+    """The archive's index.json, read into memory (nothing is written to disk)."""
     names = set(tar.getnames())
-    found = next((n for n in (name, f"./{name}") if n in names), None)
+    found = next((n for n in ("index.json", "./index.json") if n in names), None)
     handle = tar.extractfile(found) if found else None
     if handle is None:
-        raise BadInput(f"{path} has no file {name}", hint=ARCHIVE_HINT)
+        raise BadInput(f"{path} has no file index.json", hint=ARCHIVE_HINT)
     return handle.read()

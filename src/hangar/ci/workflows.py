@@ -453,13 +453,21 @@ def _needs(job_id: str, stage: Stage, info: str) -> tuple[str, ...]:
 def workflow_needs(flows: Sequence[Flow] = FLOWS) -> dict[str, dict[str, tuple[str, ...]]]:
     """File name -> job id -> the jobs it waits for, as the rendered files say."""
     found = {}
-    for name in sorted({w for f in flows for w in f.workflows}):
+    for name in _workflow_names(flows):
         jobs = _jobs_of(name, [f for f in flows if name in f.workflows])
         info = _info_id([p for parts in jobs.values() for p in parts])
-        found[f"ci-{name}.yml"] = {
+        found[_file_name(name)] = {
             job_id: _needs(job_id, parts[0].stage, info) for job_id, parts in jobs.items()
         }
     return found
+
+
+def _workflow_names(flows: Sequence[Flow]) -> list[str]:
+    return sorted({w for f in flows for w in f.workflows})
+
+
+def _file_name(workflow: str) -> str:
+    return f"ci-{workflow}.yml"
 
 
 def check_merge(workflow: str, jobs: dict[str, list[Part]], all_flows: int) -> None:
@@ -478,5 +486,4 @@ def check_merge(workflow: str, jobs: dict[str, list[Part]], all_flows: int) -> N
 
 def workflow_files(flows: Sequence[Flow] = FLOWS) -> dict[str, str]:
     """File name under .github/workflows -> text, for every workflow of the flows."""
-    names = sorted({w for f in flows for w in f.workflows})
-    return {f"ci-{name}.yml": render(name, flows) for name in names}
+    return {_file_name(name): render(name, flows) for name in _workflow_names(flows)}

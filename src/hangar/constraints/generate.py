@@ -30,8 +30,8 @@ from hangar.errors import BadInput, HangarError
 from hangar.ports import Resolver, UploadTimes
 from hangar.values import (
     SUPPORTED_PYTHONS,
+    pythons_supported,
     supported_pythons,
-    supports_python,
     validate_python,
 )
 
@@ -96,7 +96,7 @@ def chosen_pythons(
     """
     asked = tuple(dict.fromkeys(validate_python(p) for p in given))
     if not asked:
-        asked = tuple(p for p in SUPPORTED_PYTHONS if supports_python(requires_python, p))
+        asked = pythons_supported(requires_python)
     return supported_pythons(
         asked,
         airflow_version=airflow_version,

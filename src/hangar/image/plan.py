@@ -21,9 +21,9 @@ from hangar.image.tags import SLIM_PREFIX
 from hangar.values import (
     SUPPORTED_PYTHONS,
     python_key,
+    pythons_supported,
     split_list,
     supported_pythons,
-    supports_python,
     validate_airflow_version,
 )
 
@@ -47,7 +47,7 @@ def resolve_pythons(
     configured = config.list("pythons")
     words = split_list(given)
     if "all" in words:
-        words = tuple(p for p in configured if supports_python(requires_python, p))
+        words = pythons_supported(requires_python, configured)
         if not words:
             raise BadInput(
                 f"Airflow {airflow_version} supports none of the configured Pythons"

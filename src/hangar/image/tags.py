@@ -22,7 +22,7 @@ from enum import StrEnum
 from packaging.version import InvalidVersion, Version
 
 from hangar.errors import BadInput
-from hangar.values import parse_airflow_version, python_key, supports_python
+from hangar.values import parse_airflow_version, python_key, pythons_supported
 
 SLIM_PREFIX = "slim-"
 # The Python of the official images' un-suffixed tags, by Airflow major version, as Airflow's
@@ -112,7 +112,7 @@ def bare_tag_python(
     newest = max((m for m in OFFICIAL_BARE_TAG_PYTHON if m <= major), default=None)
     if newest is not None:
         return OFFICIAL_BARE_TAG_PYTHON[newest]
-    ok = sorted((p for p in known if supports_python(requires_python, p)), key=python_key)
+    ok = sorted(pythons_supported(requires_python, known), key=python_key)
     return ok[0] if ok else ""
 
 

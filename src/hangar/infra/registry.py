@@ -22,13 +22,10 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 
 from hangar.errors import RegistryUnavailable, StepFailed
+from hangar.ports import INDEX_TYPES
 
 log = logging.getLogger("hangar.registry")
 
-INDEX_TYPES = (
-    "application/vnd.oci.image.index.v1+json",
-    "application/vnd.docker.distribution.manifest.list.v2+json",
-)
 MANIFEST_TYPES = (
     *INDEX_TYPES,
     "application/vnd.oci.image.manifest.v1+json",

@@ -20,19 +20,8 @@ from hangar.cli.main import cli
 from hangar.errors import BadInput, StepFailed
 from hangar.infra.files import LocalFiles
 from hangar.ports import Command, ProcessResult
+from tests.fakes.ci import LOCAL_VALUES, decision
 
-LOCAL_VALUES = {
-    "sha": "abc123",
-    "base": "HEAD~1",
-    "event": "push",
-    "image": "127.0.0.1:5000/t/airflow",
-    "context": ".",
-    "wait_timeout": "60",
-    "dags": "tests/image/dags",
-    "constraints_repo": "/tmp/c",
-    "constraints_remote": "origin",
-    "constraints_branch": "constraints-main",
-}
 FROM_DECISION = {"python", "airflow_version", "upgrade_cutoff"}
 
 
@@ -184,21 +173,6 @@ class FakeRunner:
         return ProcessResult(args=command.args, returncode=1 if failed else 0, stderr="boom")
 
 
-def _decision(**overrides: str) -> dict[str, str]:
-    base = {
-        "python-versions": '["3.11", "3.13"]',
-        "airflow-version": "3.3.2",
-        "upgrade-cutoff": "2026-11-21T12:00:00Z",
-        "ci-image": "true",
-        "prod-image": "true",
-        "run-tests": "true",
-        "upgrade-constraints": "true",
-        "push-constraints": "true",
-        "push-latest": "true",
-    }
-    return {**base, **overrides}
-
-
 def _run(flow: Flow, runner: FakeRunner, tmp_path: Path, parallelism: int = 4) -> FlowRun:
     local = LocalRun(
         runner=runner,
@@ -215,7 +189,7 @@ def _run(flow: Flow, runner: FakeRunner, tmp_path: Path, parallelism: int = 4) -
 
 
 def test_local_canary_runs_every_stage_per_python_in_order(tmp_path: Path) -> None:
-    runner = FakeRunner(_decision())
+    runner = FakeRunner(decision())
     result = _run(flow_for("push"), runner, tmp_path)
     assert result.ok
     keys = [o.job.key for o in result.outcomes]
@@ -237,7 +211,7 @@ def test_local_canary_runs_every_stage_per_python_in_order(tmp_path: Path) -> No
 
 
 def test_steps_whose_condition_is_false_are_skipped(tmp_path: Path) -> None:
-    runner = FakeRunner(_decision(**{"upgrade-constraints": "false", "prod-image": "false"}))
+    runner = FakeRunner(decision(**{"upgrade-constraints": "false", "prod-image": "false"}))
     result = _run(flow_for("pull_request"), runner, tmp_path)
     assert result.ok
     commands = [c[:2] for c in runner.commands]
@@ -248,7 +222,7 @@ def test_steps_whose_condition_is_false_are_skipped(tmp_path: Path) -> None:
 
 
 def test_a_failed_stage_skips_what_needs_it(tmp_path: Path) -> None:
-    runner = FakeRunner(_decision(**{"python-versions": '["3.11"]'}), fail="dags check")
+    runner = FakeRunner(decision(**{"python-versions": '["3.11"]'}), fail="dags check")
     result = _run(flow_for("push"), runner, tmp_path)
     status = {o.job.stage.id: o.status for o in result.outcomes}
     assert status["tests"] == FAILED
@@ -262,7 +236,7 @@ def test_a_failed_stage_skips_what_needs_it(tmp_path: Path) -> None:
 
 
 def test_a_fork_run_builds_and_waits_at_the_same_time(tmp_path: Path) -> None:
-    runner = FakeRunner(_decision(**{"python-versions": '["3.11"]'}))
+    runner = FakeRunner(decision(**{"python-versions": '["3.11"]'}))
     result = _run(flow_for("pull_request_target"), runner, tmp_path)
     assert result.ok
     commands = [c[:2] for c in runner.commands]

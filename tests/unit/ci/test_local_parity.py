@@ -19,31 +19,10 @@ from hangar.ci.runner import LocalRun, run_flow
 from hangar.ci.workflows import FOLDER, GIT_TOKEN_ENV
 from hangar.infra.files import LocalFiles
 from hangar.ports import Command, ProcessResult
+from tests.fakes.ci import LOCAL_VALUES, decision
 
 REPO = Path(__file__).resolve().parents[3]
-VALUES = {
-    "sha": "0123456789abcdef0123456789abcdef01234567",
-    "base": "fedcba9876543210fedcba9876543210fedcba98",
-    "event": "push",
-    "image": "ghcr.io/owner/repo",
-    "context": ".",
-    "wait_timeout": "3600",
-    "dags": "tests/image/dags",
-    "constraints_repo": ".",
-    "constraints_remote": "origin",
-    "constraints_branch": "constraints-main",
-}
-DECISION = {
-    "python-versions": '["3.11"]',
-    "airflow-version": "3.3.2",
-    "upgrade-cutoff": "2026-11-21T12:00:00Z",
-    "ci-image": "true",
-    "prod-image": "true",
-    "run-tests": "true",
-    "upgrade-constraints": "true",
-    "push-constraints": "true",
-    "push-latest": "true",
-}
+DECISION = decision(**{"python-versions": '["3.11"]'})
 # what GitHub's steps get besides the placeholders: locally, the user's own git does this
 GITHUB_ONLY = frozenset(
     {"GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL"}
@@ -75,7 +54,7 @@ def local_jobs(flow: Flow, tmp_path: Path) -> Recorder:
         hangar=("hangar",),
         cwd=tmp_path,
         log_dir=tmp_path / "logs",
-        values=VALUES,
+        values=LOCAL_VALUES,
         lists={},  # the local-only `{*name}` arguments, which GitHub's steps leave out
         parallelism=1,
     )
@@ -103,7 +82,7 @@ def term_holds(term: str, flow: Flow) -> bool:
 
 def github_argv(run: str, python: str | None) -> tuple[str, ...]:
     """A `run:` line as argv, each "${CI_X}" (or "${CI_X,,}") filled with the local value."""
-    values = {**VALUES, "airflow_version": DECISION["airflow-version"]}
+    values = {**LOCAL_VALUES, "airflow_version": DECISION["airflow-version"]}
     values |= {"upgrade_cutoff": DECISION["upgrade-cutoff"], "python": python or ""}
 
     def fill(match: re.Match[str]) -> str:
