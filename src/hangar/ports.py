@@ -450,7 +450,19 @@ class PythonRequirements(Protocol):
         ...
 
 
-class PackageIndex(UploadTimes, PythonRequirements, Protocol):
+class ReleaseExtras(Protocol):
+    def provides_extra(self, project: str, version: str) -> tuple[str, ...]:
+        """The extras the release declares (Provides-Extra), normalized. Raises NotFound if
+        the index has no such release.
+        """
+        ...
+
+    def has_project(self, project: str) -> bool:
+        """Whether the index has a project of that name at all."""
+        ...
+
+
+class PackageIndex(UploadTimes, PythonRequirements, ReleaseExtras, Protocol):
     """What hangar reads of a release on a package index."""
 
 

@@ -5,6 +5,7 @@ image references and option lists (pure, no I/O).
 from __future__ import annotations
 
 import re
+import urllib.parse
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -177,3 +178,13 @@ def validate_debian(text: str) -> str:
             f"unknown Debian release {text!r}", hint=f"supported: {', '.join(SUPPORTED_DEBIAN)}"
         )
     return text
+
+
+def without_credentials(url: str) -> str:
+    """`https://user:pw@host/simple` -> `https://host/simple`: a URL safe to show."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))

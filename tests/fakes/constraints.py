@@ -51,6 +51,17 @@ class FakeIndex:
 
     times: dict[tuple[str, str], datetime | None] = field(default_factory=dict)
     requires: dict[tuple[str, str], str] = field(default_factory=dict)
+    extras: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
+    projects: frozenset[str] = frozenset()  # besides those with a release above
+
+    def provides_extra(self, project: str, version: str) -> tuple[str, ...]:
+        if (project, version) not in self.extras:
+            raise NotFound(f"{project} {version} is not on the index")
+        return self.extras[(project, version)]
+
+    def has_project(self, project: str) -> bool:
+        known = {p for p, _v in (*self.times, *self.requires, *self.extras)}
+        return project in known | self.projects
 
     def requires_python(self, project: str, version: str) -> str:
         if (project, version) not in self.times and (project, version) not in self.requires:

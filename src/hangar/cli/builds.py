@@ -15,16 +15,17 @@ from hangar.app import App
 from hangar.cli import render
 from hangar.cli.options import BuildOptions, log_dir, read_dockerfile_defaults, stamp
 from hangar.config import Config
-from hangar.constraints.cache import release_requires_python
+from hangar.constraints.cache import release_extras, release_requires_python
 from hangar.constraints.resolve import DEFAULT_INDEX_URL
 from hangar.errors import StepFailed
 from hangar.image.build import BuildReport, BuildWorld, print_builds, run_builds
+from hangar.image.extras import check_extras, check_providers, provider_names
 from hangar.image.jobs import JobResult
 from hangar.image.plan import cache_jobs, plan, resolve
 from hangar.image.platforms import ensure_cache_exportable, ensure_runnable
 from hangar.image.request import Build, BuildJob, BuildRequest, Stamp
 from hangar.image.tags import bare_tag_python
-from hangar.values import SUPPORTED_PYTHONS, validate_airflow_version
+from hangar.values import SUPPORTED_PYTHONS, validate_airflow_version, without_credentials
 
 Planner = Callable[..., tuple[BuildJob, ...]]  # image.plan.plan or image.plan.cache_jobs
 
@@ -45,6 +46,7 @@ def prepare(
         host_platform=app.host_platform,
         requires_python=requires_python(app, config, request),
     )
+    check_what_airflow_provides(app, config, resolved)
     run_stamp: Stamp = stamp(app, build_id, request.source_date_epoch)
     return resolved, planner(resolved, config=config, stamp=run_stamp, log_dir=log_dir(app, config))
 
@@ -59,17 +61,51 @@ def requires_python(app: App, config: Config, request: BuildRequest) -> str:
     return release_requirement(app, config, version, request.index_url)
 
 
+def check_what_airflow_provides(app: App, config: Config, build: Build) -> None:
+    """The extras and provider names of a build that installs Airflow from the index, checked
+    against that release (BadInput, exit 5, naming the closest known ones), in a dry run too.
+    Nothing to check against when Airflow comes from docker-context-files or the index cannot
+    be read (the build then finds out itself).
+    """
+    request = build.request
+    if request.installation_method not in (None, "apache-airflow"):
+        return
+    url = index_url(config, request.index_url)
+    index = app.index(url)
+    cache = app.cwd / config["cache_dir"]
+    try:
+        provided = release_extras(index, build.airflow_version, cache, keep=not app.dry_run)
+        if provided is None:
+            return
+        check_extras(build.extras, provided, airflow_version=build.airflow_version)
+        check_providers(
+            provider_names(request.additional_python_deps),
+            exists=index.has_project,
+            extras=provided,
+            index=without_credentials(url),
+        )
+    except StepFailed:
+        return
+
+
+def index_url(config: Config, given: str | None = None) -> str:
+    """The index a build installs from: `given`, else the config's, else PyPI."""
+    return (given if given is not None else config["index_url"]) or DEFAULT_INDEX_URL
+
+
 def release_requirement(
-    app: App, config: Config, version: str, index_url: str | None = None, *, keep: bool = True
+    app: App, config: Config, version: str, given: str | None = None, *, keep: bool = True
 ) -> str:
-    """apache-airflow `version`'s Requires-Python from the index (`index_url`, else the
+    """apache-airflow `version`'s Requires-Python from the index (`given`, else the
     config's, else PyPI), cached in the cache folder (not under --dry-run, nor without `keep`);
     empty when the index cannot be read: a build then finds out itself.
     """
-    url = (index_url if index_url is not None else config["index_url"]) or DEFAULT_INDEX_URL
     try:
         return release_requires_python(
-            app.index(url), version, app.cwd / config["cache_dir"], keep=keep and not app.dry_run
+            app.index(index_url(config, given)),
+            version,
+            app.cwd / config["cache_dir"],
+            keep=keep and not app.dry_run,
         )
     except StepFailed:
         return ""

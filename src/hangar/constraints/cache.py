@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from hangar.constraints.resolve import (
     output_name,
 )
 from hangar.errors import NotFound
-from hangar.ports import PythonRequirements, Resolver, UploadTimes
+from hangar.ports import PythonRequirements, ReleaseExtras, Resolver, UploadTimes
 
 
 def tool_versions(resolver: Resolver) -> str:
@@ -51,12 +52,37 @@ def release_requires_python(
     nothing to check against. `keep=False` (a dry run) writes nothing.
     """
     cached = cache_dir / "requires-python" / f"apache-airflow-{airflow_version}.txt"
+    found = _release_fact(
+        cached, lambda: index.requires_python("apache-airflow", airflow_version), keep=keep
+    )
+    return found or ""
+
+
+def release_extras(
+    index: ReleaseExtras, airflow_version: str, cache_dir: Path, *, keep: bool = True
+) -> tuple[str, ...] | None:
+    """The extras apache-airflow `airflow_version` declares, from the index once, then from
+    `cache_dir` (kept like the Requires-Python); None when the index has no such release.
+    """
+    cached = cache_dir / "provides-extra" / f"apache-airflow-{airflow_version}.txt"
+    found = _release_fact(
+        cached,
+        lambda: " ".join(index.provides_extra("apache-airflow", airflow_version)),
+        keep=keep,
+    )
+    return None if found is None else tuple(found.split())
+
+
+def _release_fact(cached: Path, fetch: Callable[[], str], *, keep: bool) -> str | None:
+    """A fact of a release (one line): kept in `cached` once read, since a release's files
+    never change; None, and not kept, when the index has no such release.
+    """
     if cached.is_file():
         return cached.read_text().strip()
     try:
-        found = index.requires_python("apache-airflow", airflow_version)
+        found = fetch()
     except NotFound:
-        return ""
+        return None
     if keep:
         write_atomically(cached, found + "\n")
     return found
