@@ -118,6 +118,10 @@ class Files(Protocol):
         """A log file, truncated: each run of a job gets a fresh log."""
         ...
 
+    def make_folder(self, path: Path) -> Path:
+        """`path` as a folder, made with its parents where missing."""
+        ...
+
 
 # -- the Docker engine and registries -----------------------------------------------------
 

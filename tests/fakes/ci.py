@@ -10,6 +10,7 @@ LOCAL_VALUES = {
     "event": "push",
     "image": "127.0.0.1:5000/t/airflow",
     "context": ".",
+    "archives": "/tmp/a",
     "wait_timeout": "60",
     "dags": "tests/image/dags",
     "constraints_repo": "/tmp/c",

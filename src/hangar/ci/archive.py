@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import tarfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -25,6 +26,9 @@ ATTESTATION = "attestation-manifest"
 COMMIT_LABELS = ("org.apache.airflow.main-image.commit-sha", "org.opencontainers.image.revision")
 PYTHON_LABEL = "org.apache.airflow.python.version"
 ARCHIVE_HINT = "give the archive BuildKit's type=oci exporter wrote"
+# a hand-over folder holds one `<python>.oci.tar` per Python (`hangar ci build-image --archive`)
+ARCHIVE_SUFFIX = ".oci.tar"
+ARCHIVE_NAME = re.compile(r"(3\.[0-9]{1,2})" + re.escape(ARCHIVE_SUFFIX))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -84,6 +88,27 @@ def read_archive(path: Path) -> OciArchive:
     if missing:
         raise BadInput(f"{path} lacks the blobs {', '.join(missing)}", hint="build it again")
     return archive
+
+
+def archives_in(folder: Path) -> tuple[tuple[str, Path], ...]:
+    """(Python, file) of each archive a hand-over folder holds, by Python; () when nothing
+    was handed over (no folder). Any other file in it is refused: the folder is what a build
+    job uploaded, and a name that is not `<python>.oci.tar` is not what a build writes.
+    """
+    if not folder.exists():
+        return ()
+    if not folder.is_dir():
+        raise BadInput(f"{folder} is not a folder", hint="give the folder of the archives")
+    found = []
+    for path in sorted(folder.iterdir()):
+        named = ARCHIVE_NAME.fullmatch(path.name)
+        if named is None or not path.is_file():
+            raise BadInput(
+                f"{path} is not a <python>{ARCHIVE_SUFFIX} archive",
+                hint="the folder holds only what `hangar ci build-image --archive` wrote",
+            )
+        found.append((named.group(1), path))
+    return tuple(found)
 
 
 def check_archive(archive: OciArchive, *, commit: str, python: str) -> tuple[str, ...]:

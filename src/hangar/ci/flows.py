@@ -27,7 +27,6 @@ LATEST_TAG = "latest-python{python}"
 # upgraded constraints go inside the build context, so builds can use them
 UPGRADED_DIR = "{context}/docker-context-files/ci-constraints"
 UPGRADED_LOCATION = "ci-constraints/constraints-{airflow_version}/constraints-{python}.txt"
-CONSTRAINTS_ARTIFACT = "constraints"
 PLACEHOLDER = re.compile(r"\{(\*?)([a-z_]+)\}")
 
 # the selective-checks outputs steps may be conditioned on (`when`)
@@ -42,6 +41,26 @@ CONDITIONS = (
 
 
 @dataclass(frozen=True, kw_only=True)
+class Artifact:
+    """Files one job hands to another: on GitHub an artifact per job (`<name>-<python>` for a
+    matrix job), downloaded by pattern into the same folder; locally the folder itself.
+    """
+
+    name: str
+    path: str  # a folder, with placeholders
+    what: str  # the step names say "Upload <what>", "Download <what>"
+
+
+CONSTRAINTS = Artifact(name="constraints", path=UPGRADED_DIR, what="the upgraded constraints")
+# a fork's images, built where no write token is reachable, handed over as OCI archives
+ARCHIVES = "{archives}"
+CI_ARCHIVES = Artifact(name="ci-images", path=ARCHIVES + "/ci", what="the CI image archives")
+PROD_ARCHIVES = Artifact(
+    name="prod-images", path=ARCHIVES + "/prod", what="the PROD image archives"
+)
+
+
+@dataclass(frozen=True, kw_only=True)
 class Step:
     name: str
     argv: tuple[str, ...]  # after `hangar`
@@ -51,6 +70,8 @@ class Step:
     changes_state: bool = True  # False: a dry run still runs it
     # programs the step runs besides hangar, git and the engine: its job installs them (cosign)
     tools: tuple[str, ...] = ()
+    # talks to the registry alone: no engine, no builder (its job sets up no buildx)
+    registry_only: bool = False
     # pushes to the repository's own remote: on GitHub this step alone gets the job's token,
     # for git, through a credential helper that reads it from the environment
     git_push: bool = False
@@ -70,8 +91,14 @@ class Stage:
     per_python: bool = False  # one job per Python version of the matrix
     # token permissions beyond read: packages, contents; id-token (keyless signing)
     writes: frozenset[str] = frozenset()
-    uploads: str | None = None  # artifact name this stage uploads (its UPGRADED_DIR)
-    downloads: tuple[str, ...] = ()  # artifacts this stage needs in UPGRADED_DIR
+    uploads: tuple[Artifact, ...] = ()
+    downloads: tuple[Artifact, ...] = ()  # from its workflow's run, or from `after`'s
+    # runs once the whole run of this workflow has ended (GitHub: a `workflow_run` trigger),
+    # never beside it: the privileged half of a fork's pull request
+    after: str | None = None
+    # checks out the pull request's head commit, not the merge commit GitHub tests: the
+    # images it archives carry the commit their tags and the push's check name
+    head_checkout: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -111,11 +138,18 @@ class Flow:
                 return stage
         raise KeyError(stage_id)
 
+    def waits_for(self, stage: Stage) -> tuple[str, ...]:
+        """The stages `stage` starts after: its needs, and every stage of the workflow whose
+        run it follows.
+        """
+        after = tuple(s.id for s in self.stages if stage.after and s.workflow == stage.after)
+        return (*stage.needs, *after)
+
     def waves(self) -> tuple[tuple[str, ...], ...]:
         """Stages grouped by depth: each group can run in parallel once the previous ran."""
         depth: dict[str, int] = {}
-        for stage in self.stages:  # stages are listed after their needs (checked by validate)
-            depth[stage.id] = 1 + max((depth[n] for n in stage.needs), default=-1)
+        for stage in self.stages:  # stages are listed after what they wait for (validate)
+            depth[stage.id] = 1 + max((depth[n] for n in self.waits_for(stage)), default=-1)
         groups: dict[int, list[str]] = {}
         for stage_id, level in depth.items():
             groups.setdefault(level, []).append(stage_id)
@@ -159,20 +193,30 @@ def _build(
     *,
     upgraded: bool,
     cache_to: bool = False,
+    archived: bool = False,
     when: tuple[str, ...] = (),
 ) -> Step:
+    """Build one image and push it, or (`archived`) leave it in an OCI archive to hand over."""
     repo = CI_REPO if kind == "ci" else "{image}"
-    head = ("ci", "build-image", "--target", "ci") if kind == "ci" else ("image", "build")
+    target = "ci" if kind == "ci" else "main"
+    head = (
+        ("ci", "build-image", "--target", target)
+        if kind == "ci" or archived
+        else ("image", "build")
+    )
     argv = [*head, "--python", "{python}", "{*extras}", "--context", "{context}"]
     if upgraded:
         argv += ["--constraints-location", UPGRADED_LOCATION]
-    argv += ["--tag", f"{repo}:{tag}", "--push", "--cache-from", repo]
+    argv += ["--tag", f"{repo}:{tag}"]
+    argv += ["--archive", f"{ARCHIVES}/{kind}"] if archived else ["--push"]
+    argv += ["--cache-from", repo]
     if cache_to:
         argv += ["--cache-to", repo]
     what = "original" if not upgraded else "upgraded"
     which = "latest" if tag == LATEST_TAG else "SHA"
+    verb = "archive" if archived else "build"
     return Step(
-        name=f"build {kind.upper()} image {which} ({what} constraints)",
+        name=f"{verb} {kind.upper()} image {which} ({what} constraints)",
         argv=tuple(argv),
         when=when,
     )
@@ -207,6 +251,14 @@ REFRESH_RELEASED = Step(
     argv=words("image release --every-released --repository {image} --sign --keyless"),
     tools=("cosign",),
 )
+PUSH_ARCHIVES_CI, PUSH_ARCHIVES_PROD = (
+    Step(
+        name=f"push the {kind.upper()} image archives",
+        argv=words(f"ci push-archive {ARCHIVES}/{kind} --image {repo} --commit {{sha}}"),
+        registry_only=True,
+    )
+    for kind, repo in (("ci", CI_REPO), ("prod", "{image}"))
+)
 PUSH_CONSTRAINTS = Step(
     name="push constraints if they changed",
     argv=(
@@ -230,13 +282,17 @@ def _info(workflow: str, event: str, stage_id: str = "build-info") -> Stage:
     )
 
 
-def _built_here(kind: str, *when: str) -> tuple[Step, ...]:
+def _built_here(kind: str, *when: str, archived: bool = False) -> tuple[Step, ...]:
     """Build one image under the commit SHA: with upgraded constraints when the setup
     changed, else with the original ones.
     """
     return (
-        _build(kind, SHA_TAG, upgraded=True, when=(*when, "upgrade-constraints")),
-        _build(kind, SHA_TAG, upgraded=False, when=(*when, "!upgrade-constraints")),
+        _build(
+            kind, SHA_TAG, upgraded=True, archived=archived, when=(*when, "upgrade-constraints")
+        ),
+        _build(
+            kind, SHA_TAG, upgraded=False, archived=archived, when=(*when, "!upgrade-constraints")
+        ),
     )
 
 
@@ -264,7 +320,7 @@ def _pr_tests(*, fork: bool) -> tuple[Stage, ...]:
             workflow="tests",
             per_python=True,
             writes=write,
-            uploads=None if fork else CONSTRAINTS_ARTIFACT,
+            uploads=() if fork else (CONSTRAINTS,),
         ),
         Stage(
             id="tests",
@@ -282,7 +338,7 @@ def _pr_tests(*, fork: bool) -> tuple[Stage, ...]:
             workflow="tests",
             per_python=True,
             writes=write,
-            downloads=() if fork else (CONSTRAINTS_ARTIFACT,),
+            downloads=() if fork else (CONSTRAINTS,),
         ),
         Stage(
             id="verify-prod",
@@ -296,33 +352,45 @@ def _pr_tests(*, fork: bool) -> tuple[Stage, ...]:
 
 
 def _fork_builds() -> tuple[Stage, ...]:
-    """The privileged `build-images` workflow (pull_request_target) of a fork's pull request:
-    builds the fork's sources and pushes the images under the commit SHA.
+    """A fork's pull request, its images built in `build-images` (`pull_request`: a read-only
+    token, no secret) into OCI archives, handed over as artifacts to `push-images`, which runs
+    only after that whole run has ended, with the repository's own files, and pushes them
+    under the commit SHA (`hangar ci push-archive`: checked as data, nothing of them run).
     """
     return (
-        _info("build-images", "pull_request_target", "build-info-images"),
+        _info("build-images", "pull_request", "build-info-images"),
         Stage(
             id="build-ci-image",
-            title="Build and push the CI image [COMMIT_SHA]",
+            title="Build the CI image [COMMIT_SHA] into an archive",
             steps=(
                 upgrade_constraints("ci-image", "upgrade-constraints"),
-                *_built_here("ci", "ci-image"),
+                *_built_here("ci", "ci-image", archived=True),
             ),
             needs=("build-info-images",),
             workflow="build-images",
             per_python=True,
-            writes=frozenset({"packages"}),
-            uploads=CONSTRAINTS_ARTIFACT,
+            uploads=(CONSTRAINTS, CI_ARCHIVES),
+            head_checkout=True,
         ),
         Stage(
             id="build-prod-image",
-            title="Build and push the PROD image [COMMIT_SHA]",
-            steps=_built_here("prod", "prod-image"),
+            title="Build the PROD image [COMMIT_SHA] into an archive",
+            steps=_built_here("prod", "prod-image", archived=True),
             needs=("build-ci-image",),
             workflow="build-images",
             per_python=True,
+            downloads=(CONSTRAINTS,),
+            uploads=(PROD_ARCHIVES,),
+            head_checkout=True,
+        ),
+        Stage(
+            id="push-images",
+            title="Check and push the archived images [COMMIT_SHA]",
+            steps=(PUSH_ARCHIVES_CI, PUSH_ARCHIVES_PROD),
+            workflow="push-images",
+            after="build-images",
             writes=frozenset({"packages"}),
-            downloads=(CONSTRAINTS_ARTIFACT,),
+            downloads=(CI_ARCHIVES, PROD_ARCHIVES),
         ),
     )
 
@@ -351,7 +419,7 @@ def _main_line(workflow: str, event: str) -> tuple[Stage, ...]:
             workflow=workflow,
             per_python=True,
             writes=packages,
-            uploads=CONSTRAINTS_ARTIFACT,
+            uploads=(CONSTRAINTS,),
         ),
         Stage(
             id="tests",
@@ -369,7 +437,7 @@ def _main_line(workflow: str, event: str) -> tuple[Stage, ...]:
             workflow=workflow,
             per_python=True,
             writes=packages,
-            downloads=(CONSTRAINTS_ARTIFACT,),
+            downloads=(CONSTRAINTS,),
         ),
         Stage(
             id="verify-prod",
@@ -386,7 +454,7 @@ def _main_line(workflow: str, event: str) -> tuple[Stage, ...]:
             needs=("tests", "verify-prod"),
             workflow=workflow,
             writes=frozenset({"contents"}),
-            downloads=(CONSTRAINTS_ARTIFACT,),
+            downloads=(CONSTRAINTS,),
         ),
         Stage(
             id="latest-images",
@@ -399,7 +467,7 @@ def _main_line(workflow: str, event: str) -> tuple[Stage, ...]:
             workflow=workflow,
             per_python=True,
             writes=packages,
-            downloads=(CONSTRAINTS_ARTIFACT,),
+            downloads=(CONSTRAINTS,),
         ),
     )
 
@@ -410,11 +478,15 @@ SAME_REPO = "github.event.pull_request.head.repo.full_name == github.repository"
 FLOWS: tuple[Flow, ...] = (
     Flow(
         name="pull-request-fork",
-        event="pull_request_target",
-        title="Pull request from a fork: images built by the privileged workflow",
+        event="pull_request_fork",
+        title="Pull request from a fork: images built read-only, archived, pushed after",
         stages=(*_fork_builds(), *_pr_tests(fork=True)),
         condition=FORK,
-        workflows={"build-images": "pull_request_target", "tests": "pull_request"},
+        workflows={
+            "build-images": "pull_request",
+            "push-images": "workflow_run",
+            "tests": "pull_request",
+        },
     ),
     Flow(
         name="pull-request",
@@ -475,21 +547,29 @@ def flow_for(event: str, flows: Sequence[Flow] = FLOWS) -> Flow:
 
 
 def validate(flow: Flow) -> None:
-    """Stage ids unique, needs listed earlier, conditions known: raise ValueError if not."""
-    seen: set[str] = set()
+    """Stage ids unique, needs listed earlier and in the same workflow (GitHub's `needs` does
+    not reach into another workflow), a followed workflow defined earlier, conditions known:
+    raise ValueError if not.
+    """
+    seen: dict[str, Stage] = {}
     for stage in flow.stages:
         if stage.id in seen:
             raise ValueError(f"{flow.name}: stage {stage.id} defined twice")
         missing = [n for n in stage.needs if n not in seen]
         if missing:
             raise ValueError(f"{flow.name}: {stage.id} needs {missing} defined before it")
+        elsewhere = [n for n in stage.needs if seen[n].workflow != stage.workflow]
+        if elsewhere:
+            raise ValueError(f"{flow.name}: {stage.id} needs {elsewhere} of another workflow")
         if stage.workflow not in flow.workflows:
             raise ValueError(f"{flow.name}: {stage.id} in unknown workflow {stage.workflow}")
+        if stage.after is not None and not any(s.workflow == stage.after for s in seen.values()):
+            raise ValueError(f"{flow.name}: {stage.id} follows {stage.after}, not defined before")
         for step in stage.steps:
             for name, _value in step.conditions():
                 if name not in CONDITIONS:
                     raise ValueError(f"{flow.name}: {step.name} conditioned on unknown {name}")
-        seen.add(stage.id)
+        seen[stage.id] = stage
 
 
 def placeholders(argv: Sequence[str]) -> frozenset[str]:

@@ -227,7 +227,7 @@ def run_flow(flow: Flow, run: LocalRun, *, on_line: OnLine, on_done: OnDone) -> 
             running[future] = job
 
         while pending or running:
-            _start_ready(pending, state, info=info, lock=lock, start=start)
+            _start_ready(flow, pending, state, info=info, lock=lock, start=start)
             if not running:
                 if pending:  # needs that never end: a definition error
                     raise StepFailed(f"stages {[s.id for s in pending]} wait for unknown stages")
@@ -246,6 +246,7 @@ def run_flow(flow: Flow, run: LocalRun, *, on_line: OnLine, on_done: OnDone) -> 
 
 
 def _start_ready(
+    flow: Flow,
     pending: list[Stage],
     state: _FlowState,
     *,
@@ -257,7 +258,8 @@ def _start_ready(
     not pass (or with no Python version to run for) ends at once, its jobs skipped.
     """
     for stage in list(pending):
-        states = [state.status.get(n) for n in stage.needs]
+        waits_for = flow.waits_for(stage)
+        states = [state.status.get(n) for n in waits_for]
         if any(s is None for s in states):
             continue
         pending.remove(stage)
@@ -266,7 +268,7 @@ def _start_ready(
         pythons: tuple[str | None, ...] = _pythons(decision) if stage.per_python else (None,)
         jobs = [Job(stage=stage, python=p) for p in pythons]
         state.left[stage.id] = len(jobs)
-        blocked = [n for n, s in zip(stage.needs, states, strict=True) if s != OK]
+        blocked = [n for n, s in zip(waits_for, states, strict=True) if s != OK]
         if blocked or not jobs:  # a need failed, or no Python version to run for
             detail = f"needs {', '.join(blocked)}" if blocked else ""
             for job in jobs:

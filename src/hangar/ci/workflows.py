@@ -19,10 +19,8 @@ from dataclasses import dataclass
 
 from hangar.ci.actions import pinned_actions
 from hangar.ci.flows import (
-    CONSTRAINTS_ARTIFACT,
     FLOWS,
     PLACEHOLDER,
-    UPGRADED_DIR,
     Flow,
     Stage,
     Step,
@@ -33,11 +31,12 @@ from hangar.ci.selective import OUTPUT_KEYS
 REGENERATE = "hangar ci workflows --write"
 DAGS = "tests/image/dags"  # the DAG folder the CI image imports
 FOLDER = ".github/workflows"
-PR_SOURCES = "pr-sources"
+ARCHIVES = "image-archives"  # where the image archives are handed over, in the workspace
 CONSTRAINTS_BRANCH = "constraints-main"
 TITLES = {
     "tests": "CI tests (pull request)",
     "build-images": "CI build images (pull request from a fork)",
+    "push-images": "CI push images (pull request from a fork)",
     "canary": "CI canary (merge to main)",
     "scheduled": "CI scheduled",
     "refresh": "CI refresh (released images, security updates)",
@@ -45,16 +44,16 @@ TITLES = {
 TRIGGERS = {
     "pull_request": ("  pull_request:", "    branches: [main]"),
     # accepted (zizmor's dangerous-triggers): the fork flow's privileged half exists to push
-    # a fork's images under its commit SHA; its jobs run hangar from the target branch and use
-    # the fork's sources only as a build context (README, "Security of the pull-request
-    # workflows", says what that build can reach)
-    "pull_request_target": (
+    # the images a fork's run archived; it runs only the default branch's files, and reads
+    # the archives as data (README, "Security of the pull-request workflows")
+    "workflow_run": (
         (
-            "  pull_request_target:  # zizmor: ignore[dangerous-triggers] a fork's images are"
-            " pushed here; hangar runs from the target branch (README: Security of the"
+            "  workflow_run:  # zizmor: ignore[dangerous-triggers] pushes the archived images of"
+            " a fork's run; runs none of the fork's files (README: Security of the"
             " pull-request workflows)"
         ),
-        "    branches: [main]",
+        "    workflows: [{after}]",
+        "    types: [completed]",
     ),
     "push": ("  push:", "    branches: [main]"),
     "schedule": ("  schedule:", '    - cron: "28 3 * * *"', "  workflow_dispatch: {}"),
@@ -88,17 +87,30 @@ class Part:
     stage: Stage
 
 
-def github_values(info: str, *, trigger: str) -> dict[str, str]:
+# a `workflow_run` job acts on the run of a fork's pull request that passed, and on nothing else
+FORK_RUN = (
+    "github.event.workflow_run.event == 'pull_request'"
+    " && github.event.workflow_run.conclusion == 'success'"
+    " && github.event.workflow_run.head_repository.full_name != github.repository"
+)
+
+
+def github_values(info: str | None, *, trigger: str) -> dict[str, str]:
     """What each placeholder is on GitHub (`info`: the job holding the selective checks)."""
     return {
-        "sha": "${{ github.event.pull_request.head.sha || github.sha }}",
+        "sha": (
+            "${{ github.event.workflow_run.head_sha }}"
+            if trigger == "workflow_run"
+            else "${{ github.event.pull_request.head.sha || github.sha }}"
+        ),
         "base": "${{ github.event.pull_request.base.sha || github.event.before }}",
         "event": "${{ github.event_name }}",
         "python": "${{ matrix.python }}",
         "image": "ghcr.io/${{ github.repository }}",
         "airflow_version": f"${{{{ needs.{info}.outputs.airflow-version }}}}",
         "upgrade_cutoff": f"${{{{ needs.{info}.outputs.upgrade-cutoff }}}}",
-        "context": PR_SOURCES if trigger == "pull_request_target" else ".",
+        "context": ".",
+        "archives": ARCHIVES,
         "wait_timeout": "3600",
         "dags": DAGS,
         # the hangar checkout: its remote holds the constraints branch (or will, after the
@@ -143,14 +155,17 @@ def _quote(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _info_id(parts: Sequence[Part]) -> str:
+def _info_id(parts: Sequence[Part]) -> str | None:
+    """The job holding the selective checks; None in a workflow that has none (one that
+    follows another's run and decides nothing).
+    """
     for part in parts:
         if any(step.sets_outputs for step in part.stage.steps):
             return part.stage.id
-    raise ValueError("a workflow needs a selective-checks job")
+    return None
 
 
-def _condition(step: Step, info: str, flow_condition: str | None) -> str | None:
+def _condition(step: Step, info: str | None, flow_condition: str | None) -> str | None:
     terms = [
         f"needs.{info}.outputs.{name} == '{'true' if value else 'false'}'"
         for name, value in step.conditions()
@@ -189,28 +204,30 @@ def _run(step: Step, cond: str | None) -> list[str]:
     return lines
 
 
-def _job(job_id: str, parts: Sequence[Part], *, info: str, all_flows: int, trigger: str) -> str:
+def _job(
+    job_id: str, parts: Sequence[Part], *, info: str | None, all_flows: int, trigger: str
+) -> str:
     stage = parts[0].stage
     shared = len(parts) == all_flows
     values = github_values(info, trigger=trigger)
     writes: frozenset[str] = frozenset().union(*(p.stage.writes for p in parts))
-    artifact_dir = UPGRADED_DIR.replace("{context}", values["context"])
     lines = [
-        *_job_head(job_id, parts, info=info, shared=shared, writes=writes),
+        *_job_head(job_id, parts, info=info, shared=shared, writes=writes, trigger=trigger),
         *_job_env(parts, values),
         "    steps:",
         *_setup_steps(
             job_id,
             info=info,
-            trigger=trigger,
+            head=stage.head_checkout,
             images=uses_images(stage, writes),
-            writes=writes,
+            builds=("packages" in writes or stage.head_checkout)
+            and not all(s.registry_only for part in parts for s in part.stage.steps),
             tools=frozenset(tool for part in parts for s in part.stage.steps for tool in s.tools),
         ),
-        *_download_steps(parts, shared=shared, artifact_dir=artifact_dir),
+        *_artifact_steps(parts, shared=shared, values=values, trigger=trigger, upload=False),
     ]
     lines += _hangar_steps(parts, info=info, shared=shared)
-    lines += _upload_steps(parts, shared=shared, artifact_dir=artifact_dir)
+    lines += _artifact_steps(parts, shared=shared, values=values, trigger=trigger, upload=True)
     return "\n".join(lines) + "\n"
 
 
@@ -219,7 +236,9 @@ def uses_images(stage: Stage, writes: frozenset[str]) -> bool:
     return stage.per_python or "packages" in writes
 
 
-def permissions(stage: Stage, writes: frozenset[str]) -> tuple[tuple[str, str, str], ...]:
+def permissions(
+    stage: Stage, writes: frozenset[str], *, trigger: str = "push"
+) -> tuple[tuple[str, str, str], ...]:
     """(scope, level, why) of each token permission the job gets; nothing else is granted."""
     granted = [
         ("contents", "write", "pushes the constraints branch")
@@ -229,19 +248,29 @@ def permissions(stage: Stage, writes: frozenset[str]) -> tuple[tuple[str, str, s
     if "packages" in writes:
         granted.append(("packages", "write", "pushes images and the registry cache"))
     elif uses_images(stage, writes):
-        granted.append(("packages", "read", "pulls this commit's images from the registry"))
+        granted.append(("packages", "read", "pulls images and the registry cache"))
     if "id-token" in writes:
         granted.append(("id-token", "write", "signs keyless: the job's OIDC identity"))
+    if trigger == "workflow_run" and stage.downloads:
+        granted.append(("actions", "read", "downloads the artifacts of the run it follows"))
     return tuple(granted)
 
 
 def _job_head(
-    job_id: str, parts: Sequence[Part], *, info: str, shared: bool, writes: frozenset[str]
+    job_id: str,
+    parts: Sequence[Part],
+    *,
+    info: str | None,
+    shared: bool,
+    writes: frozenset[str],
+    trigger: str,
 ) -> list[str]:
     """The job's name, condition, needs, runner, permissions, matrix and outputs."""
     stage = parts[0].stage
     lines = [f"  {job_id}:", f"    name: {_quote(stage.title)}"]
-    if not shared:
+    if trigger == "workflow_run":
+        lines.append(f"    if: {FORK_RUN}")
+    elif not shared:
         conditions = [p.flow.condition for p in parts if p.flow.condition]
         lines.append(f"    if: {' || '.join(f'({c})' for c in conditions)}")
     needs = _needs(job_id, stage, info)
@@ -249,7 +278,8 @@ def _job_head(
         lines.append(f"    needs: [{', '.join(needs)}]")
     lines.append("    runs-on: ubuntu-latest")
     lines.append("    permissions:")
-    lines += [f"      {name}: {level}  # {why}" for name, level, why in permissions(stage, writes)]
+    granted = permissions(stage, writes, trigger=trigger)
+    lines += [f"      {name}: {level}  # {why}" for name, level, why in granted]
     if stage.per_python:
         lines += [
             "    strategy:",
@@ -281,31 +311,21 @@ def _job_env(parts: Sequence[Part], values: dict[str, str]) -> list[str]:
 def _setup_steps(
     job_id: str,
     *,
-    info: str,
-    trigger: str,
+    info: str | None,
+    head: bool,
     images: bool,
-    writes: frozenset[str],
+    builds: bool,
     tools: frozenset[str],
 ) -> list[str]:
-    """Checkouts, Python and hangar, the registry login, buildx and the tools the job needs."""
-    lines = _uses(
-        "Check out hangar",
-        "checkout",
-        [("persist-credentials", "false")]
-        + ([("fetch-depth", "0")] if job_id == info and trigger != "pull_request_target" else []),
-    )
-    if trigger == "pull_request_target":
-        lines += _uses(
-            "Check out the pull request's sources (built, never run with the token)",
-            "checkout",
-            [
-                ("repository", "${{ github.event.pull_request.head.repo.full_name }}"),
-                ("ref", "${{ github.event.pull_request.head.sha }}"),
-                ("path", PR_SOURCES),
-                ("persist-credentials", "false"),
-                ("fetch-depth", "0"),
-            ],
-        )
+    """The checkout, Python and hangar, the registry login, buildx and the tools the job
+    needs.
+    """
+    checkout = [("persist-credentials", "false")]
+    if head:
+        checkout.append(("ref", "${{ github.event.pull_request.head.sha }}"))
+    if job_id == info:
+        checkout.append(("fetch-depth", "0"))
+    lines = _uses("Check out hangar", "checkout", checkout)
     lines += _uses("Set up Python", "setup-python", [("python-version", '"3.11"')])
     lines += ["      - name: Install hangar", "        run: python -m pip install ."]
     if images:
@@ -318,7 +338,7 @@ def _setup_steps(
                 ("password", "${{ secrets.GITHUB_TOKEN }}"),
             ],
         )
-    if "packages" in writes:
+    if builds:
         lines += _uses("Set up buildx", "buildx", [])
     if "cosign" in tools:
         lines += _uses(
@@ -329,27 +349,51 @@ def _setup_steps(
     return lines
 
 
-def _download_steps(parts: Sequence[Part], *, shared: bool, artifact_dir: str) -> list[str]:
+def _artifact_steps(
+    parts: Sequence[Part],
+    *,
+    shared: bool,
+    values: dict[str, str],
+    trigger: str,
+    upload: bool,
+) -> list[str]:
+    """Download (before its steps) or upload (after) each artifact the job hands over: once
+    when every flow does the same, else each flow's under its condition. A job following
+    another workflow's run downloads from that run.
+    """
+    same = _same_io(parts)
     lines: list[str] = []
-    for part in parts:
-        flow_cond = f"({part.flow.condition})" if shared and part.flow.condition else None
-        if CONSTRAINTS_ARTIFACT in part.stage.downloads and (
-            part is parts[0] or not _same_io(parts)
-        ):
-            lines += _uses(
-                "Download the upgraded constraints",
-                "download",
-                [
-                    ("pattern", f"{CONSTRAINTS_ARTIFACT}-*"),
-                    ("merge-multiple", "true"),
-                    ("path", artifact_dir),
-                ],
-                flow_cond if not _same_io(parts) else None,
-            )
+    for part in parts if not same else parts[:1]:
+        cond = f"({part.flow.condition})" if shared and not same and part.flow.condition else None
+        for artifact in part.stage.uploads if upload else part.stage.downloads:
+            folder = PLACEHOLDER.sub(lambda m: values[m.group(2)], artifact.path)
+            if upload:
+                lines += _uses(
+                    f"Upload {artifact.what}",
+                    "upload",
+                    [
+                        ("name", f"{artifact.name}-${{{{ matrix.python }}}}"),
+                        ("path", folder),
+                        ("if-no-files-found", "ignore"),
+                    ],
+                    cond,
+                )
+                continue
+            with_ = [
+                ("pattern", f"{artifact.name}-*"),
+                ("merge-multiple", "true"),
+                ("path", folder),
+            ]
+            if trigger == "workflow_run":
+                with_ += [
+                    ("run-id", "${{ github.event.workflow_run.id }}"),
+                    ("github-token", "${{ github.token }}"),
+                ]
+            lines += _uses(f"Download {artifact.what}", "download", with_, cond)
     return lines
 
 
-def _hangar_steps(parts: Sequence[Part], *, info: str, shared: bool) -> list[str]:
+def _hangar_steps(parts: Sequence[Part], *, info: str | None, shared: bool) -> list[str]:
     """The stage's own steps: once when every flow runs the same ones, else each flow's
     under its condition.
     """
@@ -361,24 +405,6 @@ def _hangar_steps(parts: Sequence[Part], *, info: str, shared: bool) -> list[str
             lines += _run(step, _condition(step, info, flow_cond))
         if not steps_differ:
             break
-    return lines
-
-
-def _upload_steps(parts: Sequence[Part], *, shared: bool, artifact_dir: str) -> list[str]:
-    lines: list[str] = []
-    for part in parts:
-        if part.stage.uploads and (part is parts[0] or not _same_io(parts)):
-            flow_cond = f"({part.flow.condition})" if shared and not _same_io(parts) else None
-            lines += _uses(
-                "Upload the upgraded constraints",
-                "upload",
-                [
-                    ("name", f"{CONSTRAINTS_ARTIFACT}-${{{{ matrix.python }}}}"),
-                    ("path", artifact_dir),
-                    ("if-no-files-found", "ignore"),
-                ],
-                flow_cond,
-            )
     return lines
 
 
@@ -406,7 +432,7 @@ def render(workflow: str, flows: Sequence[Flow] = FLOWS) -> str:
         f"# Regenerate with: {REGENERATE}",
         f"name: {_quote(TITLES[workflow])}",
         "on:",
-        *TRIGGERS[trigger],
+        *_trigger(trigger, jobs),
         "permissions:",
         "  contents: read",
     ]
@@ -415,6 +441,16 @@ def render(workflow: str, flows: Sequence[Flow] = FLOWS) -> str:
             "# a new push to the pull request replaces the run of the older commit",
             "concurrency:",
             "  group: ${{ github.workflow }}-${{ github.event.pull_request.number }}",
+            "  cancel-in-progress: true",
+        ]
+    if trigger == "workflow_run":  # GitHub lists no pull request in a fork's workflow_run
+        head += [
+            "# a newer commit of the same fork branch replaces the push of the older one",
+            "concurrency:",
+            (
+                "  group: ${{ github.workflow }}-${{ github.event.workflow_run.head_repository"
+                ".full_name }}-${{ github.event.workflow_run.head_branch }}"
+            ),
             "  cancel-in-progress: true",
         ]
     groups = {f.concurrency for f in contributing if f.concurrency is not None}
@@ -435,6 +471,15 @@ def render(workflow: str, flows: Sequence[Flow] = FLOWS) -> str:
     return "\n".join(head) + "\n" + body
 
 
+def _trigger(trigger: str, jobs: dict[str, list[Part]]) -> tuple[str, ...]:
+    """The `on:` lines; a workflow following another's run names that workflow."""
+    after = {p.stage.after for parts in jobs.values() for p in parts if p.stage.after}
+    if trigger == "workflow_run" and len(after) != 1:
+        raise ValueError(f"a workflow_run workflow follows one workflow, not {sorted(after)}")
+    followed = _quote(TITLES[after.pop()]) if after else ""
+    return tuple(line.replace("{after}", followed) for line in TRIGGERS[trigger])
+
+
 def _jobs_of(workflow: str, flows: Sequence[Flow]) -> dict[str, list[Part]]:
     """Job id -> each flow's stage of that job, in the order the flows list them."""
     jobs: dict[str, list[Part]] = {}
@@ -445,9 +490,10 @@ def _jobs_of(workflow: str, flows: Sequence[Flow]) -> dict[str, list[Part]]:
     return jobs
 
 
-def _needs(job_id: str, stage: Stage, info: str) -> tuple[str, ...]:
+def _needs(job_id: str, stage: Stage, info: str | None) -> tuple[str, ...]:
     """The jobs a job waits for: the selective-checks job, then its stage's needs."""
-    return tuple(n for n in dict.fromkeys((info, *stage.needs)) if n != job_id)
+    first = (info,) if info else ()
+    return tuple(n for n in dict.fromkeys((*first, *stage.needs)) if n != job_id)
 
 
 def workflow_needs(flows: Sequence[Flow] = FLOWS) -> dict[str, dict[str, tuple[str, ...]]]:

@@ -71,6 +71,8 @@ class BuildParams:
     # engine's image exporter cannot rewrite them, so the image goes to an OCI archive that
     # is then loaded into the engine (and pushed from there), keeping its digest.
     oci_archive: Path | None = None
+    # the OCI archive is the result, left where it is (neither loaded nor pushed)
+    archive_only: bool = False
     labels: tuple[tuple[str, str], ...] = field(default_factory=tuple)
     # BuildKit's SLSA provenance attached to a pushed image (`mode=max`: every build arg, the
     # Dockerfile, the base image digests, the source commit); `builder-id` names the builder

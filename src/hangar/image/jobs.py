@@ -110,7 +110,7 @@ def run_one(
             result = engine.build(job.args(), log=cast("IO[str]", tap))
     output = result.stdout or result.stderr
     archive = job.params.oci_archive
-    if result.ok and archive is not None:
+    if result.ok and archive is not None and not job.params.archive_only:
         try:
             deliver_archive(job, engine, archive)
         except HangarError as exc:

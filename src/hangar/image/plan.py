@@ -337,12 +337,9 @@ def plan(build: Build, *, config: Config, stamp: Stamp, log_dir: Path) -> tuple[
             load_compression=request.load_compression,
             target=request.target,
             labels=((HANGAR_VERSION_LABEL, stamp.hangar_version),),
-            provenance=stamp.provenance() if request.push else None,
-            oci_archive=(
-                log_dir / f"{log_name.removesuffix('.log')}.oci.tar"
-                if request.source_date_epoch is not None
-                else None
-            ),
+            provenance=stamp.provenance() if request.push or request.archive_dir else None,
+            oci_archive=_oci_archive(request, python, log_dir / log_name),
+            archive_only=request.archive_dir is not None,
         )
         jobs.append(
             BuildJob(
@@ -354,6 +351,17 @@ def plan(build: Build, *, config: Config, stamp: Stamp, log_dir: Path) -> tuple[
             )
         )
     return tuple(jobs)
+
+
+def _oci_archive(request: BuildRequest, python: str, log_path: Path) -> Path | None:
+    """Where the build's OCI archive goes: the hand-over folder, or next to the log of a
+    reproducible build (loaded into the engine from there); None: no archive.
+    """
+    if request.archive_dir is not None:
+        return request.archive_dir / f"{python}.oci.tar"
+    if request.source_date_epoch is not None:
+        return log_path.with_name(f"{log_path.stem}.oci.tar")
+    return None
 
 
 def cache_jobs(

@@ -44,6 +44,10 @@ class BuildRequest:
     platform: str | None = None
     tags: tuple[str, ...] = ()  # patterns with {python} and {airflow_version}
     push: bool = False
+    # each image written to <archive_dir>/<python>.oci.tar (BuildKit's OCI exporter) and left
+    # there, neither loaded nor pushed: an image handed over to another job (a fork's pull
+    # request, built where no write token is reachable)
+    archive_dir: Path | None = None
     cache_from: str | None = None  # a repository ("" = the image repository); None = no cache
     cache_to: str | None = None
     context: Path = Path()

@@ -88,6 +88,11 @@ class DryRunFiles:
         del path  # a dry run keeps no log
         return _nowhere()
 
+    def make_folder(self, path: Path) -> Path:
+        if not path.is_dir():
+            _say(self.out, f"# would make the folder {path}")
+        return path
+
 
 @contextmanager
 def _nowhere() -> Iterator[IO[str]]:

@@ -109,3 +109,7 @@ class LocalFiles:
 
     def open_log(self, path: Path) -> AbstractContextManager[IO[str]]:
         return open_log(path)
+
+    def make_folder(self, path: Path) -> Path:
+        path.mkdir(parents=True, exist_ok=True)
+        return path

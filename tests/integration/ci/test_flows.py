@@ -1,6 +1,7 @@
 """`hangar ci run` end to end: the canary flow against a scratch repository, the local
 registry and a bare git remote for constraints; run again with nothing changed; then a fork's
-pull request whose tests wait for the images the privileged workflow pushes later.
+pull request: its images built into OCI archives with no push, handed over to the push job,
+which pushes them after the builds ended, while the tests wait for them.
 
 Small images (Python 3.11, extras celery,postgres), unique repository names per run, the
 registry cache reused. One scratch repository for the module: the three runs build on each
@@ -15,6 +16,7 @@ import os
 import re
 import shutil
 import subprocess
+import tarfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -205,21 +207,40 @@ def test_second_canary_pushes_no_constraints_and_builds_from_cache(scratch: Scra
     assert _install_steps_cached(build_log), build_log[-3000:]
 
 
-def test_fork_pull_request_tests_wait_for_the_pushed_images(scratch: Scratch) -> None:
+def test_fork_pull_request_images_are_archived_then_pushed_while_the_tests_wait(
+    scratch: Scratch,
+) -> None:
     (scratch.work / "NOTES.md").write_text("a contributor's change\n")
     (scratch.work / "scripts" / "docker" / "fork-change.txt").write_text("from a fork\n")
     scratch.git("add", "-A")
     scratch.git("commit", "-q", "-m", "a fork's change")
     sha = scratch.git("rev-parse", "HEAD")
     assert f"{sha}-python3.11" not in _tags(f"{scratch.image_name}/ci")
-    done, summary = scratch.run("pull_request_target")
+    done, summary = scratch.run("pull_request_fork")
     assert done.returncode == 0, _why(scratch, done, summary)
     statuses = {(j["stage"], j["workflow"]): j["status"] for j in summary["jobs"]}
     assert statuses[("build-ci-image", "build-images")] == "ok"
+    assert statuses[("build-prod-image", "build-images")] == "ok"
+    assert statuses[("push-images", "push-images")] == "ok"
     assert statuses[("ci-image", "tests")] == "ok"
     assert statuses[("tests", "tests")] == "ok"
     wait_log = (scratch.work / _job(summary, "ci-image")["log"]).read_text()
-    assert "not there yet" in wait_log  # the tests waited for the privileged build
-    assert f"{sha}-python3.11" in _tags(f"{scratch.image_name}/ci")
-    assert f"{sha}-python3.11" in _tags(scratch.image_name)
+    assert "not there yet" in wait_log  # the tests waited for the hand-over
+    # the builds wrote archives and pushed nothing; the push job pushed exactly those images
+    build_log = (scratch.work / _job(summary, "build-ci-image")["log"]).read_text()
+    assert "--archive" in build_log
+    assert "--push" not in build_log
+    archives = (scratch.work / _job(summary, "push-images")["log"]).parent / "archives"
+    registry = HttpRegistry(host=REGISTRY)
+    for kind, repository in (("ci", f"{scratch.image_name}/ci"), ("prod", scratch.image_name)):
+        archived = _archived_digest(archives / kind / "3.11.oci.tar")
+        assert registry.digest(repository, f"{sha}-python3.11") == archived, kind
     assert "push-constraints" not in {j["stage"] for j in summary["jobs"]}
+
+
+def _archived_digest(path: Path) -> str:
+    """The digest of the image an OCI archive holds (its index.json's one entry)."""
+    with tarfile.open(path) as tar:
+        handle = tar.extractfile("index.json")
+        assert handle is not None
+        return str(json.load(handle)["manifests"][0]["digest"])

@@ -30,7 +30,7 @@ def _steps(flow: Flow) -> list[tuple[str, tuple[str, ...]]]:
 
 
 def test_there_is_one_flow_per_event_of_the_diagrams() -> None:
-    assert sorted(EVENTS) == ["pull_request", "pull_request_target", "push", "refresh", "schedule"]
+    assert sorted(EVENTS) == ["pull_request", "pull_request_fork", "push", "refresh", "schedule"]
     with pytest.raises(BadInput, match="no CI flow for event 'release'"):
         flow_for("release")
 
@@ -91,20 +91,37 @@ def test_scheduled_is_canary_on_a_schedule() -> None:
     assert scheduled.workflows == {"scheduled": "schedule"}
 
 
-def test_a_forks_tests_wait_for_images_built_by_the_privileged_workflow() -> None:
-    fork = flow_for("pull_request_target")
-    tests_side = [s for s in fork.stages if s.workflow == "tests"]
-    builders = [s for s in fork.stages if s.workflow == "build-images"]
-    for stage in tests_side:
-        assert stage.writes == frozenset(), f"{stage.id} runs untrusted code with write access"
-        assert not any(step.argv[1] == "build-image" for step in stage.steps)
-        assert not any(step.argv[:2] == ("image", "build") for step in stage.steps)
-    assert fork.stage("ci-image").steps[0].argv[:2] == ("ci", "wait-for-image")
-    assert {s.id for s in builders if "packages" in s.writes} == {
-        "build-ci-image",
-        "build-prod-image",
+def test_a_forks_images_are_built_read_only_and_pushed_by_a_job_that_builds_nothing() -> None:
+    fork = flow_for("pull_request_fork")
+    assert fork.workflows == {
+        "build-images": "pull_request",
+        "push-images": "workflow_run",
+        "tests": "pull_request",
     }
-    assert fork.workflows == {"build-images": "pull_request_target", "tests": "pull_request"}
+    # every job that runs the fork's files has a read-only token
+    for stage in fork.stages:
+        if stage.workflow != "push-images":
+            assert stage.writes == frozenset(), f"{stage.id} runs the fork's files with a write"
+    builds = [
+        step.argv
+        for stage in fork.stages
+        for step in stage.steps
+        if step.argv[:2] in (("ci", "build-image"), ("image", "build"))
+    ]
+    assert builds
+    assert all("--archive" in argv and "--push" not in argv for argv in builds)
+    assert all("--cache-to" not in argv for argv in builds)  # the registry cache stays clean
+    # the one writer only pushes archives, after the whole build run, and builds nothing
+    push = fork.stage("push-images")
+    assert push.writes == frozenset({"packages"})
+    assert push.after == "build-images"
+    assert [step.argv[:2] for step in push.steps] == [("ci", "push-archive")] * 2
+    assert fork.waits_for(push) == ("build-info-images", "build-ci-image", "build-prod-image")
+    # what the build jobs upload is what the push job downloads
+    uploaded = {a for s in fork.stages for a in s.uploads if s.workflow == "build-images"}
+    assert set(push.downloads) <= uploaded
+    # the tests side only waits for the pushed images
+    assert fork.stage("ci-image").steps[0].argv[:2] == ("ci", "wait-for-image")
 
 
 def test_a_pull_request_from_the_repository_builds_in_its_tests_workflow() -> None:
@@ -120,7 +137,8 @@ def test_write_permission_only_where_something_is_pushed() -> None:
     for flow in FLOWS:
         for stage in flow.stages:
             pushes = any(
-                "--push" in step.argv or step.argv[:2] == ("image", "release")
+                "--push" in step.argv
+                or step.argv[:2] in (("image", "release"), ("ci", "push-archive"))
                 for step in stage.steps
             )
             commits = any(step.argv[:2] == ("ci", "push-constraints") for step in stage.steps)
@@ -235,11 +253,17 @@ def test_a_failed_stage_skips_what_needs_it(tmp_path: Path) -> None:
         result.raise_for_failure()
 
 
-def test_a_fork_run_builds_and_waits_at_the_same_time(tmp_path: Path) -> None:
+def test_a_fork_run_builds_and_waits_at_the_same_time_and_pushes_after_the_builds(
+    tmp_path: Path,
+) -> None:
     runner = FakeRunner(decision(**{"python-versions": '["3.11"]'}))
-    result = _run(flow_for("pull_request_target"), runner, tmp_path)
+    result = _run(flow_for("pull_request_fork"), runner, tmp_path)
     assert result.ok
     commands = [c[:2] for c in runner.commands]
     assert ("ci", "wait-for-image") in commands
     assert ("ci", "build-image") in commands
+    pushes = [i for i, c in enumerate(commands) if c == ("ci", "push-archive")]
+    builds = [i for i, c in enumerate(commands) if c == ("ci", "build-image")]
+    assert len(pushes) == 2
+    assert max(builds) < min(pushes)
     assert set(result.decisions) == {"tests", "build-images"}

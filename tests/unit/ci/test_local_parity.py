@@ -16,7 +16,7 @@ import yaml
 
 from hangar.ci.flows import FLOWS, Flow
 from hangar.ci.runner import LocalRun, run_flow
-from hangar.ci.workflows import FOLDER, GIT_TOKEN_ENV
+from hangar.ci.workflows import FOLDER, FORK_RUN, GIT_TOKEN_ENV
 from hangar.infra.files import LocalFiles
 from hangar.ports import Command, ProcessResult
 from tests.fakes.ci import LOCAL_VALUES, decision
@@ -77,6 +77,8 @@ def term_holds(term: str, flow: Flow) -> bool:
     bare = term.removeprefix("(").removesuffix(")")
     if (found := OUTPUT_TERM.match(bare)) is not None:
         return DECISION[found.group(1)] == found.group(2)
+    if bare in FORK_RUN.split(" && "):  # a job following a fork's pull-request run
+        return "workflow_run" in flow.workflows.values()
     return bare == flow.condition
 
 

@@ -77,3 +77,62 @@ def test_a_dry_run_pushes_nothing(world: World, tmp_path: Path) -> None:
     assert f"would push {TARGET}:{SHA}-python3.13 ({digest})" in done.stderr
     assert world.registry.tags == {}
     assert world.registry.blobs == {}
+
+
+def _folder(tmp_path: Path, *pythons: str, commit: str = SHA) -> Path:
+    folder = tmp_path / "archives" / "ci"
+    folder.mkdir(parents=True)
+    for python in pythons:
+        labels = {**LABELS, "org.apache.airflow.python.version": python}
+        labels["org.opencontainers.image.revision"] = commit
+        labels["org.apache.airflow.main-image.commit-sha"] = commit
+        make_archive(folder / f"{python}.oci.tar", labels=labels, salt=python)
+    return folder
+
+
+def test_a_folder_of_archives_is_pushed_each_under_the_commit_and_its_python(
+    world: World, tmp_path: Path
+) -> None:
+    folder = _folder(tmp_path, "3.11", "3.13")
+    done = world.invoke("ci", "push-archive", str(folder), "--image", TARGET, "--commit", SHA)
+    assert done.exit_code == 0, done.output
+    assert set(world.registry.tags["airflow/ci"]) == {f"{SHA}-python3.11", f"{SHA}-python3.13"}
+    assert len(done.stdout.split()) == 2  # one digest per image
+
+
+def test_one_wrong_archive_in_a_folder_stops_every_push(world: World, tmp_path: Path) -> None:
+    folder = _folder(tmp_path, "3.11", "3.13")
+    # named 3.13, built as 3.11: the name says which tag it would get, the labels disagree
+    make_archive(
+        folder / "3.13.oci.tar", labels=LABELS | {"org.apache.airflow.python.version": "3.11"}
+    )
+    done = world.invoke("ci", "push-archive", str(folder), "--image", TARGET, "--commit", SHA)
+    assert isinstance(done.exception, StepFailed)
+    assert "3.13.oci.tar is not the image of" in done.exception.message
+    assert world.registry.tags == {}
+    assert world.registry.blobs == {}  # 3.11 sorts first and was fine, yet nothing went out
+
+
+def test_a_folder_holding_another_file_or_a_tagged_target_is_refused(
+    world: World, tmp_path: Path
+) -> None:
+    folder = _folder(tmp_path, "3.11")
+    (folder / "run-me.sh").write_text("#!/bin/sh\n")
+    done = world.invoke("ci", "push-archive", str(folder), "--image", TARGET, "--commit", SHA)
+    assert isinstance(done.exception, BadInput)
+    assert "run-me.sh is not a <python>.oci.tar archive" in done.exception.message
+    (folder / "run-me.sh").unlink()
+    done = world.invoke(
+        "ci", "push-archive", str(folder), "--image", f"{TARGET}:latest", "--commit", SHA
+    )
+    assert isinstance(done.exception, BadInput)
+    assert "without a tag" in done.exception.message
+    assert world.registry.tags == {}
+
+
+def test_nothing_handed_over_pushes_nothing_and_passes(world: World, tmp_path: Path) -> None:
+    missing = tmp_path / "archives" / "prod"
+    done = world.invoke("ci", "push-archive", str(missing), "--image", TARGET, "--commit", SHA)
+    assert done.exit_code == 0, done.output
+    assert "nothing to push" in done.stderr
+    assert world.registry.tags == {}

@@ -120,7 +120,16 @@ def test_actionlint_accepts_the_workflows(tmp_path: Path) -> None:
 
 def test_triggers() -> None:
     assert "\non:\n  pull_request:\n" in FILES["ci-tests.yml"]
-    assert "\non:\n  pull_request_target:  # zizmor: ignore[" in FILES["ci-build-images.yml"]
+    assert "\non:\n  pull_request:\n" in FILES["ci-build-images.yml"]
+    assert (
+        "\non:\n  workflow_run:  # zizmor: ignore[dangerous-triggers]"
+        in FILES["ci-push-images.yml"]
+    )
+    assert (
+        '    workflows: ["CI build images (pull request from a fork)"]\n'
+        in FILES["ci-push-images.yml"]
+    )
+    assert not any("pull_request_target" in text for text in FILES.values())
     assert "\non:\n  push:\n    branches: [main]\n" in FILES["ci-canary.yml"]
     assert "\non:\n  schedule:\n" in FILES["ci-scheduled.yml"]
 
@@ -140,17 +149,46 @@ def test_every_step_runs_hangar() -> None:
         )
 
 
-def test_a_forks_code_never_gets_a_write_token_outside_image_builds() -> None:
+def test_a_forks_code_never_meets_a_write_token() -> None:
     jobs = _jobs(FILES["ci-build-images.yml"])
     assert set(jobs) == {"build-info-images", "build-ci-image", "build-prod-image"}
     for job_id, lines in jobs.items():
         assert f"if: ({FORK})" in lines, job_id
-        # hangar itself is installed from the trusted checkout; the fork's sources only
-        # go into the build context, without credentials
-        assert "path: pr-sources\n          persist-credentials: false" in lines
-        assert '--context "${CI_CONTEXT}"' in lines or job_id == "build-info-images"
-        assert ("packages: write" in lines) == (job_id != "build-info-images")
-        assert "contents: write" not in lines
+        assert "write" not in lines.replace("--github-output", ""), job_id
+        assert "secrets." not in lines.replace("secrets.GITHUB_TOKEN", ""), job_id
+        if job_id != "build-info-images":  # built at the head commit, archived, uploaded
+            assert "ref: ${{ github.event.pull_request.head.sha }}" in lines
+            assert '--archive "${CI_ARCHIVES}/' in lines
+            assert "--push" not in lines
+    # the Pythons are decided as the tests decide them: same trigger, same checkout
+    tests = _jobs(FILES["ci-tests.yml"])
+    for info in (jobs["build-info-images"], tests["build-info"]):
+        assert "ref:" not in info
+        assert "selective-checks --event pull_request --base" in info
+    push = _jobs(FILES["ci-push-images.yml"])
+    assert set(push) == {"push-images"}
+    lines = push["push-images"]
+    # the one job with a write token: the default branch's files, the fork's run's archives
+    assert "workflow_run.conclusion == 'success'" in lines
+    assert "workflow_run.head_repository.full_name != github.repository" in lines
+    assert "ref:" not in lines  # no checkout of the fork's commit
+    assert "repository:" not in lines
+    assert "run-id: ${{ github.event.workflow_run.id }}" in lines
+    assert "actions: read" in lines
+    assert "packages: write" in lines
+    runs = [ln.strip() for ln in lines.splitlines() if ln.strip().startswith("run:")]
+    assert runs == [
+        "run: python -m pip install .",
+        (
+            'run: hangar ci push-archive "${CI_ARCHIVES}/ci" --image "${CI_IMAGE,,}/ci"'
+            ' --commit "${CI_SHA}"'
+        ),
+        (
+            'run: hangar ci push-archive "${CI_ARCHIVES}/prod" --image "${CI_IMAGE,,}"'
+            ' --commit "${CI_SHA}"'
+        ),
+    ]
+    assert 'CI_SHA: "${{ github.event.workflow_run.head_sha }}"' in lines
     tests = _jobs(FILES["ci-tests.yml"])
     assert {j for j, lines in tests.items() if "packages: write" in lines} == {
         "ci-image",

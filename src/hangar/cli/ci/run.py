@@ -73,8 +73,8 @@ def run(
     output: str,
 ) -> None:
     """Run the flow of EVENT locally: pull_request (from this repository),
-    pull_request_target (from a fork: images built by the privileged workflow), push
-    (canary) or schedule. Every step is a `hangar` command, as on GitHub.
+    pull_request_fork (from a fork: images built into archives, pushed after the builds),
+    push (canary), schedule or refresh. Every step is a `hangar` command, as on GitHub.
     """
     flow = flow_for(event)
     app = current_app()
@@ -103,6 +103,8 @@ def run(
             "event": event,
             "image": config.image_repository(),
             "context": ".",
+            # a fork's images, handed over as OCI archives from the builds to the push
+            "archives": str(log_dir / "archives"),
             "wait_timeout": str(wait_timeout),
             "dags": dags,
             "constraints_repo": str(constraints_repo.resolve()),
