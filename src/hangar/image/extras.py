@@ -64,9 +64,7 @@ def check_providers(
             continue
         # compared without the prefix every provider shares, which would make all look close
         known = sorted({canonicalize_name(extra) for extra in extras})
-        closest = [
-            PROVIDER_PREFIX + c for c in _closest(name.removeprefix(PROVIDER_PREFIX), known)
-        ]
+        closest = [PROVIDER_PREFIX + c for c in _closest(name.removeprefix(PROVIDER_PREFIX), known)]
         raise BadInput(
             f"no provider {name} on {index}",
             hint=(
