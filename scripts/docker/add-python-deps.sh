@@ -31,8 +31,8 @@ main() {
 	mapfile -t names < <(requirement_names "${deps[@]}"; context_names)
 	effective_constraints "${names[@]}"
 	install "${deps[@]}"
-	check_installed ||
-		die "the requirements conflict with the installed packages (see the check above): change their pins in ADDITIONAL_PYTHON_DEPS, or try them first with 'hangar image check-requirements'"
+	check_installed 2>&1 | tee "${WORK}/check.log" ||
+		die "the requirements conflict with the installed packages: $(grep -m1 -vE '^(Checked|Found|\*\*\*|$)' "${WORK}/check.log" | cut -c1-200) (the whole check above): change their pins in ADDITIONAL_PYTHON_DEPS, or try them first with 'hangar image check-requirements'"
 
 	"${PYTHON}" /scripts/docker/venv-delta.py delta "${VENV}" "${WORK}/manifest.json" "${OUT}"
 	if [[ "$(head -n1 "${CONSTRAINTS}")" == "${INSTALLED_HEADER}" ]]; then

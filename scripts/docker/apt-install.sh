@@ -12,6 +12,26 @@
 # says so; any other name without a candidate stops apt as usual.
 set -Eeuo pipefail
 
+# the error line hangar shows first: marked `hangar-error: ` (src/hangar/image/jobs.py)
+die() { printf '\nhangar-error: %s\n\n' "$*" >&2; exit 1; }
+
+# quietly CMD...: run CMD with its output kept aside; on failure the output is shown, then the
+# stop names CMD's first apt error line (E: ...), else its last line
+quietly() {
+	local out status=0
+	out="$("$@" 2>&1)" || status=$?
+	((status == 0)) && return 0
+	printf '%s\n' "${out}" >&2
+	die "$1 $2 failed (exit ${status}): $(first_error "${out}")"
+}
+
+first_error() {
+	local found
+	found="$(grep -m1 -E '^E: ' <<<"$1" | sed -E 's/^E: //')" || true
+	[[ -n "${found}" ]] || found="$(grep -vE '^[[:space:]]*$' <<<"$1" | tail -n1)" || true
+	printf '%s\n' "${found:-no output}" | cut -c1-240
+}
+
 # renamed NAME APT_OPTION...: NAME's one renamed package (NAME, then t64 and/or digits), if NAME
 # itself has no installation candidate and exactly one such package has
 renamed() {
@@ -54,7 +74,7 @@ main() {
 	export DEBIAN_FRONTEND=noninteractive
 
 	for pair in ${APT_ENV:-}; do
-		[[ "${pair}" == *=* ]] || { echo "APT_ENV: '${pair}' is not NAME=VALUE" >&2; exit 1; }
+		[[ "${pair}" == *=* ]] || die "APT_ENV: '${pair}' is not NAME=VALUE"
 		export "${pair?}"
 	done
 	if [[ -s /run/secrets/ca-bundle ]]; then
@@ -71,11 +91,16 @@ main() {
 	fi
 	if [[ -n "${APT_COMMANDS:-}" ]]; then
 		while IFS= read -r cmd; do
-			[[ -n "${cmd}" ]] && bash -o pipefail -o errexit -o nounset -c "${cmd}"
+			[[ -n "${cmd}" ]] || continue
+			local out status=0
+			out="$(bash -o pipefail -o errexit -o nounset -c "${cmd}" 2>&1)" || status=$?
+			printf '%s\n' "${out}" >&2
+			((status == 0)) ||
+				die "the apt command \`${cmd:0:80}\` failed (exit ${status}): $(first_error "${out}")"
 		done <<<"${APT_COMMANDS}"
 	fi
 	if (($#)); then
-		apt-get "${apt_opts[@]}" update
+		quietly apt-get update "${apt_opts[@]}"
 		local -a wanted=()
 		local new
 		for pkg in "$@"; do
@@ -86,7 +111,7 @@ main() {
 			fi
 			wanted+=("${pkg}")
 		done
-		apt-get "${apt_opts[@]}" install -y "${wanted[@]}" >/dev/null
+		quietly apt-get install "${apt_opts[@]}" -y "${wanted[@]}"
 	fi
 	apt-get clean
 	# nothing that differs between two runs stays behind (logs, caches, ldconfig's aux cache)

@@ -7,7 +7,8 @@
 set -Eeuo pipefail
 
 stop() {
-	printf 'ERROR: build arg %s\n' "$*" >&2
+	# marked `hangar-error: `: the line hangar shows first (src/hangar/image/jobs.py)
+	printf 'hangar-error: build arg %s\n' "$*" >&2
 	exit 1
 }
 

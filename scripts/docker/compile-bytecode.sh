@@ -13,7 +13,8 @@ set -Eeuo pipefail
 
 readonly VENV="${AIRFLOW_USER_HOME_DIR}/.local" OUT=/bytecode PREFIX=/tmp/pycache
 
-die() { printf '\nERROR: %s\n\n' "$*" >&2; exit 1; }
+# the error line hangar shows first: marked `hangar-error: ` (src/hangar/image/jobs.py)
+die() { printf '\nhangar-error: %s\n\n' "$*" >&2; exit 1; }
 
 main() {
 	# with ROOT (compile-bytecode.sh ROOT): the venv's files copied under ROOT (the additions'

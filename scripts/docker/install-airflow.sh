@@ -9,7 +9,8 @@ readonly VENV="${AIRFLOW_USER_HOME_DIR}/.local"
 readonly CONSTRAINTS="${AIRFLOW_USER_HOME_DIR}/constraints.txt"
 readonly WORK=/tmp/hangar-install
 
-die() { printf '\nERROR: %s\n\n' "$*" >&2; exit 1; }
+# the error line hangar shows first: marked `hangar-error: ` (src/hangar/image/jobs.py)
+die() { printf '\nhangar-error: %s\n\n' "$*" >&2; exit 1; }
 info() { printf '\n*** %s\n' "$*" >&2; }
 truthy() { [[ "${1,,}" == "true" ]]; }
 
@@ -199,9 +200,16 @@ install() {
 	fi
 	if ((status)); then
 		grep -E 'No solution found|conflict|ResolutionImpossible|Because ' "${WORK}/install.log" >/dev/null &&
-			die "the requirements conflict with each other or with the constraints (see the resolver's explanation above): change the conflicting pins in ADDITIONAL_PYTHON_DEPS, requirements.txt or the constraints"
+			die "the requirements conflict with each other or with the constraints: $(resolver_reason "${WORK}/install.log") (the resolver's whole explanation above): change the conflicting pins in ADDITIONAL_PYTHON_DEPS, requirements.txt or the constraints"
 		die "installing the Python packages failed: $(installer_error "${WORK}/install.log") (whole output above)"
 	fi
+}
+
+resolver_reason() {
+	# resolver_reason LOG: the first line of the resolver's explanation ("Because ..."), short
+	local reason
+	reason="$(grep -m1 -oE '(Because|because) .*' "$1")" || true
+	printf '%s\n' "${reason:-no explanation from the resolver}" | cut -c1-240
 }
 
 installer_error() {

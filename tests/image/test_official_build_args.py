@@ -80,7 +80,7 @@ def test_an_official_build_arg_that_cannot_be_honoured_stops_the_build_at_once(
     base = f"BASE_IMAGE={BASES['3.13']}"
     code, output, took = plain_build(context, base, build_arg)
     assert code != 0
-    error = [line for line in output.splitlines() if "ERROR: build arg" in line]
+    error = [line for line in output.splitlines() if "hangar-error: build arg" in line]
     assert error, output[-3000:]
     assert build_arg in error[0]
     assert names in error[0]
@@ -100,7 +100,7 @@ def test_base_image_is_the_base_when_python_base_image_is_not_given(context: Pat
         "AIRFLOW_PYTHON_VERSION=3.11.999",
     )
     assert code != 0
-    error = next(line for line in output.splitlines() if "ERROR: build arg" in line)
+    error = next(line for line in output.splitlines() if "hangar-error: build arg" in line)
     assert "the base image has Python 3.11." in error
     assert "PYTHON_BASE_IMAGE" in error
 

@@ -160,7 +160,7 @@ def run_jobs(
 
         def on_done(result: JobResult) -> None:
             state = render.ok_or_failed(
-                ok=result.ok, failed=f"FAILED {escape(result.failing_step or '')}"
+                ok=result.ok, failed=f"FAILED {escape(result.shown_failure)}"
             )
             progress.update(
                 tasks[result.job.name],
@@ -180,7 +180,7 @@ def run_jobs(
     for result in report.results:
         if not result.ok:
             render.note(
-                f"{result.job.name} failed at {result.failing_step or '?'}; "
+                f"{result.job.name} failed: {result.shown_failure}; "
                 f"last lines of {result.job.log_path}:"
             )
             for line in result.tail:
@@ -197,6 +197,7 @@ def show_report(report: BuildReport, output: str, *, title: str, cwd: Path) -> N
             "cache_to": r.job.params.cache_to,
             "result": "ok" if r.ok else "failed",
             "failing_step": r.failing_step,
+            "error": r.error,
             "seconds": round(r.seconds, 1),
             "log": _shown_path(r.job.log_path, cwd),
         }
@@ -212,7 +213,7 @@ def show_report(report: BuildReport, output: str, *, title: str, cwd: Path) -> N
             (
                 r.job.name,
                 ", ".join(r.job.params.tags) or f"(cache {r.job.params.cache_to})",
-                render.ok_or_failed(ok=r.ok, failed=f"FAILED {r.failing_step or ''}"),
+                render.ok_or_failed(ok=r.ok, failed=f"FAILED {r.shown_failure}"),
                 f"{round(r.seconds, 1)}s",
                 _shown_path(r.job.log_path, cwd),
             )

@@ -26,6 +26,12 @@ TAIL_LINES = 15
 _STEP = re.compile(r"^#(?P<id>\d+) (?P<rest>.*)$")
 _STEP_NAME = re.compile(r"^\[(?P<stage>[^\]]+)\] (?P<what>.*)$")
 _CACHE_IMPORT = "importing cache manifest"
+# what a step printed: "#12 3.456 text"
+_OUTPUT = re.compile(r"^#(?P<id>\d+) \d+\.\d+ (?P<text>.*)$")
+# the line an install script prints as its error (scripts/docker/*.sh, `die`), marked so it
+# can be told from everything else a step prints
+ERROR_MARK = "hangar-error: "
+STEP_SHOWN = 60  # characters of a failing step's name shown where its error is not known
 _NOISE = re.compile(r"^(#\d+ (sha256:|transferring|extracting|resolve|\.\.\.)|#\d+ \d+\.\d+ *$)")
 # the registry's own failure (5xx) while BuildKit pushes, e.g. a registry that answers 500 when
 # it reads a tag another request of the same push is writing (distribution's filesystem store)
@@ -50,7 +56,17 @@ class JobResult:
     returncode: int
     seconds: float
     failing_step: str | None = None
+    # what the failing step said as its error (see step_error); None: it said nothing
+    error: str | None = None
     tail: tuple[str, ...] = ()
+
+    @property
+    def shown_failure(self) -> str:
+        """What a user reads first about the failure: the step's own error, else the step."""
+        if self.error:
+            return self.error
+        step = self.failing_step or f"exit code {self.returncode}"
+        return step if len(step) <= STEP_SHOWN else step[: STEP_SHOWN - 1] + "…"
 
     @property
     def cached_steps(self) -> int:
@@ -86,6 +102,29 @@ def failing_step(log_text: str) -> str | None:
         elif rest.startswith("ERROR") and not names.get(step_id, "").startswith(_CACHE_IMPORT):
             return names[step_id] if _STEP_NAME.match(names.get(step_id, "")) else rest
     return None
+
+
+def step_error(log_text: str) -> str | None:
+    """What the failing step said as its error: the last line an install script marked with
+    ERROR_MARK, else the last line the failing step printed before BuildKit's ERROR for it.
+    """
+    marked = None
+    last: dict[str, str] = {}
+    for line in log_text.splitlines():
+        output = _OUTPUT.match(line.strip())
+        if output:
+            text = output.group("text").strip()
+            if text.startswith(ERROR_MARK):
+                marked = text.removeprefix(ERROR_MARK).strip()
+            elif text:
+                last[output.group("id")] = text
+            continue
+        step = _STEP.match(line.strip())
+        if marked is None and step and step.group("rest").startswith("ERROR"):
+            found = last.get(step.group("id"))
+            if found and not found.startswith(_CACHE_IMPORT):
+                marked = found
+    return marked
 
 
 def tail(text: str, lines: int = TAIL_LINES) -> tuple[str, ...]:
@@ -128,6 +167,7 @@ def run_one(
         returncode=result.returncode,
         seconds=clock() - started,
         failing_step=None if result.ok else failing_step(output),
+        error=None if result.ok else step_error(output),
         tail=tail(output),
     )
 
@@ -182,8 +222,5 @@ def failure_summary(results: Sequence[JobResult]) -> str | None:
     failed = [r for r in results if not r.ok]
     if not failed:
         return None
-    parts = [
-        f"{r.job.name} ({r.failing_step or f'exit code {r.returncode}'}; log {r.job.log_path})"
-        for r in failed
-    ]
+    parts = [f"{r.job.name}: {r.shown_failure} (log {r.job.log_path})" for r in failed]
     return f"{len(failed)} of {len(results)} build(s) failed: " + "; ".join(parts)

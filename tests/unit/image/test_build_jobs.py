@@ -11,7 +11,14 @@ from pathlib import Path
 from typing import IO
 
 from hangar.image.buildx import BuildParams
-from hangar.image.jobs import RETRY_NOTE, JobResult, failing_step, meaningful_line, run_one
+from hangar.image.jobs import (
+    RETRY_NOTE,
+    JobResult,
+    failing_step,
+    meaningful_line,
+    run_one,
+    step_error,
+)
 from hangar.image.plan import cache_ref, dockerfile_args, platform_slug
 from hangar.image.request import BuildJob
 from hangar.ports import ProcessResult
@@ -41,6 +48,49 @@ def test_a_cache_not_pushed_yet_is_not_the_failing_step() -> None:
     )
     assert failing_step(log) == "[build 4/4] RUN /scripts/docker/install-airflow.sh"
     assert failing_step("#2 [internal] load\n#2 ERROR: no Dockerfile\n") == "[internal] load"
+
+
+def test_the_steps_own_error_is_the_line_its_script_marked() -> None:
+    log = (
+        "#9 [build 4/4] RUN /scripts/docker/install-airflow.sh\n"
+        "#9 12.1 Installed 152 packages\n"
+        "#9 12.2 \n"
+        "#9 12.3 hangar-error: unknown Airflow extra(s): no-such-extra; see https://x\n"
+        "#9 12.4 \n"
+        '#9 ERROR: process "/bin/bash -o pipefail -c /scripts/docker/install-airflow.sh" did not'
+        " complete successfully: exit code: 1\n"
+        '> ERROR: failed to solve: process "/bin/bash -o pipefail -c ..."\n'
+    )
+    assert step_error(log) == "unknown Airflow extra(s): no-such-extra; see https://x"
+
+
+def test_unmarked_the_steps_own_error_is_its_last_line_before_the_error() -> None:
+    log = (
+        "#4 importing cache manifest from r/a:cache-python3.11-linux-amd64\n"
+        "#4 ERROR: failed to configure registry cache importer: not found\n"
+        "#7 [main 3/9] RUN some-step\n"
+        "#7 0.5 E: Unable to locate package no-such-package\n"
+        "#7 0.6 \n"
+        "#7 ERROR: process did not complete successfully: exit code: 100\n"
+    )
+    assert step_error(log) == "E: Unable to locate package no-such-package"
+    assert step_error("#1 [internal] load\n#1 DONE\n") is None
+
+
+def test_the_failure_shown_is_the_error_else_the_step_cut_short(tmp_path: Path) -> None:
+    job = BuildJob(
+        name="3.11",
+        python="3.11",
+        params=BuildParams(context=REPO, python="3.11", base_image="b"),
+        log_path=tmp_path / "b.log",
+        constraints_file=None,
+    )
+    run = "[main 12/20] RUN --mount=type=cache,target=/root/.cache " + "x" * 400
+    with_error = JobResult(job=job, ok=False, returncode=1, seconds=1, failing_step=run, error="E")
+    assert with_error.shown_failure == "E"
+    bare = JobResult(job=job, ok=False, returncode=1, seconds=1, failing_step=run)
+    assert bare.shown_failure.startswith("[main 12/20] RUN --mount")
+    assert len(bare.shown_failure) == 60
 
 
 def test_cache_tags_are_per_python_and_platform() -> None:
