@@ -201,6 +201,10 @@ main() {
 		log "one index for ${platforms}: ${tag}"
 		docker buildx imagetools create --tag "${tag}" "${parts[@]}" >"${work}/index.log" 2>&1 ||
 			{ tail -n 20 "${work}/index.log" >&2; die "creating the index ${tag} failed"; }
+		# the engine's copy of TAG becomes the index pushed: the engine's builder takes a local
+		# copy before the registry's, and an older single-platform one would hide the index
+		log "the engine's ${tag} is now the index"
+		docker pull -q "${tag}" >/dev/null
 	fi
 	for arch in "${arches[@]}"; do
 		docker image rm "${rootfs_base}-${arch}" >/dev/null 2>&1 || true

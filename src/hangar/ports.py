@@ -231,9 +231,29 @@ class Builder:
     nodes: tuple[BuilderNode, ...]
 
 
+@dataclass(frozen=True)
+class ImageCopy:
+    """One copy of an image (the registry's, or the engine's): the digest its name points at
+    and the platforms it holds (`os/arch[/variant]`).
+    """
+
+    digest: str
+    platforms: tuple[str, ...]
+
+
 class ImageProbe(Protocol):
     def image_available(self, ref: str) -> str | None:
         """Where `ref` was found ("registry" or "engine"), or None."""
+        ...
+
+    def registry_copy(self, ref: str) -> ImageCopy | None:
+        """The registry's `ref`: its digest and every platform it holds; None if not there."""
+        ...
+
+    def engine_copy(self, ref: str) -> ImageCopy | None:
+        """The engine's own `ref`: its digest and the platform the engine reports (an index
+        pulled into the containerd store reports the machine's); None if it has none.
+        """
         ...
 
     def registry_reachable(self, registry: str) -> bool: ...

@@ -21,7 +21,15 @@ from hangar.infra.containers import DockerContainers, UrllibHttp
 from hangar.infra.docker import DockerEngine
 from hangar.infra.files import copy_build_context
 from hangar.infra.git import GitCli, GitConstraintsBranch
-from hangar.ports import Builder, BuilderNode, Command, Engine, ProcessResult, Runner
+from hangar.ports import (
+    Builder,
+    BuilderNode,
+    Command,
+    Engine,
+    ImageCopy,
+    ProcessResult,
+    Runner,
+)
 from tests.fakes.constraints import FakeIndex, FakeResolver
 from tests.fakes.registry import FakeRegistry
 from tests.fakes.scan import FakeSecurityIndex
@@ -94,8 +102,23 @@ class FakeProbe:
     containerd_store: bool = True
     extra_builders: tuple[Builder, ...] = ()
 
+    # the registry's copies of images (default: every image, of every builder platform) and
+    # the engine's own (default: none)
+    registry_copies: dict[str, ImageCopy] = field(default_factory=dict)
+    engine_copies: dict[str, ImageCopy] = field(default_factory=dict)
+
     def image_available(self, ref: str) -> str | None:
         return None if ref in self.missing else "registry"
+
+    def registry_copy(self, ref: str) -> ImageCopy | None:
+        if ref in self.missing:
+            return None
+        every = {p for b in self.builders() for node in b.nodes for p in node.platforms}
+        default = ImageCopy(digest=f"sha256:index-of-{ref}", platforms=tuple(sorted(every)))
+        return self.registry_copies.get(ref, default)
+
+    def engine_copy(self, ref: str) -> ImageCopy | None:
+        return self.engine_copies.get(ref)
 
     def registry_reachable(self, registry: str) -> bool:
         return self.registry_up

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from hangar.errors import NotFound, RegistryUnavailable, StepFailed
 from hangar.image.jobs import JobResult, OnLine, OpenLog, failure_summary, run_jobs
+from hangar.image.platforms import ensure_base_platforms, resolves_from_engine
 from hangar.image.request import Build, BuildJob
 from hangar.ports import ConstraintsSource, Engine, ImageProbe
 from hangar.values import parse_ref
@@ -31,12 +32,26 @@ class BuildReport:
 
 
 def check_base_images(jobs: Sequence[BuildJob], probe: ImageProbe) -> tuple[str, ...]:
-    """Fail with one line naming the first base image that cannot be reached."""
+    """Fail with one line naming the first base image that cannot be reached, or that lacks
+    a platform a job asks for, as the job's builder will resolve it.
+    """
     notes = []
     for base in dict.fromkeys(job.params.base_image for job in jobs):
         where = probe.image_available(base)
         if where is not None:
             notes.append(f"base image {base}: found in the {where}")
+            for job in jobs:
+                if job.params.base_image == base and job.params.platform:
+                    ensure_base_platforms(
+                        probe,
+                        base,
+                        job.params.platform.split(","),
+                        from_engine=resolves_from_engine(
+                            probe,
+                            builder=job.params.builder,
+                            docker_context=job.params.docker_context,
+                        ),
+                    )
             continue
         registry = parse_ref(base).registry or None
         if registry is not None and not probe.registry_reachable(registry):

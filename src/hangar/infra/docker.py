@@ -22,6 +22,7 @@ from hangar.ports import (
     BuilderNode,
     Command,
     HistoryEntry,
+    ImageCopy,
     ProcessResult,
     Runner,
     cmd,
@@ -199,6 +200,17 @@ def _walk(root: Path, depth: int) -> tuple[str, ...]:
     return tuple(sorted(found))
 
 
+def _platform(found: dict[str, Any]) -> str:
+    """`os/arch[/variant]` of an OCI platform or an image config (either case of keys)."""
+    parts = [
+        str(found.get(key) or found.get(key.capitalize()) or "")
+        for key in ("os", "architecture", "variant")
+    ]
+    if not parts[0] or not parts[1] or parts[0] == "unknown":
+        return ""
+    return "/".join(p for p in parts if p)
+
+
 @dataclass(frozen=True, kw_only=True)
 class DockerImageProbe:
     runner: Runner
@@ -213,6 +225,47 @@ class DockerImageProbe:
             return "registry"
         local = self.runner.run(cmd(self.docker, "image", "inspect", ref, changes_state=False))
         return "engine" if local.ok else None
+
+    def registry_copy(self, ref: str) -> ImageCopy | None:
+        manifest = self._imagetools(ref, "{{json .Manifest}}")
+        if manifest is None:
+            return None
+        if "manifests" in manifest:
+            found = (
+                child.get("platform") or {}
+                for child in manifest["manifests"]
+                if (child.get("annotations") or {}).get("vnd.docker.reference.type")
+                != "attestation-manifest"
+            )
+            platforms = tuple(p for p in map(_platform, found) if p)
+        else:
+            image = self._imagetools(ref, "{{json .Image}}") or {}
+            platforms = tuple(p for p in (_platform(image),) if p)
+        return ImageCopy(digest=str(manifest.get("digest", "")), platforms=platforms)
+
+    def engine_copy(self, ref: str) -> ImageCopy | None:
+        result = self.runner.run(
+            cmd(self.docker, "image", "inspect", "--format", "{{json .}}", ref, changes_state=False)
+        )
+        if not result.ok:
+            return None
+        found = json.loads(result.stdout)
+        return ImageCopy(
+            digest=str(found.get("Id", "")),
+            platforms=tuple(p for p in (_platform(found),) if p),
+        )
+
+    def _imagetools(self, ref: str, template: str) -> dict[str, Any] | None:
+        result = self.runner.run(
+            cmd(
+                self.docker, "buildx", "imagetools", "inspect", "--format", template, ref,
+                changes_state=False,
+            )
+        )  # fmt: skip
+        if not result.ok:
+            return None
+        found: dict[str, Any] = json.loads(result.stdout)
+        return found
 
     def registry_reachable(self, registry: str) -> bool:
         """The OCI distribution API answers at http(s)://<registry>/v2/ (401 counts: it is up)."""

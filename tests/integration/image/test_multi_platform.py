@@ -118,8 +118,6 @@ def multi(registry: HttpRegistry) -> Iterator[Multi]:
 
     stem = f"{PYTHON}-slim-trixie"
     base = kept_base(KEPT_BASE, stem, recipe_key(PYTHON, PLATFORMS), build_base, current=True)
-    # the scan pulled the machine's platform of the index: BuildKit must resolve the whole index
-    docker("image", "rm", "-f", base)
     try:
         built = hangar(
             "image", "build", "--slim", "--python", PYTHON, "--platform", PLATFORMS, "--push",
