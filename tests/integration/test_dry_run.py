@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from hangar.ci.flows import EVENTS, flow_for
 from hangar.infra.registry import HttpRegistry
 from tests.images import BASES, HANGAR, REGISTRY, REPO, empty_repository
 from tests.integration.constraints.test_update import repos, update  # noqa: F401 -- a fixture
@@ -63,13 +64,11 @@ def _catalog() -> tuple[str, ...]:
 
 def _files(folder: Path) -> dict[str, str]:
     """Every file and folder under `folder` with its content's hash, git's own state (refs,
-    HEAD, index, config, FETCH_HEAD) included; git's object store is a cache no user sees.
+    HEAD, index, config, FETCH_HEAD) and its objects included.
     """
     found = {}
     for path in sorted(folder.rglob("*")):
         relative = path.relative_to(folder)
-        if relative.parts[:2] == (".git", "objects") or relative.parts[:1] == ("objects",):
-            continue
         found[str(relative)] = (
             hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "<dir>"
         )
@@ -198,6 +197,28 @@ def test_rollback_dry_run_shows_the_move_and_moves_no_tag(
     assert_unchanged(before, look(registry, watch=[released], folders=[tmp_path]))
 
 
+def test_rollback_dry_run_shows_the_dated_tag_that_keeps_the_current_image(
+    registry: HttpRegistry, released: str, tmp_path: Path
+) -> None:
+    # the floating tag on an image that has no dated tag yet: a rollback would give it one
+    newest = BASES["3.14"].rsplit(":", 1)[1]
+    registry.copy(
+        source_repository="python", source_reference=newest, repository=released,
+        tag="3.3.2-python3.13",
+    )  # fmt: skip
+    before = look(registry, watch=[released], folders=[tmp_path])
+    done = hangar(
+        "image", "release", "3.3.2", "--python", "3.13", "--image-name", released,
+        "--rollback", "20261101", "--dry-run", "--output", "json", cwd=tmp_path,
+        env={"HANGAR_BARE_TAG_PYTHON": "3.13"},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    (kept,) = json.loads(done.stdout)["plan"]["keeps"]
+    assert kept["tag"].startswith(f"{REGISTRY}/{released}:3.3.2-python3.13-20")
+    assert kept["digest"] == before.digests[f"{released}:3.3.2-python3.13"]
+    assert_unchanged(before, look(registry, watch=[released], folders=[tmp_path]))
+
+
 def test_release_dry_run_moves_no_tag(
     registry: HttpRegistry, released: str, tmp_path: Path
 ) -> None:
@@ -270,8 +291,21 @@ def test_build_dry_runs_build_nothing_and_write_no_context(
     ("script", "command"),
     [
         ("scripts/build-base-image.sh", ("base", "build", "--python", "3.11", "--push")),
+        (
+            "scripts/build-base-image.sh",
+            (
+                "base",
+                "build",
+                "--python",
+                "3.11",
+                "--platform",
+                "linux/amd64,linux/arm64",
+                "--push",
+            ),
+        ),
         ("scripts/setup-env.sh", ("env", "up", "--test")),
     ],
+    ids=["base build", "base build, two platforms", "env up"],
 )
 def test_set_up_dry_runs_print_the_script_and_run_nothing(
     registry: HttpRegistry, tmp_path: Path, script: str, command: tuple[str, ...]
@@ -283,6 +317,8 @@ def test_set_up_dry_runs_print_the_script_and_run_nothing(
     done = hangar(*command, "--dry-run", cwd=folder)
     assert done.returncode == 0, done.stderr
     assert script in done.stdout
+    if "--platform" in command:  # the whole plan: both platforms, one index pushed
+        assert "--platform linux/amd64,linux/arm64 --push" in done.stdout
     assert_unchanged(before, look(registry, folders=[folder]))
 
 
@@ -307,6 +343,13 @@ def test_push_constraints_dry_run_commits_and_pushes_nothing(
     registry: HttpRegistry, tmp_path: Path, constraints_remote: tuple[Path, Path]
 ) -> None:
     remote, clone = constraints_remote
+    # the remote has moved on since the clone was made: its new objects are not in the clone
+    other = tmp_path / "other"
+    git(tmp_path, "clone", "-q", "-b", "constraints-main", str(remote), str(other))
+    (other / "constraints-3.13.txt").write_text("celery==5.5.3\n")
+    git(other, "add", ".")
+    git(other, "commit", "-q", "-m", "second")
+    git(other, "push", "-q", "origin", "constraints-main")
     generated = tmp_path / "generated"
     generated.mkdir()
     (generated / "constraints-3.11.txt").write_text("celery==5.5.4\n")
@@ -322,8 +365,9 @@ def test_push_constraints_dry_run_commits_and_pushes_nothing(
     )
 
 
+@pytest.mark.parametrize("event", EVENTS)
 def test_ci_run_dry_run_runs_no_step_that_changes_anything(
-    registry: HttpRegistry, tmp_path: Path, constraints_remote: tuple[Path, Path]
+    registry: HttpRegistry, tmp_path: Path, constraints_remote: tuple[Path, Path], event: str
 ) -> None:
     _remote, clone = constraints_remote
     work = tmp_path / "work"
@@ -337,11 +381,16 @@ def test_ci_run_dry_run_runs_no_step_that_changes_anything(
     name = f"hangar-test-{uuid.uuid4().hex[:10]}/airflow"
     before = look(registry, gits=[work, clone], folders=[work, clone])
     done = hangar(
-        "ci", "run", "--event", "push", "--python", "3.11", "--constraints-repo", str(clone),
+        "ci", "run", "--event", event, "--python", "3.11", "--constraints-repo", str(clone),
         "--dry-run", cwd=work, env={"HANGAR_IMAGE_NAME": name},
     )  # fmt: skip
     assert done.returncode == 0, done.stderr + done.stdout
-    assert "ci build-image" in done.stdout  # the steps it would run, printed
+    # the steps it would run, printed: each hangar step of the flow
+    flow = flow_for(event)
+    for stage in flow.stages:
+        for step in stage.steps:
+            if step.changes_state:
+                assert " ".join(step.argv[:2]) in done.stdout, (event, step.name)
     assert_unchanged(before, look(registry, gits=[work, clone], folders=[work, clone]))
 
 

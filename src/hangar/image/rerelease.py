@@ -11,6 +11,7 @@ it and a rollback can return to it. Orchestration only: the registry, the candid
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -33,7 +34,7 @@ from hangar.image.tags import (
     free_dated_tag,
     release_tags,
 )
-from hangar.ports import Registry
+from hangar.ports import INDEX_TYPES, Registry
 from hangar.values import ImageRef, parse_ref
 
 
@@ -80,6 +81,30 @@ class Floating:
 
 
 DateOf = Callable[[Floating], str]  # the YYYYMMDD a released image was made
+CREATED_LABEL = "org.opencontainers.image.created"
+
+
+def created_day(registry: Registry, item: Floating) -> str | None:
+    """The YYYYMMDD a released image was made (its `created` label), read from the registry
+    (the config of its first platform's image); None when it says none.
+    """
+    repository = item.ref.repository
+    media_type, body = registry.manifest(repository, item.digest)
+    manifest = json.loads(body)
+    if media_type in INDEX_TYPES:
+        children = [
+            c
+            for c in manifest.get("manifests", [])
+            if (c.get("annotations") or {}).get("vnd.docker.reference.type")
+            != "attestation-manifest"
+        ]
+        if not children:
+            return None
+        manifest = json.loads(registry.manifest(repository, children[0]["digest"])[1])
+    config = json.loads(registry.blob(repository, manifest["config"]["digest"]))
+    created = str(((config.get("config") or {}).get("Labels") or {}).get(CREATED_LABEL, ""))
+    day = created[:10].replace("-", "")
+    return day if len(day) == len("YYYYMMDD") and day.isdigit() else None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -154,13 +179,21 @@ def move_plan(
     )
 
 
-def keep_reachable(
+@dataclass(frozen=True, kw_only=True)
+class KeptTag:
+    """A dated tag given to a current image so it stays pullable (and a rollback target)."""
+
+    repository: str
+    tag: str
+    digest: str
+
+
+def reachable_tags(
     params: ReleaseParams, registry: Registry, current: Sequence[Floating], date_of: DateOf
-) -> None:
-    """Give each current image a dated tag if it has none, so it stays pullable and a
-    rollback can return to it.
-    """
+) -> tuple[KeptTag, ...]:
+    """The dated tag each current image without one would get (reads the registry only)."""
     existing = registry.list_tags(parse_ref(params.repository).repository)
+    kept = []
     for item in current:
         tags = dict.fromkeys(existing)
         dated = dated_tags_of(version_tag(params, item.python), tags)
@@ -170,11 +203,22 @@ def keep_reachable(
         tag, _same = free_dated_tag(
             version_tag(params, item.python), date_of(item), tags, item.digest
         )
+        kept.append(KeptTag(repository=repository, tag=tag, digest=item.digest))
+    return tuple(kept)
+
+
+def keep_reachable(
+    params: ReleaseParams, registry: Registry, current: Sequence[Floating], date_of: DateOf
+) -> None:
+    """Give each current image a dated tag if it has none, so it stays pullable and a
+    rollback can return to it.
+    """
+    for kept in reachable_tags(params, registry, current, date_of):
         registry.copy(
-            source_repository=repository,
-            source_reference=item.digest,
-            repository=repository,
-            tag=tag,
+            source_repository=kept.repository,
+            source_reference=kept.digest,
+            repository=kept.repository,
+            tag=kept.tag,
         )
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hangar.errors import BadInput, NotFound
-from hangar.image.release import ReleaseResult
+from hangar.image.release import ReleasePlan, ReleaseResult
 from hangar.ports import Engine, Registry
 from hangar.values import ImageRef, parse_ref
 
@@ -45,7 +45,12 @@ def by_digest(registry: Registry, image: str) -> str:
 
 def release_refs(result: ReleaseResult) -> tuple[str, ...]:
     """Each distinct `REPOSITORY@DIGEST` a release moved a tag to, in the release's order."""
-    refs = (f"{parse_ref(t.tag).name}@{t.digest}" for t in result.plan.changes)
+    return plan_refs(result.plan)
+
+
+def plan_refs(plan: ReleasePlan) -> tuple[str, ...]:
+    """Each distinct `REPOSITORY@DIGEST` a release plan moves a tag to, in its order."""
+    refs = (f"{parse_ref(t.tag).name}@{t.digest}" for t in plan.changes)
     return tuple(dict.fromkeys(refs))
 
 

@@ -7,8 +7,12 @@ create objects return a readable placeholder in that case.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from hangar.errors import GitError
@@ -161,14 +165,39 @@ def parse_ls_tree(output: str) -> tuple[TreeEntry, ...]:
 
 @dataclass(frozen=True, kw_only=True)
 class GitConstraintsBranch:
+    """The constraints branch of `remote`, read and written through `repo` without touching
+    its refs, work tree or objects: what is fetched and made goes to an object folder of this
+    run's own (the repository's objects readable beside it), removed when the run ends, so a
+    dry run leaves the repository exactly as it was and a real one leaves only the pushed
+    branch on the remote.
+    """
+
     repo: Path
     remote: str
     branch: str
     runner: Runner
 
+    @cached_property
+    def _env(self) -> dict[str, str]:
+        scratch = tempfile.mkdtemp(prefix="hangar-git-objects-")
+        weakref.finalize(self, shutil.rmtree, scratch, ignore_errors=True)
+        found = self.runner.run(
+            cmd(
+                "git", "-C", self.repo, "rev-parse", "--path-format=absolute", "--git-path",
+                "objects", env=_NO_PAGER, changes_state=False,
+            )
+        )  # fmt: skip
+        if not found.ok:
+            raise GitError(f"{self.repo} is not a git repository", hint="pass --repo")
+        return {
+            **_NO_PAGER,
+            "GIT_OBJECT_DIRECTORY": scratch,
+            "GIT_ALTERNATE_OBJECT_DIRECTORIES": found.stdout.strip(),
+        }
+
     def _git(self, *args: str, stdin: str | None = None, reads: bool = True) -> str:
         result = self.runner.run(
-            cmd("git", "-C", self.repo, *args, env=_NO_PAGER, input=stdin, changes_state=not reads)
+            cmd("git", "-C", self.repo, *args, env=self._env, input=stdin, changes_state=not reads)
         )
         if not result.ok:
             raise GitError(f"git {args[0]} failed in {self.repo}: {last_line(result.stderr)}")
@@ -181,7 +210,8 @@ class GitConstraintsBranch:
         oid = listed.split("\t", 1)[0].strip()
         if not oid:
             return None
-        # the objects only: no ref and no FETCH_HEAD changes (a dry run runs this too)
+        # the objects only, into this run's object folder: no ref, no FETCH_HEAD, nothing in
+        # the repository's objects (a dry run runs this too)
         self._git(
             "fetch", "--no-tags", "--quiet", "--refmap=", "--no-write-fetch-head",
             self.remote, f"refs/heads/{self.branch}",
@@ -219,7 +249,7 @@ class GitConstraintsBranch:
                 "--porcelain",
                 self.remote,
                 f"{commit}:refs/heads/{self.branch}",
-                env=_NO_PAGER,
+                env=self._env,
             )
         )
         if not result.ok:

@@ -294,6 +294,21 @@ def test_release_sign_signs_each_digest_the_release_moved_a_tag_to(
     assert "nothing to sign" in again.stderr
 
 
+def test_a_dry_run_of_release_sign_plans_the_signing_and_signs_nothing(
+    world: World, keys: Path
+) -> None:
+    key = keys / "release.key"
+    done = release(world, "--sign", "--key", str(key), "--dry-run")
+    assert done.exit_code == 0, done.output
+    signs = json.loads(done.stdout)["plan"]["signs"]
+    assert sorted(s["image"] for s in signs) == [f"{REPO}@{D11}", f"{REPO}@{D13}"]
+    assert {s["with"] for s in signs} == {f"key {key}"}
+    text = world.invoke("image", "release", "3.3.2", "--sign", "--key", str(key), "--dry-run")
+    assert f"would sign and attest (SBOM, provenance) {REPO}@{D13} (key {key})" in text.output
+    assert world.signer.signed == []
+    assert world.registry.copies == []
+
+
 def test_release_sign_is_checked_before_any_tag_moves(world: World, keys: Path) -> None:
     assert "--sign needs --key" in error(release(world, "--sign")).message
     assert (

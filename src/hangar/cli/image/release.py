@@ -7,7 +7,7 @@ keep a released version patched (cli/image/rerelease.py).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import rich_click as click
@@ -16,6 +16,7 @@ from hangar.app import App
 from hangar.cli import render
 from hangar.cli.builds import release_bare_python, release_requirement
 from hangar.cli.image.rerelease import (
+    date_of,
     run_every_released,
     run_rerelease,
     run_rollback,
@@ -36,8 +37,8 @@ from hangar.image.release import (
     execute_release,
     plan_release,
 )
-from hangar.image.rerelease import rollback_plan
-from hangar.image.sign import Signing, release_refs
+from hangar.image.rerelease import KeptTag, reachable_tags, rollback_plan
+from hangar.image.sign import Signing, plan_refs, release_refs
 from hangar.image.tags import check_date
 from hangar.ports import Registry
 from hangar.values import parse_ref, validate_airflow_version
@@ -181,9 +182,8 @@ def command(
     )
     reg = _registry(app, params)
     _note_no_bare_tags(params, release=not (rollback or every_released))
-    if rollback and dry_run:
-        _current, plan = rollback_plan(params, date=check_date(rollback), registry=reg)
-        render_plan(plan, output)
+    if dry_run:
+        _show_plan(app, params, reg, rollback=rollback, signing=signing, output=output)
     elif rollback:
         result = run_rollback(app, params, reg, date=check_date(rollback))
         render_result(result, output)
@@ -202,7 +202,26 @@ def command(
         _raise_for(done.release)
         _sign(app, [done.release], signing)
     else:
-        _sign(app, [_release(params, reg, dry_run=dry_run, output=output)], signing)
+        _sign(app, [_release(params, reg, output=output)], signing)
+
+
+def _show_plan(
+    app: App,
+    params: ReleaseParams,
+    reg: Registry,
+    *,
+    rollback: str | None,
+    signing: Signing | None,
+    output: str,
+) -> None:
+    """A dry run: the plan of a release (with what it would sign) or of a rollback (with the
+    dated tags that keep the current images pullable); nothing is changed.
+    """
+    if rollback:
+        current, plan = rollback_plan(params, date=check_date(rollback), registry=reg)
+        render_plan(plan, output, kept=reachable_tags(params, reg, current, date_of(app, reg)))
+    else:
+        render_plan(plan_release(params, reg), output, signing=signing)
 
 
 def _note_no_bare_tags(params: ReleaseParams, *, release: bool) -> None:
@@ -225,13 +244,8 @@ def _registry(app: App, params: ReleaseParams) -> Registry:
     return app.registry(host)
 
 
-def _release(
-    params: ReleaseParams, reg: Registry, *, dry_run: bool, output: str
-) -> ReleaseResult | None:
+def _release(params: ReleaseParams, reg: Registry, *, output: str) -> ReleaseResult:
     plan = plan_release(params, reg)
-    if dry_run:
-        render_plan(plan, output)
-        return None
     result = execute_release(plan, reg)
     render_result(result, output)
     _raise_for(result)
@@ -258,9 +272,8 @@ def _signing(
         raise BadInput(
             "--rollback publishes no new image to sign", hint="its images were signed when released"
         )
-    if dry_run:
-        return None
-    app.signer().ensure_available()
+    if not dry_run:  # a dry run plans the signing; cosign is needed only to sign
+        app.signer().ensure_available()
     return Signing(key=chosen)
 
 
@@ -317,16 +330,43 @@ def _change(current: str | None, digest: str) -> str:
     return "new" if current is None else f"moves from {current}"
 
 
-def render_plan(plan: ReleasePlan, output: str) -> None:
+def render_plan(
+    plan: ReleasePlan,
+    output: str,
+    *,
+    kept: Sequence[KeptTag] = (),
+    signing: Signing | None = None,
+) -> None:
+    """The whole plan of a dry run: the tags it moves, the dated tags it gives the current
+    images to keep them pullable (a rollback), and what it signs (`--sign`).
+    """
+    repository = parse_ref(plan.params.repository)
+    keeps = [(str(repository.with_tag(k.tag)), k.digest) for k in kept]
+    signs = plan_refs(plan) if signing is not None else ()
+    how = "" if signing is None else ("keyless" if signing.key is None else f"key {signing.key}")
     if output == "json":
-        render.print_json({"dry_run": True, "plan": plan_json(plan)})
+        found = plan_json(plan)
+        found["keeps"] = [{"tag": tag, "digest": digest} for tag, digest in keeps]
+        found["signs"] = [{"image": ref, "with": how} for ref in signs]
+        render.print_json({"dry_run": True, "plan": found})
         return
     render.table(
         f"release plan: {plan.params.repository} {plan.params.version} (dry run)",
         ("tag", "from", "digest", "change"),
-        ((t.tag, t.source, t.digest, _change(t.current, t.digest)) for t in plan.tags),
+        (
+            *((t.tag, t.source, t.digest, _change(t.current, t.digest)) for t in plan.tags),
+            *(
+                (tag, "(the current image)", digest, "new: keeps it pullable")
+                for tag, digest in keeps
+            ),
+        ),
     )
     render.note(f"latest: {'moves' if plan.latest.move else 'stays'} ({plan.latest.reason})")
+    if signing is not None:
+        for ref in signs:
+            render.note(f"would sign and attest (SBOM, provenance) {ref} ({how})")
+        if not signs:
+            render.note("nothing to sign: no tag would move")
 
 
 def render_result(result: ReleaseResult, output: str) -> None:

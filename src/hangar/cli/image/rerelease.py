@@ -24,7 +24,14 @@ from hangar.image.candidates import (
 )
 from hangar.image.release import ReleaseParams, ReleaseResult
 from hangar.image.request import BuildRequest
-from hangar.image.rerelease import CandidateMaker, Floating, RereleaseResult, rerelease, rollback
+from hangar.image.rerelease import (
+    CandidateMaker,
+    Floating,
+    RereleaseResult,
+    created_day,
+    rerelease,
+    rollback,
+)
 from hangar.image.tags import released_versions
 from hangar.image.verify import verify_image
 from hangar.infra.files import assemble_context, open_log, recipe_dir
@@ -34,19 +41,11 @@ from hangar.values import parse_ref
 MODES = ("patch", "refresh")
 
 
-def _date_of(app: App) -> Callable[[Floating], str]:
-    """The day an already released image was made (its `created` label), for its dated tag."""
-
-    def date_of(item: Floating) -> str:
-        ref = f"{item.ref.name}@{item.digest}"
-        engine = app.engine()
-        engine.pull(ref)
-        labels = (engine.inspect_image(ref).get("Config") or {}).get("Labels") or {}
-        created = labels.get("org.opencontainers.image.created", "")
-        day = created[:10].replace("-", "")
-        return day if len(day) == len("YYYYMMDD") and day.isdigit() else today(app)
-
-    return date_of
+def date_of(app: App, registry: Registry) -> Callable[[Floating], str]:
+    """The day an already released image was made (its `created` label, read from the
+    registry: nothing is pulled), else today, for its dated tag.
+    """
+    return lambda item: created_day(registry, item) or today(app)
 
 
 def today(app: App) -> str:
@@ -131,7 +130,7 @@ def run_rerelease(
         date=date,
         registry=registry,
         maker=maker(app, config, mode=mode, date=date),
-        date_of=_date_of(app),
+        date_of=date_of(app, registry),
         on_step=render.note,
     )
 
@@ -191,7 +190,7 @@ def show_every_released(done: list[tuple[str, RereleaseResult]], output: str, *,
 def run_rollback(
     app: App, params: ReleaseParams, registry: Registry, *, date: str
 ) -> ReleaseResult:
-    return rollback(params, date=date, registry=registry, date_of=_date_of(app))
+    return rollback(params, date=date, registry=registry, date_of=date_of(app, registry))
 
 
 def show_rerelease(result: RereleaseResult, output: str, *, mode: str) -> None:
