@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -181,19 +182,26 @@ def released(registry: HttpRegistry) -> Iterator[str]:
     empty_repository(registry, name)
 
 
+def rollback_plan(released: str, folder: Path) -> dict[str, Any]:
+    """The JSON plan of a dry rollback of `released` to its image of 2026-11-01."""
+    done = hangar(
+        "image", "release", "3.3.2", "--python", "3.13", "--image-name", released,
+        "--rollback", "20261101", "--dry-run", "--output", "json", cwd=folder,
+        env={"HANGAR_BARE_TAG_PYTHON": "3.13"},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    plan: dict[str, Any] = json.loads(done.stdout)["plan"]
+    return plan
+
+
 def test_rollback_dry_run_shows_the_move_and_moves_no_tag(
     registry: HttpRegistry, released: str, tmp_path: Path
 ) -> None:
     before = look(registry, watch=[released], folders=[tmp_path])
-    done = hangar(
-        "image", "release", "3.3.2", "--python", "3.13", "--image-name", released,
-        "--rollback", "20261101", "--dry-run", "--output", "json", cwd=tmp_path,
-        env={"HANGAR_BARE_TAG_PYTHON": "3.13"},
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    plan = {t["tag"].rsplit(":", 1)[1]: t for t in json.loads(done.stdout)["plan"]["tags"]}
+    plan = rollback_plan(released, tmp_path)
+    tags = {t["tag"].rsplit(":", 1)[1]: t for t in plan["tags"]}
     older = before.digests[f"{released}:3.3.2-python3.13-20261101"]
-    assert plan["3.3.2-python3.13"]["digest"] == older  # the plan says where it would go
+    assert tags["3.3.2-python3.13"]["digest"] == older  # the plan says where it would go
     assert_unchanged(before, look(registry, watch=[released], folders=[tmp_path]))
 
 
@@ -207,13 +215,8 @@ def test_rollback_dry_run_shows_the_dated_tag_that_keeps_the_current_image(
         tag="3.3.2-python3.13",
     )  # fmt: skip
     before = look(registry, watch=[released], folders=[tmp_path])
-    done = hangar(
-        "image", "release", "3.3.2", "--python", "3.13", "--image-name", released,
-        "--rollback", "20261101", "--dry-run", "--output", "json", cwd=tmp_path,
-        env={"HANGAR_BARE_TAG_PYTHON": "3.13"},
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    (kept,) = json.loads(done.stdout)["plan"]["keeps"]
+    plan = rollback_plan(released, tmp_path)
+    (kept,) = plan["keeps"]
     assert kept["tag"].startswith(f"{REGISTRY}/{released}:3.3.2-python3.13-20")
     assert kept["digest"] == before.digests[f"{released}:3.3.2-python3.13"]
     assert_unchanged(before, look(registry, watch=[released], folders=[tmp_path]))
