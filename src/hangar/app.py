@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO
 
 from hangar.config import Config, load_config
+from hangar.constraints.resolver import Resolver
 from hangar.ports import (
     Compose,
     ConstraintsBranch,
@@ -29,7 +30,6 @@ from hangar.ports import (
     ImageProbe,
     PackageIndex,
     Registry,
-    Resolver,
     Runner,
     SecurityIndex,
     Signer,

@@ -15,12 +15,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Protocol
-
-if TYPE_CHECKING:
-    from hangar.constraints.files import Pin
-    from hangar.constraints.resolve import ResolveRequest
-    from hangar.image.requirements import Resolution
+from typing import IO, Any, Protocol
 
 # -- processes ---------------------------------------------------------------------------------
 
@@ -432,30 +427,6 @@ class ConstraintsBranch(Protocol):
 
 
 # -- Python packages ----------------------------------------------------------------------------
-
-
-class Resolver(Protocol):
-    def resolve(self, request: ResolveRequest) -> tuple[Pin, ...]:
-        """Every distribution installed by the request, pinned. Raises ResolutionConflict
-        naming the conflicting requirements when there is no solution.
-        """
-        ...
-
-    def check(self, request: ResolveRequest, constraints_file: str) -> None:
-        """Raise ResolutionConflict unless the request resolves within `constraints_file`."""
-        ...
-
-    def version(self) -> str:
-        """The resolver and its version, e.g. `uv 0.9.5` (part of the output's identity)."""
-        ...
-
-    def resolve_with(self, resolution: Resolution) -> tuple[Pin, ...]:
-        """Every distribution the resolution installs, pinned (Airflow's own included), the
-        preferred versions kept where they fit (with `cached_only`, from the resolver's cache
-        alone). Raises ResolutionConflict with the resolver's explanation when there is no
-        solution.
-        """
-        ...
 
 
 class UploadTimes(Protocol):

@@ -7,8 +7,8 @@ from datetime import datetime
 
 from hangar.constraints.files import Pin
 from hangar.constraints.resolve import ResolveRequest
+from hangar.constraints.resolver import Resolution
 from hangar.errors import NotFound, ResolutionConflict
-from hangar.image.requirements import Resolution
 
 
 @dataclass

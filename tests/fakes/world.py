@@ -21,15 +21,7 @@ from hangar.infra.containers import DockerContainers, UrllibHttp
 from hangar.infra.docker import DockerEngine
 from hangar.infra.files import copy_build_context
 from hangar.infra.git import GitCli, GitConstraintsBranch
-from hangar.ports import (
-    Builder,
-    BuilderNode,
-    Command,
-    Engine,
-    ImageCopy,
-    ProcessResult,
-    Runner,
-)
+from hangar.ports import Builder, BuilderNode, Command, Engine, ImageCopy, ProcessResult, Runner
 from tests.fakes.constraints import FakeIndex, FakeResolver
 from tests.fakes.registry import FakeRegistry
 from tests.fakes.scan import FakeSecurityIndex

@@ -24,8 +24,9 @@ from hangar.constraints.resolve import (
     header,
     output_name,
 )
+from hangar.constraints.resolver import Resolver
 from hangar.errors import NotFound
-from hangar.ports import PythonRequirements, ReleaseExtras, Resolver, UploadTimes
+from hangar.ports import PythonRequirements, ReleaseExtras, UploadTimes
 
 
 def tool_versions(resolver: Resolver) -> str:

@@ -17,8 +17,8 @@ from hangar.constraints.resolve import (
     ResolveRequest,
     header_facts,
 )
+from hangar.constraints.resolver import Resolver
 from hangar.errors import BadInput, NotFound, ResolutionConflict, StepFailed
-from hangar.ports import Resolver
 
 UNRESOLVABLE = "does not resolve"
 

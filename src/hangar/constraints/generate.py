@@ -26,8 +26,9 @@ from hangar.constraints.resolve import (
     output_dir_name,
     output_name,
 )
+from hangar.constraints.resolver import Resolver
 from hangar.errors import BadInput, HangarError
-from hangar.ports import Resolver, UploadTimes
+from hangar.ports import UploadTimes
 from hangar.values import (
     SUPPORTED_PYTHONS,
     pythons_supported,

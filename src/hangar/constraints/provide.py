@@ -12,7 +12,8 @@ from pathlib import Path
 
 from hangar.constraints.cache import ensure_constraints
 from hangar.constraints.resolve import DEFAULT_INDEX_URL, Mode
-from hangar.ports import Resolver, UploadTimes
+from hangar.constraints.resolver import Resolver
+from hangar.ports import UploadTimes
 
 GENERATED_MARK = "# Regenerate with:"
 

@@ -22,10 +22,11 @@ from hangar import __version__
 from hangar.constraints.cache import write_atomically
 from hangar.constraints.files import Change, ChangeKind, Pin, diff
 from hangar.constraints.resolve import parse_resolution
+from hangar.constraints.resolver import Resolution, Resolver
 from hangar.errors import BadInput, ResolutionConflict, StepFailed
 from hangar.image.diff import python_order
 from hangar.image.sbom import CONSTRAINTS_FILE
-from hangar.ports import Engine, Resolver, last_line
+from hangar.ports import Engine, last_line
 
 # Airflow, its core and task SDK, and every provider: what a requirement must never move.
 _AIRFLOW_FAMILY = re.compile(r"^apache-airflow(-core|-task-sdk|-providers-[a-z0-9-]+)?$")
@@ -50,19 +51,6 @@ class Installed:
     def pinned(self) -> tuple[Pin, ...]:
         """Airflow's distributions and providers, held at their installed versions."""
         return tuple(p for p in self.packages if is_airflow_family(p.key))
-
-
-@dataclass(frozen=True, kw_only=True)
-class Resolution:
-    """One resolver run: its inputs as texts, so an adapter can write them to files."""
-
-    requirements: str  # the user's requirements, then the pins that hold Airflow
-    constraints: str
-    preferences: str  # `name==version` of what is installed: kept unless it has to move
-    python: str
-    platform: str
-    index_url: str
-    cached_only: bool = False  # answer from the resolver's cache alone, never asking the index
 
 
 @dataclass(frozen=True, kw_only=True)

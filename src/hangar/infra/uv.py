@@ -20,8 +20,8 @@ from hangar.constraints.resolve import (
     uv_compile_args,
     uv_pip_compile,
 )
+from hangar.constraints.resolver import Resolution
 from hangar.errors import ResolutionConflict, StepFailed
-from hangar.image.requirements import Resolution
 from hangar.ports import Runner, cmd
 
 

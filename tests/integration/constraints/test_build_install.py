@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from hangar.constraints.files import Pin
-from hangar.image.requirements import Resolution, build_installed, is_airflow_family
+from hangar.constraints.resolver import Resolution
+from hangar.image.requirements import build_installed, is_airflow_family
 from hangar.infra.process import SubprocessRunner
 from hangar.infra.uv import UvResolver
 
