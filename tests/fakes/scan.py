@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import IO, Any
 
 from hangar.errors import EngineUnavailable, NotFound, StepFailed
@@ -85,7 +86,7 @@ class FakeEngine:
     def list_dir(self, ref: str, path: str, *, depth: int = 1) -> tuple[str, ...]:
         self.reads.append(path + "/")
         prefix = path.rstrip("/") + "/"
-        found = set()
+        found: set[str] = set()
         for name in self._image(ref).files:
             if name.startswith(prefix):
                 parts = name[len(prefix) :].split("/")
@@ -116,6 +117,12 @@ class FakeEngine:
 
     def pull(self, ref: str) -> None:
         raise AssertionError("the scan must pull nothing")
+
+    def tag(self, source: str, target: str) -> None:
+        raise AssertionError("the scan must tag nothing")
+
+    def load(self, archive: Path) -> None:
+        raise AssertionError("the scan must load nothing")
 
     def _image(self, ref: str) -> FakeImage:
         if ref not in self.images:

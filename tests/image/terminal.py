@@ -57,6 +57,6 @@ if wait_for(prompt, 120):
     wait_for(rb"(?!)", 30)  # until the program ends
 else:
     os.kill(pid, 9)
-_, status = os.waitpid(pid, 0)
+_pid, status = os.waitpid(pid, 0)
 sys.stdout.write(shown.decode(errors="replace"))
 sys.exit(os.waitstatus_to_exitcode(status))

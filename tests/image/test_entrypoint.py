@@ -366,7 +366,7 @@ def test_the_admin_password_is_on_no_command_line(
             ),
             "_AIRFLOW_DB_MIGRATE": "true",
         }
-        command = ("users", "list", "--output", "json")
+        command: tuple[str, ...] = ("users", "list", "--output", "json")
     else:
         image = request.getfixturevalue("prod_image")
         command = ("bash", "-c", "cat $AIRFLOW_HOME/simple_auth_manager_passwords.json.generated")

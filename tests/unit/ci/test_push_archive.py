@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from click.testing import Result
+
 from hangar.errors import BadInput, StepFailed
 from tests.fakes.world import World
 from tests.oci_archive import make_archive
@@ -19,7 +21,7 @@ LABELS = {
 TARGET = "reg.example:5000/airflow/ci"
 
 
-def push(world: World, archive: Path, *more: str) -> object:
+def push(world: World, archive: Path, *more: str) -> Result:
     return world.invoke(
         "ci", "push-archive", str(archive), "--image", f"{TARGET}:{SHA}-python3.13",
         "--commit", SHA, "--python", "3.13", *more,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -50,7 +51,9 @@ STATEMENT = {
 }
 
 
-def pushed_index(registry: FakeRegistry, digest: str, image: str, statement: dict) -> None:
+def pushed_index(
+    registry: FakeRegistry, digest: str, image: str, statement: Mapping[str, object]
+) -> None:
     """`digest` is an index holding `image` and BuildKit's attestation manifest about it."""
     blob = json.dumps(statement).encode()
     attestation = {
