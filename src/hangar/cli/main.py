@@ -60,6 +60,7 @@ def _register() -> None:
         dags,
         env,
         image,
+        panels,
         quickstart,
     )
 
@@ -73,6 +74,7 @@ def _register() -> None:
     cli.add_command(quickstart.group)
     cli.add_command(ci.group)
     cli.add_command(completion.command)
+    panels.arrange(cli)
 
 
 _register()
