@@ -1,14 +1,14 @@
 #!/usr/bin/env python3
-"""What keeping a released image patched costs, `--patch` next to `--refresh-base`: the time
-each takes and the bytes a user who has the released image must pull to get the new one.
+"""What keeping a released image patched costs, `image patch` next to `image refresh-base`:
+the time each takes and the bytes a user who has the released image must pull to get the new one.
 
 Usage: .venv/bin/python bench/patch.py [--python 3.13] [--extras celery,postgres]
        (no --extras: the Dockerfile's default set, the default image)
 
 Builds the image on a base that took no Debian updates (`build-base-image.sh --main-only`,
 pushed once as python:<py>-slim-<debian>-main-only in the configured registry), releases it
-into a throwaway repository, then runs `hangar image release --patch` and, from the same
-release, `--refresh-base` (on a current base image, built once per day). Bytes to pull: the
+into a throwaway repository, then runs `hangar image patch` and, from the same release,
+`hangar image refresh-base` (on a current base image, built once per day). Bytes to pull: the
 compressed sizes of the new image's layers that the released image does not have.
 """
 
@@ -92,13 +92,11 @@ def main() -> int:
     tag = f"3.3.2-python{opts.python}"
     released = layer_sizes(registry, name, tag)
 
-    patch = run(HANGAR, "image", "release", "--patch", "--date", "20260102", env=env)
+    patch = run(HANGAR, "image", "patch", "--date", "20260102", env=env)
     patched = layer_sizes(registry, name, tag)
-    run(HANGAR, "image", "release", "--rollback", "20260101", env=env)
+    run(HANGAR, "image", "rollback", "--to", "20260101", env=env)
     refresh_env = {**env, "HANGAR_BASE_IMAGE": current.replace(opts.python, "{python}")}
-    refresh = run(
-        HANGAR, "image", "release", "--refresh-base", "--date", "20260103", env=refresh_env
-    )
+    refresh = run(HANGAR, "image", "refresh-base", "--date", "20260103", env=refresh_env)
     refreshed = layer_sizes(registry, name, tag)
 
     def pull(new: dict[str, int]) -> float:
@@ -108,7 +106,7 @@ def main() -> int:
         f"image: Python {opts.python}, extras {opts.extras or '(default set)'}; build {build:.0f} s"
     )
     print(f"{'':16}{'time':>10}{'to pull':>12}{'layers new':>12}")
-    for what, seconds, new in (("--patch", patch, patched), ("--refresh-base", refresh, refreshed)):
+    for what, seconds, new in (("patch", patch, patched), ("refresh-base", refresh, refreshed)):
         fresh = sum(1 for d in new if d not in released)
         print(f"{what:16}{seconds:>8.0f} s{pull(new):>9.1f} MB{fresh:>8}/{len(new)}")
     for digest in {registry.digest(name, t) for t in registry.list_tags(name)} - {None}:

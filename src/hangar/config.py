@@ -60,10 +60,7 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "platform": ("", "target platform(s); empty means the engine's own"),
     "refresh_mode": (
         "patch",
-        (
-            "how `image release --every-released` fixes pending security updates: patch or "
-            "refresh-base"
-        ),
+        ("how `image refresh-released` fixes pending security updates: patch or refresh-base"),
     ),
     "quickstart_network": (
         "",

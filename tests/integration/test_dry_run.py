@@ -185,8 +185,8 @@ def released(registry: HttpRegistry) -> Iterator[str]:
 def rollback_plan(released: str, folder: Path) -> dict[str, Any]:
     """The JSON plan of a dry rollback of `released` to its image of 2026-11-01."""
     done = hangar(
-        "image", "release", "3.3.2", "--python", "3.13", "--image-name", released,
-        "--rollback", "20261101", "--dry-run", "--output", "json", cwd=folder,
+        "image", "rollback", "3.3.2", "--python", "3.13", "--image-name", released,
+        "--to", "20261101", "--dry-run", "--output", "json", cwd=folder,
         env={"HANGAR_BARE_TAG_PYTHON": "3.13"},
     )  # fmt: skip
     assert done.returncode == 0, done.stderr

@@ -248,7 +248,7 @@ VERIFY_PROD = Step(
 # (the job's OIDC identity); a summary table
 REFRESH_RELEASED = Step(
     name="re-release every released version with pending security updates",
-    argv=words("image release --every-released --repository {image} --sign --keyless"),
+    argv=words("image refresh-released --repository {image} --sign --keyless"),
     tools=("cosign",),
 )
 PUSH_ARCHIVES_CI, PUSH_ARCHIVES_PROD = (

@@ -1,6 +1,6 @@
 """Running planned builds from a command: a dry run prints them; a real run shows a live line
 per job, then the last lines of any failed job's log, then a summary (shared by `image build`,
-`cache refresh`, `ci build-image` and `image release --refresh-base`).
+`cache refresh`, `ci build-image` and `image refresh-base`).
 """
 
 from __future__ import annotations

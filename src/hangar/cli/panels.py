@@ -19,6 +19,9 @@ SOURCES = "Package sources"
 BUILDING = "Where and how it builds"
 OUTPUT = "What it makes and where it goes"
 RUN = "This run"
+RELEASED = "What is released"
+WHERE = "Where the tags are"
+SIGNING = "Signing"
 
 PANELS: Mapping[str, str] = {
     "pythons": AIRFLOW,
@@ -72,27 +75,22 @@ PANELS: Mapping[str, str] = {
     "compression": OUTPUT,
     "load_compression": OUTPUT,
     "output_dir": OUTPUT,
+    "source": RELEASED,
+    "skip_latest": RELEASED,
+    "date": RELEASED,
+    "repository": WHERE,
+    "registry": WHERE,
+    "image_name": WHERE,
+    "sign": SIGNING,
+    "key": SIGNING,
+    "keyless": SIGNING,
     "dry_run": RUN,
     "output": RUN,
 }
 # what an option name means in one command, where it differs from the table above
 COMMAND_PANELS: Mapping[str, Mapping[str, str]] = {
     "hangar constraints generate": {"platform": AIRFLOW, "index_url": SOURCES},
-    "hangar image release": {
-        "source": "What is released",
-        "skip_latest": "What is released",
-        "date": "What is released",
-        "patch": "Keeping it patched (one of these)",
-        "refresh_base": "Keeping it patched (one of these)",
-        "rollback": "Keeping it patched (one of these)",
-        "every_released": "Keeping it patched (one of these)",
-        "repository": "Where",
-        "registry": "Where",
-        "image_name": "Where",
-        "sign": "Signing",
-        "key": "Signing",
-        "keyless": "Signing",
-    },
+    "hangar image refresh-released": {"every_mode": AIRFLOW},
     "hangar ci run": {
         "event": "The flow",
         "base": "The flow",
@@ -118,7 +116,7 @@ def panel_of(path: str, option: str) -> str | None:
 def arrange(cli: click.Command, name: str = "hangar") -> None:
     """Put the options of every command with more than PANELLED of them into their panels."""
     for path, command in commands(cli, name):
-        options = [p for p in command.params if isinstance(p, click.Option)]
+        options = [p for p in command.params if isinstance(p, click.Option) and not p.hidden]
         if len(options) <= PANELLED:
             continue
         for option in options:

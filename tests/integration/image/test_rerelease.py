@@ -90,10 +90,11 @@ def hangar(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
 
 
 def release(
-    repo: str, *more: str, registry: str = REGISTRY, **env: str
+    repo: str, *more: str, registry: str = REGISTRY, command: str = "release", **env: str
 ) -> subprocess.CompletedProcess[str]:
+    """`hangar image COMMAND 3.3.2` (release, patch, refresh-base, rollback) for Python 3.11."""
     return hangar(
-        "image", "release", "3.3.2", "--python", "3.11", "--image-name", repo,
+        "image", command, "3.3.2", "--python", "3.11", "--image-name", repo,
         "--registry", registry, *more, **env,
     )  # fmt: skip
 
@@ -126,7 +127,7 @@ def test_patch_publishes_a_dated_image_with_nothing_pending_and_moves_the_tags(
     ref = f"{REGISTRY}/{repo}"
     assert pending_updates(f"{ref}@{released}"), "the outdated base should leave updates pending"
 
-    done = release(repo, "--patch", "--date", DAY2)
+    done = release(repo, "--date", DAY2, command="patch")
     assert done.returncode == 0, done.stderr[-3000:]
     after = tags(registry, repo)
     patched = after["3.3.2-python3.11"]
@@ -143,7 +144,7 @@ def test_patch_publishes_a_dated_image_with_nothing_pending_and_moves_the_tags(
     labels = DockerEngine(runner=SubprocessRunner()).inspect_image(f"{ref}@{patched}")
     assert labels["Config"]["Labels"][PATCHED_FROM] == released
 
-    back = release(repo, "--rollback", DAY1)
+    back = release(repo, "--to", DAY1, command="rollback")
     assert back.returncode == 0, back.stderr
     assert tags(registry, repo)["3.3.2-python3.11"] == released
     assert tags(registry, repo)["latest"] == released
@@ -162,7 +163,7 @@ def test_refresh_base_rebuilds_from_the_released_inputs(registry: HttpRegistry, 
     released = tags(registry, repo)["3.3.2-python3.11"]
     current = current_base()
     done = release(
-        repo, "--refresh-base", "--date", DAY3,
+        repo, "--date", DAY3, command="refresh-base",
         HANGAR_BASE_IMAGE=current.replace("3.11", "{python}").replace("bookworm", "{debian}"),
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
@@ -189,7 +190,7 @@ def test_a_candidate_failing_its_checks_moves_no_tag(registry: HttpRegistry) -> 
     try:
         assert release(name, "--date", DAY1).returncode == 0
         before = tags(registry, name)
-        done = release(name, "--patch", "--date", DAY2)
+        done = release(name, "--date", DAY2, command="patch")
         assert done.returncode == 1
         assert "failed its checks, no tag moved" in done.stderr
         assert tags(registry, name) == before

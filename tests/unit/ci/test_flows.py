@@ -138,7 +138,8 @@ def test_write_permission_only_where_something_is_pushed() -> None:
         for stage in flow.stages:
             pushes = any(
                 "--push" in step.argv
-                or step.argv[:2] in (("image", "release"), ("ci", "push-archive"))
+                or step.argv[:2]
+                in (("image", "release"), ("image", "refresh-released"), ("ci", "push-archive"))
                 for step in stage.steps
             )
             commits = any(step.argv[:2] == ("ci", "push-constraints") for step in stage.steps)

@@ -213,7 +213,7 @@ def test_only_the_release_job_signs_keyless_with_an_identity_token() -> None:
     }
     assert holders == {("ci-refresh.yml", "refresh-released")}
     release = _jobs(FILES["ci-refresh.yml"])["refresh-released"]
-    assert "hangar image release --every-released" in release
+    assert "hangar image refresh-released" in release
     assert "--sign --keyless" in release
     assert "id-token: write" not in FILES["ci-refresh.yml"].split("\njobs:\n")[0]
 

@@ -7,8 +7,9 @@ keep a released version patched (cli/image/rerelease.py).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import Any, TypeVar
 
 import rich_click as click
 
@@ -43,162 +44,312 @@ from hangar.image.tags import check_date
 from hangar.ports import Registry
 from hangar.values import parse_ref, validate_airflow_version
 
+F = TypeVar("F", bound=Callable[..., Any])
 
-@click.command(name="release")
-@click.argument("version", required=False)
-@click.option(
+
+# -- options, shared by the release commands ---------------------------------------------------
+def _options(*decorators: Callable[[F], F]) -> Callable[[F], F]:
+    def apply(func: F) -> F:
+        for decorator in reversed(decorators):
+            func = decorator(func)
+        return func
+
+    return apply
+
+
+PYTHONS = click.option(
     "--python",
     "pythons",
     multiple=True,
     metavar="A.B",
     help="Python version(s) to release (repeatable or comma-separated; default: all configured).",
 )
-@click.option("--slim", is_flag=True, help="Release the slim images (no extras): `slim-` tags.")
-@click.option(
-    "--source",
-    default=None,
-    metavar="PATTERN",
-    help=f"Where each Python's image is now (default `{DEFAULT_SOURCE}`; fields: {SOURCE_FIELDS}).",
+SLIM = click.option("--slim", is_flag=True, help="The slim images (no extras): `slim-` tags.")
+SOURCE = _options(
+    click.option(
+        "--source",
+        default=None,
+        metavar="PATTERN",
+        help=f"Where each Python's image is now (default `{DEFAULT_SOURCE}`; fields: "
+        f"{SOURCE_FIELDS}).",
+    ),
+    click.option(
+        "--skip-latest",
+        is_flag=True,
+        help="Never move the `latest` tags (old-branch patch releases).",
+    ),
 )
-@click.option(
-    "--skip-latest", is_flag=True, help="Never move the `latest` tags (old-branch patch releases)."
+WHERE = _options(
+    click.option(
+        "--repository",
+        metavar="REGISTRY/NAME",
+        default=None,
+        help="Where the tags are, e.g. ghcr.io/org/airflow (instead of --registry, --image-name).",
+    ),
+    click.option(
+        "--registry", default=None, help="Registry to release to (default: config `registry`)."
+    ),
+    click.option(
+        "--image-name",
+        default=None,
+        help="Repository name in the registry (default: config `image_name`).",
+    ),
 )
-@click.option(
-    "--patch",
-    is_flag=True,
-    help="Add one layer of the pending Debian security updates to each released image, "
-    "check it, publish it under a dated tag, then move the version's tags.",
-)
-@click.option(
-    "--refresh-base",
-    is_flag=True,
-    help="Rebuild each released image on the current base from its released inputs "
-    "(constraints, extras), check it, publish it under a dated tag, then move the tags.",
-)
-@click.option(
-    "--rollback",
-    metavar="YYYYMMDD",
-    default=None,
-    help="Move the version's tags back to its images of that date (their dated tags).",
-)
-@click.option(
-    "--every-released",
-    is_flag=True,
-    help="Instead of VERSION: every final version in the repository, patched or refreshed "
-    "(--patch, --refresh-base; default: the `refresh_mode` setting) where updates are pending.",
-)
-@click.option(
-    "--repository",
-    metavar="REGISTRY/NAME",
-    default=None,
-    help="Where the tags are, e.g. ghcr.io/org/airflow (instead of --registry, --image-name).",
-)
-@click.option(
+DATE = click.option(
     "--date",
     metavar="YYYYMMDD",
     default=None,
     help="The date of the dated tags this run publishes (default: today, UTC).",
 )
-@click.option(
-    "--registry", default=None, help="Registry to release to (default: config `registry`)."
-)
-@click.option(
-    "--image-name",
-    default=None,
-    help="Repository name in the registry (default: config `image_name`).",
-)
-@click.option(
-    "--dry-run", is_flag=True, help="Show the plan (tags, sources, digests) and change nothing."
-)
-@click.option(
-    "--sign",
+DRY_RUN = click.option(
+    "--dry-run",
     is_flag=True,
-    help="Sign every digest the release moves a tag to and attest its SBOM and provenance "
-    "(with --key, or --keyless).",
+    help="Show the whole plan (tags, digests, signing) and change nothing.",
 )
-@click.option("--key", type=KEY_TYPE, default=None, metavar="COSIGN.KEY", help=KEY_HELP)
-@click.option("--keyless", is_flag=True, help=KEYLESS_HELP)
+SIGN = _options(
+    click.option(
+        "--sign",
+        is_flag=True,
+        help="Sign every digest the run moves a tag to and attest its SBOM and provenance "
+        "(with --key, or --keyless).",
+    ),
+    click.option("--key", type=KEY_TYPE, default=None, metavar="COSIGN.KEY", help=KEY_HELP),
+    click.option("--keyless", is_flag=True, help=KEYLESS_HELP),
+)
+MODES = {"release", "patch", "refresh", "rollback", "every-released"}
+# the old spellings of `hangar image release`, kept for one release: flag -> the new command
+OLD_SPELLINGS = {
+    "--patch": "hangar image patch VERSION",
+    "--refresh-base": "hangar image refresh-base VERSION",
+    "--rollback": "hangar image rollback VERSION --to YYYYMMDD",
+    "--every-released": "hangar image refresh-released",
+}
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Asked:
+    """What one release command asks for; `mode`: one of MODES."""
+
+    mode: str
+    version: str | None = None
+    pythons: tuple[str, ...] = ()
+    slim: bool = False
+    source: str | None = None
+    skip_latest: bool = False
+    rollback: str | None = None  # the date a rollback returns to
+    every_mode: str | None = None  # refresh-released: patch or refresh (None: the setting)
+    repository: str | None = None
+    date: str | None = None
+    registry: str | None = None
+    image_name: str | None = None
+    dry_run: bool = False
+    sign: bool = False
+    key: Path | None = None
+    keyless: bool = False
+    output: str = "text"
+
+
+@click.command(name="release")
+@click.argument("version", required=False)
+@PYTHONS
+@SLIM
+@SOURCE
+@click.option("--patch", is_flag=True, hidden=True)
+@click.option("--refresh-base", is_flag=True, hidden=True)
+@click.option("--rollback", metavar="YYYYMMDD", default=None, hidden=True)
+@click.option("--every-released", is_flag=True, hidden=True)
+@WHERE
+@DATE
+@DRY_RUN
+@SIGN
 @output_option
 def command(
     *,
     version: str | None,
-    pythons: tuple[str, ...],
-    slim: bool,
-    source: str | None,
-    skip_latest: bool,
     patch: bool,
     refresh_base: bool,
     rollback: str | None,
     every_released: bool,
-    repository: str | None,
-    date: str | None,
-    registry: str | None,
-    image_name: str | None,
-    dry_run: bool,
-    sign: bool,
-    key: Path | None,
-    keyless: bool,
-    output: str,
+    **given: Any,  # noqa: ANN401 -- click's shared options, checked by Asked
 ) -> None:
     """Tag VERSION's per-Python images as a release and check every tag resolves to the digest
     it should. Pre-releases and versions older than the newest release never move `latest`.
+    Every image also gets an immutable dated tag (`X.Y.Z-pythonA.B-YYYYMMDD`).
 
-    Every image also gets an immutable dated tag (`X.Y.Z-pythonA.B-YYYYMMDD`). `--patch` and
-    `--refresh-base` publish new images of a released version; `--rollback` returns to older.
+    Keeping a released version patched: `hangar image patch`, `refresh-base`, `rollback` and
+    `refresh-released`.
 
     Exit codes: 0 released (or planned), 1 a tag or a check failed, 4 registry unreachable,
     5 bad version or Python, 8 a source image is missing.
     """
-    modes = [m for m, on in (("--patch", patch), ("--refresh-base", refresh_base)) if on]
+    old = [
+        flag
+        for flag, on in (
+            ("--patch", patch),
+            ("--refresh-base", refresh_base),
+            ("--rollback", rollback),
+            ("--every-released", every_released),
+        )
+        if on
+    ]
+    if len(old) > 1:
+        raise BadInput(f"{' and '.join(old)} cannot go together", hint="choose one")
+    for flag in old:
+        render.note(
+            f"`hangar image release {flag}` is now `{OLD_SPELLINGS[flag]}`; this spelling goes"
+            " in the next release"
+        )
+    if every_released and version:
+        raise BadInput("--every-released takes no VERSION", hint="drop it")
+    every_mode = None
+    mode = "release"
+    if patch or refresh_base:
+        every_mode = mode = "patch" if patch else "refresh"
     if rollback:
-        modes.append("--rollback")
-    if len(modes) > 1:
-        raise BadInput(f"{' and '.join(modes)} cannot go together", hint="choose one")
-    if every_released and (version or rollback):
-        raise BadInput("--every-released takes no VERSION and no --rollback", hint="drop them")
-    if dry_run and (patch or refresh_base or every_released):
+        mode = "rollback"
+    if every_released:
+        mode = "every-released"
+    run(Asked(mode=mode, version=version, rollback=rollback, every_mode=every_mode, **given))
+
+
+@click.command(name="patch")
+@click.argument("version", required=False)
+@PYTHONS
+@SLIM
+@WHERE
+@DATE
+@SIGN
+@output_option
+def patch_command(*, version: str | None, **given: Any) -> None:  # noqa: ANN401 -- click's shared options, checked by Asked
+    """Add one layer of the pending Debian security updates to each of VERSION's (default: the
+    config's `airflow_version`) released
+    images, check it, publish it under a dated tag, then move the version's tags (the old
+    images keep dated tags).
+
+    Exit codes: 0 patched (or nothing pending), 1 a check or a tag failed, 4 registry
+    unreachable, 5 bad input.
+    """
+    run(Asked(mode="patch", version=version, **given))
+
+
+@click.command(name="refresh-base")
+@click.argument("version", required=False)
+@PYTHONS
+@SLIM
+@WHERE
+@DATE
+@SIGN
+@output_option
+def refresh_base_command(*, version: str | None, **given: Any) -> None:  # noqa: ANN401 -- click's shared options, checked by Asked
+    """Rebuild each of VERSION's released images on the current base from its released inputs
+    (constraints, extras), check it, publish it under a dated tag, then move the tags.
+
+    Exit codes: 0 refreshed (or nothing pending), 1 a build, a check or a tag failed, 4 registry
+    unreachable, 5 bad input.
+    """
+    run(Asked(mode="refresh", version=version, **given))
+
+
+@click.command(name="rollback")
+@click.argument("version", required=False)
+@click.option(
+    "--to",
+    "to",
+    required=True,
+    metavar="YYYYMMDD",
+    help="Move the version's tags back to its images of that date (their dated tags).",
+)
+@PYTHONS
+@SLIM
+@WHERE
+@DRY_RUN
+@output_option
+def rollback_command(*, version: str | None, to: str, **given: Any) -> None:  # noqa: ANN401 -- click's shared options, checked by Asked
+    """Move VERSION's tags back to its images of a date; the current images keep dated tags, so
+    they stay pullable.
+
+    Exit codes: 0 rolled back (or planned), 1 a tag failed, 4 registry unreachable, 5 bad
+    input, 8 no image of that date.
+    """
+    run(Asked(mode="rollback", version=version, rollback=to, **given))
+
+
+@click.command(name="refresh-released")
+@click.option(
+    "--mode",
+    "every_mode",
+    type=click.Choice(["patch", "refresh-base"]),
+    default=None,
+    help="Patch or rebuild (default: the `refresh_mode` setting).",
+)
+@PYTHONS
+@SLIM
+@WHERE
+@DATE
+@SIGN
+@output_option
+def refresh_released_command(*, every_mode: str | None, **given: Any) -> None:  # noqa: ANN401 -- click's shared options, checked by Asked
+    """Every final version in the repository: scanned, and patched or rebuilt where Debian
+    security updates are pending, checked and re-released; a summary table.
+
+    Exit codes: 0 done, 1 a check or a tag failed, 4 registry unreachable, 5 bad input.
+    """
+    mode = {"patch": "patch", "refresh-base": "refresh"}.get(every_mode or "")
+    run(Asked(mode="every-released", every_mode=mode, **given))
+
+
+def run(asked: Asked) -> None:
+    """The body of every release command."""
+    if asked.dry_run and asked.mode in ("patch", "refresh", "every-released"):
         raise BadInput(
             "--dry-run shows the plan of a release or a rollback only",
             hint="see what a patch or a refresh would take with `hangar image scan IMAGE`",
         )
-    app = current_app().dry(dry_run=dry_run)
-    signing = _signing(app, sign=sign, key=key, keyless=keyless, rollback=rollback, dry_run=dry_run)
-    config = app.config({"registry": registry, "image_name": image_name})
-    version = validate_airflow_version(version or config["airflow_version"])
+    app = current_app().dry(dry_run=asked.dry_run)
+    signing = _signing(
+        app,
+        sign=asked.sign,
+        key=asked.key,
+        keyless=asked.keyless,
+        rollback=asked.rollback,
+        dry_run=asked.dry_run,
+    )
+    config = app.config({"registry": asked.registry, "image_name": asked.image_name})
+    version = validate_airflow_version(asked.version or config["airflow_version"])
     params = ReleaseParams(
-        repository=(repository or config.image_repository()).lower(),
+        repository=(asked.repository or config.image_repository()).lower(),
         version=version,
         pythons=resolve_pythons(
-            pythons or ("all",),
+            asked.pythons or ("all",),
             config,
             airflow_version=version,
             requires_python=release_requirement(app, config, version),
         ),
         default_python=release_bare_python(app, config, version),
-        slim=slim,
-        source=source or DEFAULT_SOURCE,
-        skip_latest=skip_latest,
-        date=check_date(date or app.utc_now().strftime("%Y%m%d")),
+        slim=asked.slim,
+        source=asked.source or DEFAULT_SOURCE,
+        skip_latest=asked.skip_latest,
+        date=check_date(asked.date or app.utc_now().strftime("%Y%m%d")),
     )
     reg = _registry(app, params)
-    _note_no_bare_tags(params, release=not (rollback or every_released))
-    if dry_run:
-        _show_plan(app, params, reg, rollback=rollback, signing=signing, output=output)
-    elif rollback:
-        result = run_rollback(app, params, reg, date=check_date(rollback))
+    _note_no_bare_tags(params, release=asked.mode == "release")
+    output = asked.output
+    if asked.dry_run:
+        _show_plan(app, params, reg, rollback=asked.rollback, signing=signing, output=output)
+    elif asked.mode == "rollback":
+        result = run_rollback(app, params, reg, date=check_date(asked.rollback or ""))
         render_result(result, output)
         _raise_for(result)
-    elif every_released:
-        mode = "patch" if patch else "refresh" if refresh_base else _mode(config)
+    elif asked.mode == "every-released":
+        mode = asked.every_mode or _mode(config)
         every = run_every_released(app, params, config, reg, mode=mode, date=params.date or "")
         show_every_released(every, output, mode=mode)
         for _version, done in every:
             _raise_for(done.release)
         _sign(app, [done.release for _version, done in every], signing)
-    elif patch or refresh_base:
-        mode = "patch" if patch else "refresh"
-        done = run_rerelease(app, params, config, reg, mode=mode, date=params.date or "")
-        show_rerelease(done, output, mode=mode)
+    elif asked.mode in ("patch", "refresh"):
+        done = run_rerelease(app, params, config, reg, mode=asked.mode, date=params.date or "")
+        show_rerelease(done, output, mode=asked.mode)
         _raise_for(done.release)
         _sign(app, [done.release], signing)
     else:
