@@ -25,7 +25,7 @@ import time
 import uuid
 from pathlib import Path
 
-from hangar.image.provenance import image_manifest_digest
+from hangar.image.trust.provenance import image_manifest_digest
 from hangar.infra.registry import HttpRegistry
 
 REPO = Path(__file__).resolve().parent.parent

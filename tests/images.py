@@ -17,7 +17,7 @@ from pathlib import Path
 
 from hangar.constraints.cache import ensure_constraints
 from hangar.constraints.resolve import Mode
-from hangar.image.buildx import BuildParams, Secret, buildx_command
+from hangar.image.building.buildx import BuildParams, Secret, buildx_command
 from hangar.infra.files import copy_build_context
 from hangar.infra.index import SimpleIndex
 from hangar.infra.process import SubprocessRunner

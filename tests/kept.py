@@ -36,7 +36,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from hangar.image.buildx import BuildParams, buildx_command
+from hangar.image.building.buildx import BuildParams, buildx_command
 
 KEPT_REPOSITORY = "hangar-kept"
 STATE = Path(os.environ.get("HANGAR_STATE_DIR", "/var/lib/hangar")) / "test-images"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from hangar.image.rerelease import Candidate
+from hangar.image.releasing.rerelease import Candidate
 from hangar.values import ImageRef, parse_ref
 from tests.fakes.registry import FakeRegistry
 

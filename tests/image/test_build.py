@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from hangar.image.buildx import Secret
+from hangar.image.building.buildx import Secret
 from tests.images import BASES, CA_BUNDLE, REPO, Built, run
 
 pytestmark = [pytest.mark.integration, pytest.mark.image]

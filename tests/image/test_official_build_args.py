@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from hangar.image.checks import image_checks
-from hangar.image.verify import image_facts, run_check
+from hangar.image.verifying.checks import image_checks
+from hangar.image.verifying.verify import image_facts, run_check
 from hangar.infra.docker import DockerEngine
 from tests.images import BASES, Built, constraints_for_tests, make_context, run
 

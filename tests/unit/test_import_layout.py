@@ -70,3 +70,23 @@ def test_the_ports_import_nothing_of_the_features() -> None:
 def test_a_circle_is_found_when_there_is_one() -> None:
     assert circle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert circle({"a": {"b"}, "b": set()}) is None
+
+
+# what each feature package of hangar.image may import of the others (its docstring says so)
+IMAGE_FEATURES = {
+    "building": set(),
+    "inspecting": set(),
+    "verifying": set(),
+    "releasing": {"building", "inspecting", "verifying"},
+    "trust": {"releasing", "inspecting", "verifying"},
+}
+
+
+def test_the_image_features_import_each_other_one_way() -> None:
+    for module, imported in imports().items():
+        parts = module.split(".")
+        if parts[:2] != ["hangar", "image"] or len(parts) < 4:
+            continue
+        feature = parts[2]
+        others = {m.split(".")[2] for m in imported if m.startswith("hangar.image.")} - {feature}
+        assert others <= IMAGE_FEATURES[feature], f"{module} imports {others}"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from hangar.image.buildx import BuildParams, Secret
+from hangar.image.building.buildx import BuildParams, Secret
 from tests.kept import build_key
 
 BASE = "sha256:" + "1" * 64

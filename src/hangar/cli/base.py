@@ -11,8 +11,8 @@ import rich_click as click
 from hangar.cli import render
 from hangar.cli.options import current_app, dry_run_option, log_dir, python_option
 from hangar.errors import BadInput, NotFound, StepFailed
-from hangar.image.plan import resolve_pythons
-from hangar.image.platforms import ensure_runnable
+from hangar.image.building.plan import resolve_pythons
+from hangar.image.building.platforms import ensure_runnable
 from hangar.ports import cmd, last_line
 from hangar.values import DEBIAN_PYTHON, split_list
 

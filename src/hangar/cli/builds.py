@@ -18,16 +18,17 @@ from hangar.config import Config
 from hangar.constraints.cache import release_extras, release_requires_python
 from hangar.constraints.resolve import DEFAULT_INDEX_URL
 from hangar.errors import StepFailed
-from hangar.image.build import BuildReport, BuildWorld, print_builds, run_builds
-from hangar.image.extras import check_extras, check_providers, provider_names
-from hangar.image.jobs import JobResult
-from hangar.image.plan import cache_jobs, plan, resolve
-from hangar.image.platforms import ensure_cache_exportable, ensure_runnable
-from hangar.image.request import Build, BuildJob, BuildRequest, Stamp
-from hangar.image.tags import bare_tag_python
+from hangar.image.building.build import BuildReport, BuildWorld, print_builds, run_builds
+from hangar.image.building.extras import check_extras, check_providers, provider_names
+from hangar.image.building.jobs import JobResult
+from hangar.image.building.plan import cache_jobs, plan, resolve
+from hangar.image.building.platforms import ensure_cache_exportable, ensure_runnable
+from hangar.image.building.request import Build, BuildJob, BuildRequest, Stamp
+from hangar.image.building.tags import bare_tag_python
 from hangar.values import SUPPORTED_PYTHONS, validate_airflow_version, without_credentials
 
-Planner = Callable[..., tuple[BuildJob, ...]]  # image.plan.plan or image.plan.cache_jobs
+# image.building.plan's plan or cache_jobs
+Planner = Callable[..., tuple[BuildJob, ...]]
 
 
 def prepare(
@@ -113,7 +114,7 @@ def release_requirement(
 
 def release_bare_python(app: App, config: Config, version: str) -> str:
     """The Python of `version`'s un-suffixed tags: the `bare_tag_python` setting, else what
-    Airflow's release process uses (image.tags.bare_tag_python).
+    Airflow's release process uses (image.building.tags.bare_tag_python).
     """
     setting = config["bare_tag_python"]
     return bare_tag_python(

@@ -13,7 +13,7 @@ from hangar.cli.options import (
     output_option,
     slim_option,
 )
-from hangar.image.plan import cache_jobs
+from hangar.image.building.plan import cache_jobs
 
 
 @click.group(name="cache")

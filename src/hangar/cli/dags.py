@@ -11,7 +11,7 @@ from hangar.cli import render
 from hangar.cli.options import current_app, output_option
 from hangar.dags.check import TestRun, check_dags, run_dag_tests
 from hangar.errors import StepFailed
-from hangar.image.plan import default_tag
+from hangar.image.building.plan import default_tag
 
 
 @click.group(name="dags")

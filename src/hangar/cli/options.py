@@ -19,9 +19,9 @@ from hangar import __version__
 from hangar.app import App, real_app
 from hangar.config import Config
 from hangar.errors import BadInput, NotFound
-from hangar.image.plan import CONSTRAINTS_MODES, dockerfile_args
-from hangar.image.provenance import builder_id
-from hangar.image.request import BuildRequest, Stamp
+from hangar.image.building.plan import CONSTRAINTS_MODES, dockerfile_args
+from hangar.image.building.request import BuildRequest, Stamp
+from hangar.image.trust.provenance import builder_id
 from hangar.infra.files import is_recipe, recipe_dir
 from hangar.values import SUPPORTED_DEBIAN, split_list, split_words
 

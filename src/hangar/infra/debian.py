@@ -1,7 +1,8 @@
 """A Debian archive's security suites over HTTP(S): the `Packages` index of one suite.
 
 Reads `<mirror>/dists/<suite>/main/binary-<arch>/Packages.xz` (e.g. deb.debian.org/debian-security,
-`bookworm-security`, `amd64`) and decompresses it; parsing it is hangar.image.scan's business.
+`bookworm-security`, `amd64`) and decompresses it; parsing it is the business of
+hangar.image.inspecting.scan.
 """
 
 from __future__ import annotations

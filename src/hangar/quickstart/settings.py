@@ -11,7 +11,7 @@ from pathlib import Path
 
 from hangar.config import Config
 from hangar.errors import BadInput, NotFound
-from hangar.image.plan import default_tag
+from hangar.image.building.plan import default_tag
 
 COMPOSE_FILE = "docker-compose.yaml"
 HOSTNET_FILE = "docker-compose.hostnet.yaml"

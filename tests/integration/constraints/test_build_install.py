@@ -12,7 +12,7 @@ import pytest
 
 from hangar.constraints.files import Pin
 from hangar.constraints.resolver import Resolution
-from hangar.image.requirements import build_installed, is_airflow_family
+from hangar.image.inspecting.requirements import build_installed, is_airflow_family
 from hangar.infra.process import SubprocessRunner
 from hangar.infra.uv import UvResolver
 

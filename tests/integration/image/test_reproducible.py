@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from hangar.image.provenance import attached_provenance, image_manifest_digest
+from hangar.image.trust.provenance import attached_provenance, image_manifest_digest
 from hangar.infra.registry import HttpRegistry
 from tests.images import (
     HANGAR,

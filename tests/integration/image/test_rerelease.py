@@ -14,9 +14,9 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from hangar.image.candidates import PATCHED_FROM
-from hangar.image.provenance import image_manifest_digest
-from hangar.image.scan import python_distributions
+from hangar.image.inspecting.scan import python_distributions
+from hangar.image.releasing.candidates import PATCHED_FROM
+from hangar.image.trust.provenance import image_manifest_digest
 from hangar.infra.docker import DockerEngine
 from hangar.infra.process import SubprocessRunner
 from hangar.infra.registry import HttpRegistry

@@ -31,7 +31,7 @@ import pytest
 
 from hangar.app import real_app
 from hangar.config import Config
-from hangar.image.plan import default_tag
+from hangar.image.building.plan import default_tag
 from tests.images import REPO, docker
 
 BASE_FILES = ("docker-compose.yaml", "docker-compose.hostnet.yaml")

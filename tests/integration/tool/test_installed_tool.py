@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from hangar import __version__
-from hangar.image.plan import HANGAR_VERSION_LABEL
+from hangar.image.building.plan import HANGAR_VERSION_LABEL
 from tests.images import REPO, TEST_EXTRAS, constraints_for_tests
 
 pytestmark = [pytest.mark.integration, pytest.mark.image]

@@ -105,7 +105,7 @@ CASES = [
     ),
     pytest.param(
         "pull_request",
-        ("src/hangar/image/tags.py", "tests/unit/image/test_tags.py"),
+        ("src/hangar/image/building/tags.py", "tests/unit/image/test_tags.py"),
         ["3.13"],
         "true",
         "true",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hangar.errors import BadInput, NotFound
-from hangar.image.wait import wait_for_image
+from hangar.image.releasing.wait import wait_for_image
 from hangar.values import ImageRef, parse_pushed_ref
 from tests.fakes.clock import Clock
 from tests.fakes.registry import SlowRegistry

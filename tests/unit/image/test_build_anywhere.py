@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from hangar import __version__
-from hangar.image.plan import HANGAR_VERSION_LABEL
+from hangar.image.building.plan import HANGAR_VERSION_LABEL
 from tests.fakes.world import SMALL_CONFIG, World, value_of
 
 

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from hangar.image.buildx import BuildParams
-from hangar.image.jobs import (
+from hangar.image.building.buildx import BuildParams
+from hangar.image.building.jobs import (
     RETRY_NOTE,
     JobResult,
     failing_step,
@@ -19,8 +19,8 @@ from hangar.image.jobs import (
     run_one,
     step_error,
 )
-from hangar.image.plan import cache_ref, dockerfile_args, platform_slug
-from hangar.image.request import BuildJob
+from hangar.image.building.plan import cache_ref, dockerfile_args, platform_slug
+from hangar.image.building.request import BuildJob
 from hangar.ports import ProcessResult
 from tests.fakes.world import BUILD_FAILED, BUILD_OK, REPO
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hangar.image.buildx import BuildParams, Secret, buildx_command, join_list_arg
+from hangar.image.building.buildx import BuildParams, Secret, buildx_command, join_list_arg
 from tests.fakes.world import value_of
 
 

@@ -7,7 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from hangar.image.checks import (
+from hangar.image.verifying.checks import (
     SEPARATOR,
     TOOLS,
     ImageFacts,

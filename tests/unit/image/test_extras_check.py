@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from hangar.errors import BadInput
-from hangar.image.extras import check_extras, provider_names
+from hangar.image.building.extras import check_extras, provider_names
 from tests.fakes.constraints import FakeIndex
 from tests.fakes.world import SMALL_CONFIG, World
 

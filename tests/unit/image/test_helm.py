@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from hangar.errors import BadInput
-from hangar.image.helm import HelmContract, HelmRun
-from hangar.image.helm_contract import COMPONENTS, NO_CLUSTER, airflow_cfg
+from hangar.image.verifying.helm import HelmContract, HelmRun
+from hangar.image.verifying.helm_contract import COMPONENTS, NO_CLUSTER, airflow_cfg
 from hangar.ports import HttpReply, ProcessResult
 from tests.fakes.world import World
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from hangar.errors import BadInput, NotFound, RegistryUnavailable
-from hangar.image.release import (
+from hangar.image.releasing.release import (
     Action,
     ReleaseParams,
     execute_release,

@@ -10,7 +10,7 @@ import pytest
 
 from hangar.constraints.files import ChangeKind, Pin
 from hangar.errors import BadInput
-from hangar.image.requirements import (
+from hangar.image.inspecting.requirements import (
     Installed,
     build_installed,
     check_requirements,

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from hangar.errors import NotFound, RegistryUnavailable, StepFailed
-from hangar.image.release import ReleaseParams, execute_release, plan_release
-from hangar.image.rerelease import rerelease, rollback
+from hangar.image.releasing.release import ReleaseParams, execute_release, plan_release
+from hangar.image.releasing.rerelease import rerelease, rollback
 from tests.fakes.registry import FakeRegistry
 from tests.fakes.release import FakeMaker
 

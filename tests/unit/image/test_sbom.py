@@ -19,7 +19,7 @@ from spdx_tools.spdx.parser.json.json_parser import parse_from_file
 from spdx_tools.spdx.validation.document_validator import validate_full_spdx_document
 
 from hangar.errors import BadInput, NotFound
-from hangar.image.sbom import (
+from hangar.image.inspecting.sbom import (
     CONSTRAINTS_FILE,
     ImageContents,
     created_at,
@@ -28,7 +28,7 @@ from hangar.image.sbom import (
     read_contents,
     repository_of,
 )
-from hangar.image.sbom_formats import cyclonedx_json, spdx_json
+from hangar.image.trust.sbom_formats import cyclonedx_json, spdx_json
 from tests.fakes.scan import FakeEngine, FakeImage, debian_image, stanza
 from tests.fakes.world import World
 

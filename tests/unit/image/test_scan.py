@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from hangar.errors import BadInput, ExitCode, NotFound, StepFailed
-from hangar.image.osv import (
+from hangar.image.inspecting.osv import (
     Distribution,
     distributions,
     load_advisories,
@@ -19,7 +19,7 @@ from hangar.image.osv import (
     parse_advisory,
     python_libs,
 )
-from hangar.image.scan import (
+from hangar.image.inspecting.scan import (
     debian_arch,
     debian_release,
     installed_packages,

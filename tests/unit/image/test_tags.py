@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hangar.errors import BadInput
-from hangar.image.tags import (
+from hangar.image.building.tags import (
     bare_tag_python,
     is_prerelease,
     latest_decision,

@@ -19,7 +19,7 @@ from hangar.ci.selective import github_output as github_output_lines
 from hangar.cli import render
 from hangar.cli.builds import release_requirement
 from hangar.cli.options import current_app, output_option, python_option
-from hangar.image.plan import resolve_pythons
+from hangar.image.building.plan import resolve_pythons
 from hangar.values import validate_airflow_version
 
 ZERO = "0" * 40

@@ -23,7 +23,7 @@ from hangar.cli.options import (
     output_option,
 )
 from hangar.errors import BadInput, NotFound, StepFailed
-from hangar.image.wait import wait_for_image as wait_until_pushed
+from hangar.image.releasing.wait import wait_for_image as wait_until_pushed
 from hangar.ports import last_line, no_such_image
 from hangar.values import parse_pushed_ref, parse_ref
 

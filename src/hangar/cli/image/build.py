@@ -16,8 +16,8 @@ from hangar.cli.options import (
     slim_option,
 )
 from hangar.config import Config
-from hangar.image.platforms import ensure_loadable
-from hangar.image.request import Build
+from hangar.image.building.platforms import ensure_loadable
+from hangar.image.building.request import Build
 
 _CACHE_HELP = (
     "Registry cache per Python version and platform (<repo>:cache-python<py>-<platform>); "

@@ -15,7 +15,7 @@ from hangar.cli.options import current_app, output_option
 from hangar.constraints.files import Change, ChangeKind
 from hangar.constraints.resolve import DEFAULT_INDEX_URL
 from hangar.errors import BadInput, ResolutionConflict, StepFailed
-from hangar.image.requirements import (
+from hangar.image.inspecting.requirements import (
     RequirementsReport,
     check_requirements,
     parse_requirements,

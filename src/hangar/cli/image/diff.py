@@ -10,8 +10,8 @@ import rich_click as click
 
 from hangar.cli import render
 from hangar.cli.options import current_app, output_option
-from hangar.image.diff import Change, ImageDiff, image_diff
-from hangar.image.sbom import read_contents
+from hangar.image.inspecting.diff import Change, ImageDiff, image_diff
+from hangar.image.inspecting.sbom import read_contents
 
 MB = 1_000_000
 INSTRUCTION_WIDTH = 110

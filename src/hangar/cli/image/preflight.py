@@ -16,9 +16,9 @@ from hangar.cli.image.check_requirements import raise_for, show
 from hangar.config import Config
 from hangar.constraints.files import ChangeKind
 from hangar.constraints.resolve import DEFAULT_INDEX_URL
-from hangar.image.plan import constraints_file_needed
-from hangar.image.request import Build
-from hangar.image.requirements import (
+from hangar.image.building.plan import constraints_file_needed
+from hangar.image.building.request import Build
+from hangar.image.inspecting.requirements import (
     build_installed,
     check_requirements,
     parse_requirements,

@@ -28,8 +28,9 @@ from hangar.cli.image.sign import KEY_HELP, KEY_TYPE, KEYLESS_HELP, sign_release
 from hangar.cli.options import current_app, output_option
 from hangar.config import Config
 from hangar.errors import BadInput, StepFailed
-from hangar.image.plan import resolve_pythons
-from hangar.image.release import (
+from hangar.image.building.plan import resolve_pythons
+from hangar.image.building.tags import check_date
+from hangar.image.releasing.release import (
     DEFAULT_SOURCE,
     SOURCE_FIELDS,
     ReleaseParams,
@@ -38,9 +39,8 @@ from hangar.image.release import (
     execute_release,
     plan_release,
 )
-from hangar.image.rerelease import KeptTag, reachable_tags, rollback_plan
-from hangar.image.sign import Signing, plan_refs, release_refs
-from hangar.image.tags import check_date
+from hangar.image.releasing.rerelease import KeptTag, reachable_tags, rollback_plan
+from hangar.image.trust.sign import Signing, plan_refs, release_refs
 from hangar.ports import Registry
 from hangar.values import parse_ref, validate_airflow_version
 

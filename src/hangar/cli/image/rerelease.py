@@ -1,5 +1,5 @@
 """`hangar image release X.Y.Z --patch | --refresh-base | --rollback DATE`: keep a released
-version patched (the logic is hangar.image.rerelease; this wires its makers to the engine,
+version patched (the logic is hangar.image.releasing.rerelease; this wires its makers to the engine,
 the builds and the checks, and renders the outcome).
 """
 
@@ -15,16 +15,17 @@ from hangar.cli import render
 from hangar.cli.builds import prepare, release_bare_python, run_jobs
 from hangar.config import Config
 from hangar.errors import StepFailed
-from hangar.image.buildx import BuildParams, buildx_command
-from hangar.image.candidates import (
+from hangar.image.building.buildx import BuildParams, buildx_command
+from hangar.image.building.request import BuildRequest
+from hangar.image.building.tags import released_versions
+from hangar.image.releasing.candidates import (
     CandidateChecks,
     PatchMaker,
     Rebuild,
     RebuildMaker,
 )
-from hangar.image.release import ReleaseParams, ReleaseResult
-from hangar.image.request import BuildRequest
-from hangar.image.rerelease import (
+from hangar.image.releasing.release import ReleaseParams, ReleaseResult
+from hangar.image.releasing.rerelease import (
     CandidateMaker,
     Floating,
     RereleaseResult,
@@ -32,8 +33,7 @@ from hangar.image.rerelease import (
     rerelease,
     rollback,
 )
-from hangar.image.tags import released_versions
-from hangar.image.verify import verify_image
+from hangar.image.verifying.verify import verify_image
 from hangar.infra.files import assemble_context, open_log, recipe_dir
 from hangar.ports import Registry, last_line
 from hangar.values import parse_ref

@@ -8,9 +8,9 @@ import rich_click as click
 
 from hangar.cli import render
 from hangar.cli.options import current_app
-from hangar.image.sbom import ImageContents, read_contents
-from hangar.image.sbom_formats import FORMATS
-from hangar.image.sbom_formats import render as render_sbom
+from hangar.image.inspecting.sbom import ImageContents, read_contents
+from hangar.image.trust.sbom_formats import FORMATS
+from hangar.image.trust.sbom_formats import render as render_sbom
 
 
 @click.command(name="sbom")

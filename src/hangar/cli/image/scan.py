@@ -9,7 +9,7 @@ import rich_click as click
 from hangar.cli import render
 from hangar.cli.options import current_app, output_option
 from hangar.errors import StepFailed
-from hangar.image.scan import ScanReport, scan_image
+from hangar.image.inspecting.scan import ScanReport, scan_image
 
 FAIL_ON = ("any", "none")
 

@@ -12,9 +12,9 @@ from hangar.app import App
 from hangar.cli import render
 from hangar.cli.options import current_app, output_option
 from hangar.errors import BadInput
-from hangar.image.attest import Attested, attest_image
-from hangar.image.sbom import ImageContents, read_contents
-from hangar.image.sign import by_digest, present, registry_of
+from hangar.image.inspecting.sbom import ImageContents, read_contents
+from hangar.image.trust.attest import Attested, attest_image
+from hangar.image.trust.sign import by_digest, present, registry_of
 from hangar.ports import SIGNING_PASSWORD_ENV
 
 KEY_HELP = (

@@ -1,6 +1,7 @@
 """`hangar image verify IMAGE`: run the image checks and report pass/fail per check; with
 `--key`, also whether the image's digest is signed, and its SBOM and provenance attested, with
-that key; with `--profile helm`, the official Helm chart's containers instead (image/helm.py).
+that key; with `--profile helm`, the official Helm chart's containers instead
+(image/verifying/helm.py).
 """
 
 from __future__ import annotations
@@ -17,12 +18,12 @@ from hangar.cli import render
 from hangar.cli.image.sign import image_contents
 from hangar.cli.options import current_app, output_option
 from hangar.errors import BadInput, StepFailed
-from hangar.image.attest import PROVENANCE, SBOM, provenance_row, sbom_row
-from hangar.image.checks import CheckResult, image_checks
-from hangar.image.helm import ContractRow, HelmContract, HelmRun
-from hangar.image.platforms import ensure_runnable
-from hangar.image.sign import by_digest, registry_of
-from hangar.image.verify import SIGNATURE, VerifyReport, verify_image, verify_signature
+from hangar.image.building.platforms import ensure_runnable
+from hangar.image.trust.attest import PROVENANCE, SBOM, provenance_row, sbom_row
+from hangar.image.trust.sign import by_digest, registry_of
+from hangar.image.verifying.checks import CheckResult, image_checks
+from hangar.image.verifying.helm import ContractRow, HelmContract, HelmRun
+from hangar.image.verifying.verify import SIGNATURE, VerifyReport, verify_image, verify_signature
 
 SUPPLY_CHAIN = (SIGNATURE, SBOM, PROVENANCE)
 PROFILES = ("image", "helm")

@@ -12,7 +12,7 @@ from typing import Any
 from debian.debian_support import Version as DebianVersion
 from packaging.version import InvalidVersion, Version
 
-from hangar.image.sbom import ImageContents
+from hangar.image.inspecting.sbom import ImageContents
 from hangar.ports import HistoryEntry
 
 AIRFLOW = ("apache-airflow", "apache-airflow-core", "apache-airflow-task-sdk")

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from hangar.image.checks import (
+from hangar.image.verifying.checks import (
     SEPARATOR,
     Check,
     CheckResult,

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hangar.errors import NotFound, RegistryUnavailable, StepFailed
-from hangar.image.jobs import JobResult, OnLine, OpenLog, failure_summary, run_jobs
-from hangar.image.platforms import ensure_base_platforms, resolves_from_engine
-from hangar.image.request import Build, BuildJob
+from hangar.image.building.jobs import JobResult, OnLine, OpenLog, failure_summary, run_jobs
+from hangar.image.building.platforms import ensure_base_platforms, resolves_from_engine
+from hangar.image.building.request import Build, BuildJob
 from hangar.ports import ConstraintsSource, Engine, ImageProbe
 from hangar.values import parse_ref
 

@@ -3,7 +3,7 @@
 Debian: the image's dpkg status (`/var/lib/dpkg/status`) against the `Packages` index of the
 security suite of its release (`<codename>-security`); a package counts when it is installed
 and the suite has a newer version of it (compared as dpkg does, by python-debian).
-Python, with an OSV folder: hangar.image.osv. Everything but `scan_image` is pure.
+Python, with an OSV folder: hangar.image.inspecting.osv. Everything but `scan_image` is pure.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 from debian.debian_support import Version as DebianVersion
 
 from hangar.errors import BadInput, NotFound
-from hangar.image.osv import (
+from hangar.image.inspecting.osv import (
     AdvisoryMatch,
     Distribution,
     distributions,

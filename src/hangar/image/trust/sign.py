@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hangar.errors import BadInput, NotFound
-from hangar.image.release import ReleasePlan, ReleaseResult
+from hangar.image.releasing.release import ReleasePlan, ReleaseResult
 from hangar.ports import Engine, Registry
 from hangar.values import ImageRef, parse_ref
 

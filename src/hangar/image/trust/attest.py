@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hangar.image.checks import CheckResult
-from hangar.image.provenance import Provenance, attached_provenance
-from hangar.image.sbom import ImageContents
-from hangar.image.sbom_formats import cyclonedx_json
+from hangar.image.inspecting.sbom import ImageContents
+from hangar.image.trust.provenance import Provenance, attached_provenance
+from hangar.image.trust.sbom_formats import cyclonedx_json
+from hangar.image.verifying.checks import CheckResult
 from hangar.ports import Registry, Signer
 from hangar.values import parse_ref
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import IO, Protocol, cast
 
 from hangar.errors import HangarError
-from hangar.image.request import BuildJob
+from hangar.image.building.request import BuildJob
 from hangar.lines import LineTap
 from hangar.ports import ProcessResult
 

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hangar.image.buildx import BuildParams, Secret, buildx_command
+from hangar.image.building.buildx import BuildParams, Secret, buildx_command
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from hangar.errors import NotFound
-from hangar.image.buildx import BuildParams
-from hangar.image.rerelease import Candidate
-from hangar.image.scan import python_distributions, scan_image
-from hangar.image.verify import VerifyReport
+from hangar.image.building.buildx import BuildParams
+from hangar.image.inspecting.scan import python_distributions, scan_image
+from hangar.image.releasing.rerelease import Candidate
+from hangar.image.verifying.verify import VerifyReport
 from hangar.ports import Engine, SecurityIndex
 from hangar.values import ImageRef
 

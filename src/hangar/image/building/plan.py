@@ -15,9 +15,9 @@ from pathlib import Path
 
 from hangar.config import Config
 from hangar.errors import BadInput
-from hangar.image.buildx import BuildParams, Secret, join_list_arg
-from hangar.image.request import Build, BuildJob, BuildRequest, Stamp
-from hangar.image.tags import SLIM_PREFIX
+from hangar.image.building.buildx import BuildParams, Secret, join_list_arg
+from hangar.image.building.request import Build, BuildJob, BuildRequest, Stamp
+from hangar.image.building.tags import SLIM_PREFIX
 from hangar.values import (
     SUPPORTED_PYTHONS,
     python_key,

@@ -17,15 +17,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from hangar.errors import NotFound, StepFailed
-from hangar.image.release import (
-    Action,
-    PlannedTag,
-    ReleaseParams,
-    ReleasePlan,
-    ReleaseResult,
-    execute_release,
-)
-from hangar.image.tags import (
+from hangar.image.building.tags import (
     LatestDecision,
     TagKind,
     check_date,
@@ -33,6 +25,14 @@ from hangar.image.tags import (
     dated_tags_of,
     free_dated_tag,
     release_tags,
+)
+from hangar.image.releasing.release import (
+    Action,
+    PlannedTag,
+    ReleaseParams,
+    ReleasePlan,
+    ReleaseResult,
+    execute_release,
 )
 from hangar.ports import INDEX_TYPES, Registry
 from hangar.values import ImageRef, parse_ref

@@ -1,5 +1,5 @@
 """Releasing images: plan the tag set, copy tags in the registry, check every digest (keeping
-a released version patched builds on this: hangar.image.rerelease).
+a released version patched builds on this: hangar.image.releasing.rerelease).
 
 Orchestration only: the registry, the builder and the image checks are passed in.
 """
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from hangar.errors import BadInput, HangarError, NotFound, RegistryUnavailable
-from hangar.image.tags import (
+from hangar.image.building.tags import (
     SLIM_PREFIX,
     LatestDecision,
     TagKind,

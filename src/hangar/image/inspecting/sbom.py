@@ -1,6 +1,6 @@
 """`hangar image sbom`: what is installed in an image, read from its files without running it.
 
-`ImageContents` is the pure model an SBOM is rendered from (hangar.image.sbom_formats): the
+`ImageContents` is the pure model an SBOM is rendered from (hangar.image.trust.sbom_formats): the
 image's Debian release and the packages of its dpkg status, the Python distributions of its
 dist-info / egg-info folders (with the licence their metadata declares), and the digests that
 identify it. `read_contents` fills it through the Engine port; everything else here is pure.
@@ -20,8 +20,8 @@ from packageurl import PackageURL
 from packaging.utils import canonicalize_name
 
 from hangar.errors import BadInput, NotFound
-from hangar.image.osv import DIST_FOLDER, python_libs
-from hangar.image.scan import (
+from hangar.image.inspecting.osv import DIST_FOLDER, python_libs
+from hangar.image.inspecting.scan import (
     DPKG_STATUS,
     OS_RELEASE,
     DebianRelease,

@@ -24,8 +24,8 @@ from hangar.constraints.files import Change, ChangeKind, Pin, diff
 from hangar.constraints.resolve import parse_resolution
 from hangar.constraints.resolver import Resolution, Resolver
 from hangar.errors import BadInput, ResolutionConflict, StepFailed
-from hangar.image.diff import python_order
-from hangar.image.sbom import CONSTRAINTS_FILE
+from hangar.image.inspecting.diff import python_order
+from hangar.image.inspecting.sbom import CONSTRAINTS_FILE
 from hangar.ports import Engine, last_line
 
 # Airflow, its core and task SDK, and every provider: what a requirement must never move.

@@ -17,7 +17,7 @@ from http import HTTPStatus
 from pathlib import Path
 
 from hangar.errors import BadInput
-from hangar.image.helm_contract import (
+from hangar.image.verifying.helm_contract import (
     ADMIN,
     API_PORT,
     CFG_PATH,

@@ -37,7 +37,7 @@ from spdx_tools.spdx.model.spdx_no_assertion import SpdxNoAssertion
 from spdx_tools.spdx.writer.json.json_writer import write_document_to_stream
 
 from hangar import __version__
-from hangar.image.sbom import ImageContents, PythonPackage, repository_of
+from hangar.image.inspecting.sbom import ImageContents, PythonPackage, repository_of
 
 FORMATS = ("cyclonedx", "spdx")
 SBOM_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://github.com/apache/airflow#hangar-sbom")
