@@ -1,6 +1,6 @@
 # The two everyday commands; each sets up what it needs first (scripts/setup-env.sh is quick
 # when everything already runs).
-.PHONY: setup setup-test image test test-fast test-unit lint
+.PHONY: setup setup-test image test test-fast test-unit lint docs
 
 # what the whole of `make test` may take, set-up and lint included (README, Tests)
 TEST_BUDGET_MINUTES := 40
@@ -45,3 +45,9 @@ lint:
 	.venv/bin/mypy
 	.venv/bin/hangar ci workflows --check
 	.venv/bin/python scripts/lint-workflows.py
+	$(MAKE) --no-print-directory docs
+
+# the documentation site (mkdocs.yml), built strictly into site/: a broken link, a page missing
+# from the navigation or a reference that cannot be generated fails it
+docs:
+	NO_MKDOCS_2_WARNING=1 .venv/bin/mkdocs build --strict
