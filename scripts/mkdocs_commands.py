@@ -1,10 +1,15 @@
-"""mkdocs hook: the command reference, generated from the click commands themselves when the
-site is built, so it cannot drift from the code. A page holds a line
+"""mkdocs hook: the reference pages, generated from the code when the site is built, so they
+cannot drift from it. A page line
 
     <!-- commands: hangar.cli.image:group hangar image -->
 
-(module:attribute, then the command path it is called by) and gets, for that command and every
-command under it, its help, its usage and a table of its options with their help and defaults.
+(module:attribute, then the command path it is called by) becomes, for that command and every
+command under it, its help, its usage and a table of its options with their help and defaults;
+
+    <!-- settings -->
+
+becomes the table of every setting (hangar.config.SETTINGS), its default and its environment
+variable.
 """
 
 from __future__ import annotations
@@ -15,10 +20,25 @@ import re
 import click
 
 MARKER = re.compile(r"^<!-- commands: (?P<target>\S+) (?P<path>[^>]+?) -->$", re.MULTILINE)
+SETTINGS_MARKER = "<!-- settings -->"
 
 
 def on_page_markdown(markdown: str, **_: object) -> str:
-    return MARKER.sub(lambda m: reference(m.group("target"), m.group("path")), markdown)
+    markdown = MARKER.sub(lambda m: reference(m.group("target"), m.group("path")), markdown)
+    return markdown.replace(SETTINGS_MARKER, settings())
+
+
+def settings() -> str:
+    """Every setting: its name, environment variable, default and what it does."""
+    from hangar.config import SETTINGS  # the package, importable where the site is built
+
+    rows = [
+        f"| `{name}` | `HANGAR_{name.upper()}` | {_code(default)} | {_cell(what)} |"
+        for name, (default, what) in SETTINGS.items()
+    ]
+    return "\n".join(
+        ["| setting | environment | default | what it does |", "|---|---|---|---|", *rows]
+    )
 
 
 def reference(target: str, path: str) -> str:
@@ -59,6 +79,10 @@ def _row(option: click.Option, ctx: click.Context) -> str | None:
 def _text(text: str) -> str:
     """The help text as Markdown: paragraphs kept, click's no-rewrap markers dropped."""
     return "\n".join(line.strip() for line in text.replace("\b", "").splitlines())
+
+
+def _code(text: str) -> str:
+    return f"`{text}`" if text else ""
 
 
 def _cell(text: str) -> str:

@@ -12,7 +12,7 @@ from hangar.cli.main import cli
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "scripts"))
 
-from mkdocs_commands import reference  # noqa: E402 -- the hook lives with the scripts
+from mkdocs_commands import reference, settings  # noqa: E402 -- the hook lives with the scripts
 
 
 def test_every_command_group_has_a_reference_page() -> None:
@@ -28,3 +28,11 @@ def test_the_reference_lists_every_visible_option_with_its_help() -> None:
     assert "### hangar image rollback" in text
     assert "`--to`" in text
     assert "--every-released" not in text  # hidden: an old spelling
+
+
+def test_the_settings_reference_names_every_setting_and_its_variable() -> None:
+    from hangar.config import SETTINGS
+
+    text = settings()
+    for name in SETTINGS:
+        assert f"| `{name}` | `HANGAR_{name.upper()}` |" in text
