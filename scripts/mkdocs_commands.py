@@ -9,23 +9,43 @@ command under it, its help, its usage and a table of its options with their help
     <!-- settings -->
 
 becomes the table of every setting (hangar.config.SETTINGS), its default and its environment
-variable.
+variable; and
+
+    <!-- readme: build-args -->
+
+becomes the README's section between `<!-- build-args:start -->` and `<!-- build-args:end -->`
+(a table the README's own test checks against the Dockerfile or the code), its links into the
+README turned into plain text that names it.
 """
 
 from __future__ import annotations
 
 import importlib
 import re
+from pathlib import Path
 
 import click
 
 MARKER = re.compile(r"^<!-- commands: (?P<target>\S+) (?P<path>[^>]+?) -->$", re.MULTILINE)
 SETTINGS_MARKER = "<!-- settings -->"
+README_MARKER = re.compile(r"^<!-- readme: (?P<name>[a-z-]+) -->$", re.MULTILINE)
+README = Path(__file__).resolve().parents[1] / "README.md"
 
 
 def on_page_markdown(markdown: str, **_: object) -> str:
     markdown = MARKER.sub(lambda m: reference(m.group("target"), m.group("path")), markdown)
+    markdown = README_MARKER.sub(lambda m: readme_section(m.group("name")), markdown)
     return markdown.replace(SETTINGS_MARKER, settings())
+
+
+def readme_section(name: str) -> str:
+    """The README's marked section `name`; a link to a README heading becomes its text."""
+    text = README.read_text(encoding="utf-8")
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    if start not in text or end not in text:
+        raise ValueError(f"README.md has no section {name} (between {start} and {end})")
+    section = text.split(start, 1)[1].split(end, 1)[0]
+    return re.sub(r"\[([^\]]+)\]\(#[^)]*\)", r"\1 (README)", section).strip()
 
 
 def settings() -> str:
