@@ -45,11 +45,11 @@ TRIGGERS = {
     "pull_request": ("  pull_request:", "    branches: [main]"),
     # accepted (zizmor's dangerous-triggers): the fork flow's privileged half exists to push
     # the images a fork's run archived; it runs only the default branch's files, and reads
-    # the archives as data (README, "Security of the pull-request workflows")
+    # the archives as data (docs/guide/ci.md, "Security of the pull-request workflows")
     "workflow_run": (
         (
             "  workflow_run:  # zizmor: ignore[dangerous-triggers] pushes the archived images of"
-            " a fork's run; runs none of the fork's files (README: Security of the"
+            " a fork's run; runs none of the fork's files (docs/guide/ci.md: Security of the"
             " pull-request workflows)"
         ),
         "    workflows: [{after}]",
