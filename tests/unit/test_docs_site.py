@@ -38,11 +38,8 @@ def test_the_settings_reference_names_every_setting_and_its_variable() -> None:
         assert f"| `{name}` | `HANGAR_{name.upper()}` |" in text
 
 
-def test_the_build_args_and_exit_codes_pages_are_the_readmes_checked_tables() -> None:
+def test_the_exit_codes_page_is_the_readmes_checked_table() -> None:
     from mkdocs_commands import readme_section
 
-    args = readme_section("build-args")
-    assert "| `AIRFLOW_EXTRAS` |" in args or "`AIRFLOW_EXTRAS`" in args
-    assert "](#" not in args  # links into the README become text
     codes = readme_section("exit-codes")
     assert "| 5 | `BAD_INPUT` |" in codes

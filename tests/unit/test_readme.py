@@ -49,8 +49,10 @@ HONOURED, ALIAS, STOPS = "same", "alias of", "stops"
 
 
 def readme_rows() -> dict[str, list[str]]:
-    """Build arg -> the cells of its row in the README's table (default, effect, official)."""
-    text = (REPO / "README.md").read_text()
+    """Build arg -> the cells of its row in the build-arg reference (default, effect, official):
+    the documentation site's page, linked from the README.
+    """
+    text = (REPO / "docs" / "reference" / "build-args.md").read_text()
     table = text.split("<!-- build-args:start -->")[1].split("<!-- build-args:end -->")[0]
     rows = {}
     for line in table.splitlines():

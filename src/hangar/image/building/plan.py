@@ -92,7 +92,7 @@ def parse_build_arg(text: str, known: Mapping[str, str] | None = None) -> tuple[
     if known is not None and name not in known:
         raise BadInput(
             f"--build-arg {name}: the Dockerfile has no such build arg",
-            hint="see the build-arg table in the README (names follow Airflow's)",
+            hint="see docs/reference/build-args.md (the names follow Airflow's)",
         )
     return name, value
 
