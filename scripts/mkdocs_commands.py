@@ -11,10 +11,10 @@ command under it, its help, its usage and a table of its options with their help
 becomes the table of every setting (hangar.config.SETTINGS), its default and its environment
 variable; and
 
-    <!-- readme: build-args -->
+    <!-- readme: exit-codes -->
 
-becomes the README's section between `<!-- build-args:start -->` and `<!-- build-args:end -->`
-(a table the README's own test checks against the Dockerfile or the code), its links into the
+becomes the README's section between `<!-- exit-codes:start -->` and `<!-- exit-codes:end -->`
+(a table the README's own test checks against the code), its links into the
 README turned into plain text that names it.
 """
 
