@@ -2,9 +2,9 @@
 # when everything already runs).
 .PHONY: setup setup-test image test test-fast test-unit lint docs
 
-# what the whole of `make test` may take, set-up and lint included (README, Tests)
+# what the whole of `make test` may take, set-up and lint included (docs/tests.md)
 TEST_BUDGET_MINUTES := 40
-# how many of the slowest tests `make test` lists (0: every one, for the README's table)
+# how many of the slowest tests `make test` lists (0: every one, for the table of docs/tests.md)
 TEST_DURATIONS ?= 10
 
 PYTHON_VERSION ?= 3.13
