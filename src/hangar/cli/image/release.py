@@ -116,6 +116,8 @@ SIGN = _options(
     click.option("--key", type=KEY_TYPE, default=None, metavar="COSIGN.KEY", help=KEY_HELP),
     click.option("--keyless", is_flag=True, help=KEYLESS_HELP),
 )
+# the options of the commands that publish new images of a released version
+REPUBLISH = _options(PYTHONS, SLIM, WHERE, DATE, SIGN, output_option)
 MODES = {"release", "patch", "refresh", "rollback", "every-released"}
 # the old spellings of `hangar image release`, kept for one release: flag -> the new command
 OLD_SPELLINGS = {
@@ -214,17 +216,11 @@ def command(
 
 @click.command(name="patch")
 @click.argument("version", required=False)
-@PYTHONS
-@SLIM
-@WHERE
-@DATE
-@SIGN
-@output_option
+@REPUBLISH
 def patch_command(*, version: str | None, **given: Any) -> None:  # noqa: ANN401 -- click's shared options, checked by Asked
-    """Add one layer of the pending Debian security updates to each of VERSION's (default: the
-    config's `airflow_version`) released
-    images, check it, publish it under a dated tag, then move the version's tags (the old
-    images keep dated tags).
+    """Add one layer of the pending Debian security updates to each of VERSION's released
+    images (default: the config's `airflow_version`), check it, publish it under a dated tag,
+    then move the version's tags (the old images keep dated tags).
 
     Exit codes: 0 patched (or nothing pending), 1 a check or a tag failed, 4 registry
     unreachable, 5 bad input.
@@ -234,12 +230,7 @@ def patch_command(*, version: str | None, **given: Any) -> None:  # noqa: ANN401
 
 @click.command(name="refresh-base")
 @click.argument("version", required=False)
-@PYTHONS
-@SLIM
-@WHERE
-@DATE
-@SIGN
-@output_option
+@REPUBLISH
 def refresh_base_command(*, version: str | None, **given: Any) -> None:  # noqa: ANN401 -- click's shared options, checked by Asked
     """Rebuild each of VERSION's released images on the current base from its released inputs
     (constraints, extras), check it, publish it under a dated tag, then move the tags.
