@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from hangar.errors import BadInput
+from hangar.image.building.plan import ARCHIVE_SUFFIX
 from hangar.ports import INDEX_TYPES, Registry
 
 # an attestation manifest of an index (BuildKit's provenance, SBOM): pushed, never checked
@@ -27,7 +28,6 @@ COMMIT_LABELS = ("org.apache.airflow.main-image.commit-sha", "org.opencontainers
 PYTHON_LABEL = "org.apache.airflow.python.version"
 ARCHIVE_HINT = "give the archive BuildKit's type=oci exporter wrote"
 # a hand-over folder holds one `<python>.oci.tar` per Python (`hangar ci build-image --archive`)
-ARCHIVE_SUFFIX = ".oci.tar"
 ARCHIVE_NAME = re.compile(r"(3\.[0-9]{1,2})" + re.escape(ARCHIVE_SUFFIX))
 
 

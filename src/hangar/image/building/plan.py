@@ -353,12 +353,16 @@ def plan(build: Build, *, config: Config, stamp: Stamp, log_dir: Path) -> tuple[
     return tuple(jobs)
 
 
+# an image handed over as an OCI archive: <archive_dir>/<python>.oci.tar (read by hangar.ci.archive)
+ARCHIVE_SUFFIX = ".oci.tar"
+
+
 def _oci_archive(request: BuildRequest, python: str, log_path: Path) -> Path | None:
     """Where the build's OCI archive goes: the hand-over folder, or next to the log of a
     reproducible build (loaded into the engine from there); None: no archive.
     """
     if request.archive_dir is not None:
-        return request.archive_dir / f"{python}.oci.tar"
+        return request.archive_dir / f"{python}{ARCHIVE_SUFFIX}"
     if request.source_date_epoch is not None:
         return log_path.with_name(f"{log_path.stem}.oci.tar")
     return None
