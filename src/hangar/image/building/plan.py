@@ -364,7 +364,7 @@ def _oci_archive(request: BuildRequest, python: str, log_path: Path) -> Path | N
     if request.archive_dir is not None:
         return request.archive_dir / f"{python}{ARCHIVE_SUFFIX}"
     if request.source_date_epoch is not None:
-        return log_path.with_name(f"{log_path.stem}.oci.tar")
+        return log_path.with_name(f"{log_path.stem}{ARCHIVE_SUFFIX}")
     return None
 
 
